@@ -1,0 +1,72 @@
+"""The ``xl-lstm`` command.
+
+    xl-lstm demo [--hidden H] [--seed S]   run the engine on the shipped airline series
+
+Every failure is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+import numpy as np
+
+from .datasets import load_airpassengers
+from .engine import run
+from .errors import LSTMError
+from .params import init_params
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def demo(hidden: int, seed: int) -> str:
+    """Run a freshly initialised LSTM over the standardised airline series; report the last states."""
+    series = load_airpassengers()
+    x = series.to_numpy()
+    scaled = (x - x.mean()) / x.std()  # (T,)
+    params = init_params(1, hidden, seed=seed)
+    result = run(params, scaled[:, None], outputs="last")
+    h, c = result.h_n[-1], result.c_n[-1]  # (H,)
+    fmt = lambda v: " ".join(f"{a:+.6f}" for a in v)  # noqa: E731
+    return "\n".join(
+        [
+            f"series   airline passengers, {len(x)} months {series.index[0]}..{series.index[-1]}, standardised",
+            f"model    {params!r}, deterministic init (seed {seed})",
+            f"h_T      {fmt(h)}",
+            f"C_T      {fmt(c)}",
+        ]
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xl-lstm", description="LSTMs for people who live in spreadsheets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_demo = sub.add_parser("demo", help="run the engine on the shipped airline series and print the last states")
+    p_demo.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
+    p_demo.add_argument("--seed", type=int, default=0, help="seed of the deterministic initialisation (default 0)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            print(demo(args.hidden, args.seed))
+    except LSTMError as exc:
+        print(f"xl-lstm: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,361 @@
+"""The NumPy LSTM: the seed's six equations, one step at a time or over a sequence.
+
+    z_t = W @ [h_{t-1}, x_t] + b            (4H,)  blocks i, f, g, o
+    i_t = σ(z_i)    f_t = σ(z_f)    g_t = tanh(z_g)    o_t = σ(z_o)
+    C_t = f_t * C_{t-1} + i_t * g_t
+    h_t = o_t * tanh(C_t)
+
+``step`` is the reference: the equations as written. ``run`` computes the same
+numbers fast: the input part of z for a chunk of steps as one matrix product
+(never all T·B·4H at once), one fused weight for the recurrent part, gates packed
+as [i, f, o | g] so a single call covers all sigmoids, preallocated buffers, and
+batch tiles. σ's pre-activations are clipped to ±CLIP, where σ is already 1 or
+below 2e-35; the clip runs only for chunks whose pre-activations could reach it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_finite, resolve_dtype, shape_str
+from .errors import LSTMError
+from .params import LSTMParams
+
+__all__ = ["CLIP", "Step", "RunResult", "sigmoid", "step", "run"]
+
+CLIP = 80.0  # |pre-activation| bound for σ: exp(±80) is a normal float in f32 and f64
+CHUNK_BYTES = 8 << 20  # input projections are computed this many bytes at a time
+BATCH_TILE = 1024  # series per tile: the working set of a step stays in cache
+
+Outputs = Literal["all", "h", "last"]
+
+
+# ---- the equations, as written ------------------------------------------------
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(-z)), with z clipped to ±CLIP so e^(-z) stays finite."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -CLIP, CLIP)))
+
+
+class Step(NamedTuple):
+    """The six quantities of one step, each (H,) or (B, H)."""
+
+    i: np.ndarray  # input gate
+    f: np.ndarray  # forget gate
+    g: np.ndarray  # candidate memory
+    c: np.ndarray  # cell state C_t
+    o: np.ndarray  # output gate
+    h: np.ndarray  # hidden state
+
+    def row(self) -> np.ndarray:
+        """i | f | g | C | o | h side by side: (6H,) or (B, 6H), the sheet's row layout."""
+        return np.concatenate(self, axis=-1)
+
+
+def _state(name: str, value: Any, batch_shape: tuple[int, ...], H: int, dt: np.dtype) -> np.ndarray:
+    """h_prev / c_prev: None means zeros; else (H,) or (B, H) matching x_t."""
+    if value is None:
+        return np.zeros(batch_shape + (H,), dt)
+    s = check_finite(name, as_float_array(name, value, dt))
+    if s.ndim == 2 and s.shape[0] == 1 and not batch_shape:
+        s = s.reshape(-1)  # a 1×H row for one series
+    if s.ndim == 2 and s.shape[1] == 1 and not batch_shape and s.shape[0] == H:
+        s = s.reshape(-1)  # an H×1 column for one series
+    if s.shape not in ((H,), batch_shape + (H,)):
+        want = f"{H} numbers" if not batch_shape else f"{H} numbers or {shape_str(batch_shape + (H,))}"
+        raise LSTMError(f"{name} must be {want} (H={H}), got {shape_str(s.shape)}")
+    return s
+
+
+def step(params: LSTMParams, x_t: Any, h_prev: Any = None, c_prev: Any = None, *, layer: int = 0) -> Step:
+    """One time step of one layer: returns (i, f, g, C, o, h).
+
+    x_t is (D,) for one series or (B, D) for a batch; h_prev and c_prev are (H,)
+    or (B, H), and None means zeros (the first step).
+    """
+    if not isinstance(params, LSTMParams):
+        raise LSTMError(f"params must be LSTMParams, got {type(params).__name__}")
+    W, b = params.layer_weights(layer)  # (4H, H+D), (4H,)
+    H, dt = params.hidden_size, params.dtype
+    D = W.shape[1] - H
+    x = check_finite("x_t", as_float_array("x_t", x_t, dt))
+    if x.ndim == 0 or (x.ndim == 2 and x.shape[1] == 1 and D > 1 and x.shape[0] == D):
+        x = x.reshape(-1)  # a single number, or a D×1 column for one series
+    if x.ndim not in (1, 2) or x.shape[-1] != D:
+        raise LSTMError(f"x_t must be {D} numbers (D={D}) or a B×{D} batch, got {shape_str(x.shape)}")
+    batch_shape = x.shape[:-1]  # () or (B,)
+    h = _state("h_prev", h_prev, batch_shape, H, dt)  # (..., H)
+    c = _state("c_prev", c_prev, batch_shape, H, dt)  # (..., H)
+    h = np.broadcast_to(h, batch_shape + (H,))
+    c = np.broadcast_to(c, batch_shape + (H,))
+
+    hx = np.concatenate([h, x], axis=-1)  # [h_{t-1}, x_t]   (..., H+D)
+    z = hx @ W.T + b  # (..., 4H)
+    z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)
+    i = sigmoid(z_i)
+    f = sigmoid(z_f)
+    g = np.tanh(z_g)
+    c_t = f * c + i * g
+    o = sigmoid(z_o)
+    h_t = o * np.tanh(c_t)
+    return Step(i, f, g, c_t, o, h_t)
+
+
+# ---- the fast path --------------------------------------------------------------
+@dataclass(frozen=True)
+class _Packed:
+    """One layer's weights rearranged for the loop.
+
+    Gate blocks are reordered to [i, f, o, g] and the σ blocks negated, so that
+    exp() of the first 3H pre-activations is directly e^(-z) for i, f and o.
+    """
+
+    WxT: np.ndarray  # (D_l, 4H)
+    WhT: np.ndarray  # (H, 4H)
+    b: np.ndarray  # (4H,)
+    h_gain: float  # max over σ columns of Σ_k |WhT[k, j]|: bounds |W_h h| when |h| ≤ 1
+
+
+def _pack(W: np.ndarray, b: np.ndarray, H: int) -> _Packed:
+    order = np.r_[0:H, H : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]  # i, f, o, g
+    sign = np.r_[-np.ones(3 * H), np.ones(H)].astype(W.dtype)  # negate σ blocks
+    Wp = W[order] * sign[:, None]  # (4H, H+D)
+    WhT = np.ascontiguousarray(Wp[:, :H].T)
+    WxT = np.ascontiguousarray(Wp[:, H:].T)
+    h_gain = float(np.abs(WhT[:, : 3 * H]).sum(axis=0).max()) if H else 0.0
+    return _Packed(WxT, WhT, np.ascontiguousarray(b[order] * sign), h_gain)
+
+
+@lru_cache(maxsize=32)
+def _packed_layers(params: LSTMParams) -> tuple[_Packed, ...]:
+    H = params.hidden_size
+    return tuple(_pack(W, b, H) for W, b in params.layers)
+
+
+def _recur(
+    zx: np.ndarray,  # (n, Bt, 4H) packed input part of z, bias included
+    WhT: np.ndarray,  # (H, 4H)
+    h: np.ndarray,  # (Bt, H) state in, updated in place
+    c: np.ndarray,  # (Bt, H) state in, updated in place
+    z: np.ndarray,  # (Bt, 4H) work buffer
+    tmp: np.ndarray,  # (Bt, H) work buffer
+    clip: bool,
+    rec_z: np.ndarray | None,  # (n, Bt, 4H) gates i, f, o, g per step, or None
+    rec_c: np.ndarray | None,  # (n, Bt, H) C per step, or None
+    rec_h: np.ndarray | None,  # (n, Bt, H) h per step, or None
+) -> None:
+    """The recurrence over n steps. Every call writes into a preallocated buffer.
+
+    For one series (Bt = 1) the caller passes 1-D views, which cuts NumPy's
+    per-call overhead; the code is the same either way.
+    """
+    H = c.shape[-1]
+    s = z[..., : 3 * H]  # e^(-z) for i, f, o, then σ
+    i, f, o, g = z[..., :H], z[..., H : 2 * H], z[..., 2 * H : 3 * H], z[..., 3 * H :]
+    dot, add, mul, exp, tanh, div = np.dot, np.add, np.multiply, np.exp, np.tanh, np.divide
+    for t in range(zx.shape[0]):
+        dot(h, WhT, z)  # z = W_h h_{t-1}       (Bt, 4H)
+        add(z, zx[t], z)  #   + W_x x_t + b
+        if clip:
+            np.maximum(s, -CLIP, s)
+            np.minimum(s, CLIP, s)
+        exp(s, s)
+        add(s, 1.0, s)
+        div(1.0, s, s)  # i, f, o = σ(z)
+        tanh(g, g)  # g = tanh(z_g)
+        mul(f, c, c)
+        mul(i, g, tmp)
+        add(c, tmp, c)  # C_t = f C_{t-1} + i g
+        tanh(c, h)
+        mul(h, o, h)  # h_t = o tanh(C_t)
+        if rec_z is not None:
+            rec_z[t] = z
+            rec_c[t] = c  # type: ignore[index]
+        if rec_h is not None:
+            rec_h[t] = h
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run`` computed. Per-step arrays are (T, H) for one series, (T, B, H) for a batch.
+
+    h_n, c_n   (L, [B,] H)  the last h and C of every layer
+    y_last     ([B,] O)     the head applied to the top layer's last h (None without a head)
+    i f g c o  (T, [B,] H)  the top layer's gates and C per step   (outputs="all")
+    h          (T, [B,] H)  the top layer's h per step              (outputs="all" or "h")
+    y          (T, [B,] O)  the head at every step                  (outputs="all" or "h")
+    """
+
+    h_n: np.ndarray
+    c_n: np.ndarray
+    y_last: np.ndarray | None = None
+    i: np.ndarray | None = None
+    f: np.ndarray | None = None
+    g: np.ndarray | None = None
+    c: np.ndarray | None = None
+    o: np.ndarray | None = None
+    h: np.ndarray | None = None
+    y: np.ndarray | None = None
+
+    def table(self) -> np.ndarray:
+        """i | f | g | C | o | h per step: (T, 6H) or (T, B, 6H), the sheet's layout."""
+        if self.i is None:
+            raise LSTMError('table() needs every gate: call run(..., outputs="all")')
+        return np.concatenate([self.i, self.f, self.g, self.c, self.o, self.h], axis=-1)  # type: ignore[list-item]
+
+
+def _sequence(X: Any, D: int, dt: np.dtype) -> tuple[np.ndarray, bool]:
+    """X as (T, B, D); the flag says whether the caller gave one series."""
+    x = as_float_array("X", X, dt)
+    single = x.ndim <= 2
+    if x.ndim == 1:
+        x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
+    if x.ndim == 2:
+        x = x[:, None, :]
+    if x.ndim != 3 or x.shape[2] != D or x.shape[0] == 0 or x.shape[1] == 0:
+        raise LSTMError(
+            f"X must be T×D (one series) or T×B×D (a batch) with D={D} and T, B ≥ 1, got {shape_str(np.shape(X))}"
+        )
+    return x, single
+
+
+def _initial_state(name: str, value: Any, L: int, B: int, H: int, dt: np.dtype) -> np.ndarray:
+    """h0 / c0 as (L, B, H); accepts (H,), (B, H), (L, H) or (L, B, H)."""
+    if value is None:
+        return np.zeros((L, B, H), dt)
+    s = check_finite(name, as_float_array(name, value, dt))
+    shapes = {(H,): (1, 1, H), (B, H): (1, B, H), (L, 1, H): (L, 1, H), (L, B, H): (L, B, H)}
+    if L > 1 and B == 1 and s.shape == (L, H):
+        shapes[(L, H)] = (L, 1, H)
+    if s.shape not in shapes:
+        raise LSTMError(
+            f"{name} must be {H} numbers, B×H = {B}×{H} or L×B×H = {L}×{B}×{H} (L={L} layers), got {shape_str(s.shape)}"
+        )
+    return np.array(np.broadcast_to(s.reshape(shapes[s.shape]), (L, B, H)), dtype=dt)
+
+
+def _check_range(X: np.ndarray, h0: np.ndarray, layers: tuple[_Packed, ...], dt: np.dtype) -> None:
+    """Refuse NaN, inf, and inputs so large that the input projection would overflow.
+
+    Uses max and min rather than abs or isfinite, so no temporary as large as X.
+    """
+    x_max = max(float(X.max()), -float(X.min()))
+    if not np.isfinite(x_max):
+        check_finite("X", X)
+    first = layers[0]
+    bound = x_max * float(np.abs(first.WxT).sum(axis=0).max()) + float(np.abs(first.b).max())
+    bound += first.h_gain * max(1.0, float(np.abs(h0).max()))
+    if not bound < np.finfo(dt).max / 16:
+        raise LSTMError(
+            f"X has values up to {x_max:.3g}: with these weights the gate pre-activations would overflow "
+            f"{dt.name}; rescale the inputs"
+        )
+
+
+def _tiles(n: int, size: int) -> list[tuple[int, int]]:
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
+
+
+def run(
+    params: LSTMParams,
+    X: Any,
+    h0: Any = None,
+    c0: Any = None,
+    *,
+    outputs: Outputs = "all",
+    dtype: Any = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    batch_tile: int = BATCH_TILE,
+) -> RunResult:
+    """Run the LSTM over a sequence X of shape (T, D), or a batch (T, B, D).
+
+    outputs="all" keeps every gate and state of the top layer per step (what the
+    sheet shows), "h" keeps h per step, "last" keeps only the final states and the
+    head's last output. h0 and c0 default to zeros. ``dtype`` (float64 or
+    float32) defaults to the params' dtype.
+    """
+    if not isinstance(params, LSTMParams):
+        raise LSTMError(f"params must be LSTMParams, got {type(params).__name__}")
+    if outputs not in ("all", "h", "last"):
+        raise LSTMError(f'outputs must be "all", "h" or "last", got {outputs!r}')
+    for name, v in (("chunk_bytes", chunk_bytes), ("batch_tile", batch_tile)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+            raise LSTMError(f"{name} must be a whole number ≥ 1, got {v!r}")
+    dt = params.dtype if dtype is None else resolve_dtype(dtype)
+    if dt != params.dtype:
+        params = params.astype(dt)
+    L, H, D = params.num_layers, params.hidden_size, params.input_size
+    x, single = _sequence(X, D, dt)  # (T, B, D)
+    T, B, _ = x.shape
+    h_state = _initial_state("h0", h0, L, B, H, dt)  # (L, B, H), updated in place
+    c_state = _initial_state("c0", c0, L, B, H, dt)  # (L, B, H), updated in place
+    layers = _packed_layers(params)
+    _check_range(x, h_state, layers, dt)
+
+    keep_all, keep_h = outputs == "all", outputs in ("all", "h")
+    rec_z = np.empty((T, B, 4 * H), dt) if keep_all else None  # gates i, f, o, g
+    rec_c = np.empty((T, B, H), dt) if keep_all else None
+    rec_h = np.empty((T, B, H), dt) if keep_h else None
+
+    bt = min(B, batch_tile)
+    n_max = max(1, min(T, chunk_bytes // (bt * 4 * H * dt.itemsize)))  # steps per chunk
+    zx = np.empty((n_max, bt, 4 * H), dt)  # (n, Bt, 4H) one chunk of input projections
+    below = np.empty((n_max, bt, H), dt) if L > 1 else None  # (n, Bt, H) h of the layer beneath
+    z, tmp = np.empty((bt, 4 * H), dt), np.empty((bt, H), dt)
+
+    for b0, b1 in _tiles(B, bt):
+        nb = b1 - b0
+        # Largest |h| each layer can meet at a chunk's start: the given h0, later 1.
+        h_scale = np.maximum(1.0, np.abs(h_state[:, b0:b1]).max(axis=(1, 2)))  # (L,)
+        for t0, t1 in _tiles(T, n_max):
+            n = t1 - t0
+            inp = x[t0:t1, b0:b1]  # (n, nb, D_l)
+            for k, layer in enumerate(layers):
+                top = k == L - 1
+                zc = zx[:n, :nb]  # (n, nb, 4H)
+                np.matmul(inp, layer.WxT, out=zc)
+                zc += layer.b
+                sig = zc[..., : 3 * H]
+                clip = max(float(sig.max()), -float(sig.min())) + layer.h_gain * float(h_scale[k]) > CLIP
+                if top:
+                    rz = None if rec_z is None else rec_z[t0:t1, b0:b1]
+                    rc = None if rec_c is None else rec_c[t0:t1, b0:b1]
+                    rh = None if rec_h is None else rec_h[t0:t1, b0:b1]
+                else:
+                    rz, rc, rh = None, None, below[:n, :nb]  # type: ignore[index]
+                state = (h_state[k, b0:b1], c_state[k, b0:b1], z[:nb], tmp[:nb])
+                if nb == 1:  # one series: 1-D views make every NumPy call cheaper
+                    _recur(zc[:, 0], layer.WhT, *(a[0] for a in state), clip, *_column(rz, rc, rh))
+                else:
+                    _recur(zc, layer.WhT, *state, clip, rz, rc, rh)
+                inp = rh  # type: ignore[assignment]
+            h_scale[:] = 1.0
+
+    return _result(params, single, h_state, c_state, rec_z, rec_c, rec_h)
+
+
+def _column(*records: np.ndarray | None) -> list[np.ndarray | None]:
+    """(n, 1, K) records as (n, K) views."""
+    return [None if r is None else r[:, 0] for r in records]
+
+
+def _result(params, single, h_state, c_state, rec_z, rec_c, rec_h) -> RunResult:  # type: ignore[no-untyped-def]
+    """Shape the records for the caller: drop the batch axis for one series."""
+    H = params.hidden_size
+    squeeze = (lambda a: a[:, 0]) if single else (lambda a: a)
+    h_n, c_n = squeeze(h_state), squeeze(c_state)  # (L, [B,] H)
+
+    def head(h: np.ndarray) -> np.ndarray | None:
+        return None if params.W_y is None else h @ params.W_y.T + params.b_y
+
+    fields: dict[str, Any] = {"h_n": h_n, "c_n": c_n, "y_last": head(h_n[-1])}
+    if rec_h is not None:
+        fields["h"] = squeeze(rec_h)
+        fields["y"] = head(fields["h"])
+    if rec_z is not None:
+        gz, cz = squeeze(rec_z), squeeze(rec_c)
+        fields.update(i=gz[..., :H], f=gz[..., H : 2 * H], o=gz[..., 2 * H : 3 * H], g=gz[..., 3 * H :], c=cz)
+    return RunResult(**fields)
