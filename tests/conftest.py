@@ -1,0 +1,36 @@
+"""Shared test helpers.
+
+``need(module)`` imports an optional tool (torch, ...). Outside CI a missing tool
+skips the test; in CI (CI=true) it fails it, because .ci/run installs every tool
+the tests use and a skip there would hide a broken install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def need(module: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if IN_CI:
+            pytest.fail(f"{module} is required in CI (CI=true) but cannot be imported: {exc}")
+        pytest.skip(f"{module} is not installed")
+        raise  # unreachable: pytest.skip raises
+
+
+@pytest.fixture
+def torch() -> ModuleType:
+    """PyTorch, with one thread and float64 defaults left alone."""
+    t = need("torch")
+    t.set_num_threads(1)
+    return t
