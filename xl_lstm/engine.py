@@ -28,7 +28,7 @@ from .params import LSTMParams
 __all__ = ["CLIP", "Step", "RunResult", "sigmoid", "step", "run"]
 
 CLIP = 80.0  # |pre-activation| bound for σ: exp(±80) is a normal float in f32 and f64
-CHUNK_BYTES = 8 << 20  # input projections are computed this many bytes at a time
+CHUNK_BYTES = 8 << 20  # working memory of run() beyond its outputs (input projections, buffers)
 BATCH_TILE = 1024  # series per tile: the working set of a step stays in cache
 
 Outputs = Literal["all", "h", "last"]
@@ -105,28 +105,27 @@ def step(params: LSTMParams, x_t: Any, h_prev: Any = None, c_prev: Any = None, *
 
 
 # ---- the fast path --------------------------------------------------------------
+# Inside run() everything is transposed: a batch of states is (H, B), pre-activations
+# (4H, B), so each gate block is one contiguous slab and every NumPy call streams
+# through memory. Gates are packed [i, f, o | g] with the σ rows negated, so exp() of
+# the first 3H rows is e^(-z), and we divide by 1 + e^(-z) instead of multiplying by σ.
 @dataclass(frozen=True)
 class _Packed:
-    """One layer's weights rearranged for the loop.
+    """One layer's weights rearranged for the loop."""
 
-    Gate blocks are reordered to [i, f, o, g] and the σ blocks negated, so that
-    exp() of the first 3H pre-activations is directly e^(-z) for i, f and o.
-    """
-
-    WxT: np.ndarray  # (D_l, 4H)
-    WhT: np.ndarray  # (H, 4H)
-    b: np.ndarray  # (4H,)
-    h_gain: float  # max over σ columns of Σ_k |WhT[k, j]|: bounds |W_h h| when |h| ≤ 1
+    Wx: np.ndarray  # (4H, D_l)  packed order i, f, o, g; σ rows negated
+    Wh: np.ndarray  # (4H, H)
+    b: np.ndarray  # (4H, 1)
+    h_gain: float  # max over σ rows of Σ_k |Wh[j, k]|: bounds |W_h h| when |h| ≤ 1
 
 
 def _pack(W: np.ndarray, b: np.ndarray, H: int) -> _Packed:
     order = np.r_[0:H, H : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]  # i, f, o, g
-    sign = np.r_[-np.ones(3 * H), np.ones(H)].astype(W.dtype)  # negate σ blocks
+    sign = np.r_[-np.ones(3 * H), np.ones(H)].astype(W.dtype)  # negate σ rows
     Wp = W[order] * sign[:, None]  # (4H, H+D)
-    WhT = np.ascontiguousarray(Wp[:, :H].T)
-    WxT = np.ascontiguousarray(Wp[:, H:].T)
-    h_gain = float(np.abs(WhT[:, : 3 * H]).sum(axis=0).max()) if H else 0.0
-    return _Packed(WxT, WhT, np.ascontiguousarray(b[order] * sign), h_gain)
+    Wh = np.ascontiguousarray(Wp[:, :H])
+    h_gain = float(np.abs(Wh[: 3 * H]).sum(axis=1).max())
+    return _Packed(np.ascontiguousarray(Wp[:, H:]), Wh, (b[order] * sign)[:, None], h_gain)
 
 
 @lru_cache(maxsize=32)
@@ -136,43 +135,43 @@ def _packed_layers(params: LSTMParams) -> tuple[_Packed, ...]:
 
 
 def _recur(
-    zx: np.ndarray,  # (n, Bt, 4H) packed input part of z, bias included
-    WhT: np.ndarray,  # (H, 4H)
-    h: np.ndarray,  # (Bt, H) state in, updated in place
-    c: np.ndarray,  # (Bt, H) state in, updated in place
-    z: np.ndarray,  # (Bt, 4H) work buffer
-    tmp: np.ndarray,  # (Bt, H) work buffer
+    zx: np.ndarray,  # (n, 4H, Bt) packed input part of z, bias included
+    Wh: np.ndarray,  # (4H, H)
+    h: np.ndarray,  # (H, Bt) state in, updated in place
+    c: np.ndarray,  # (H, Bt) state in, updated in place
+    z: np.ndarray,  # (4H, Bt) work buffer
+    tmp: np.ndarray,  # (H, Bt) work buffer
     clip: bool,
-    rec_z: np.ndarray | None,  # (n, Bt, 4H) gates i, f, o, g per step, or None
-    rec_c: np.ndarray | None,  # (n, Bt, H) C per step, or None
-    rec_h: np.ndarray | None,  # (n, Bt, H) h per step, or None
+    rec_z: np.ndarray | None,  # (n, 4H, Bt) gates i, f, o, g per step, or None
+    rec_c: np.ndarray | None,  # (n, H, Bt) C per step, or None
+    rec_h: np.ndarray | None,  # (n, H, Bt) h per step, or None
 ) -> None:
-    """The recurrence over n steps. Every call writes into a preallocated buffer.
+    """The recurrence over n steps; every call writes into a preallocated buffer.
 
-    For one series (Bt = 1) the caller passes 1-D views, which cuts NumPy's
-    per-call overhead; the code is the same either way.
+    For one series the caller passes 1-D views (Bt dropped), which makes each
+    NumPy call cheaper; the code is the same either way.
     """
-    H = c.shape[-1]
-    s = z[..., : 3 * H]  # e^(-z) for i, f, o, then σ
-    i, f, o, g = z[..., :H], z[..., H : 2 * H], z[..., 2 * H : 3 * H], z[..., 3 * H :]
-    dot, add, mul, exp, tanh, div = np.dot, np.add, np.multiply, np.exp, np.tanh, np.divide
+    H = c.shape[0]
+    e = z[: 3 * H]  # 1 + e^(-z) = 1/σ(z) for i, f, o
+    e_i, e_f, e_o, g = z[:H], z[H : 2 * H], z[2 * H : 3 * H], z[3 * H :]
+    dot, add, div, exp, tanh = np.dot, np.add, np.divide, np.exp, np.tanh
     for t in range(zx.shape[0]):
-        dot(h, WhT, z)  # z = W_h h_{t-1}       (Bt, 4H)
+        dot(Wh, h, z)  # z = W_h h_{t-1}        (4H, Bt)
         add(z, zx[t], z)  #   + W_x x_t + b
         if clip:
-            np.maximum(s, -CLIP, s)
-            np.minimum(s, CLIP, s)
-        exp(s, s)
-        add(s, 1.0, s)
-        div(1.0, s, s)  # i, f, o = σ(z)
+            np.maximum(e, -CLIP, e)
+            np.minimum(e, CLIP, e)
+        exp(e, e)
+        add(e, 1.0, e)  # 1/σ(z) for i, f, o
         tanh(g, g)  # g = tanh(z_g)
-        mul(f, c, c)
-        mul(i, g, tmp)
+        div(c, e_f, c)  # f C_{t-1}
+        div(g, e_i, tmp)  # i g
         add(c, tmp, c)  # C_t = f C_{t-1} + i g
         tanh(c, h)
-        mul(h, o, h)  # h_t = o tanh(C_t)
+        div(h, e_o, h)  # h_t = o tanh(C_t)
         if rec_z is not None:
-            rec_z[t] = z
+            div(1.0, e, rec_z[t, : 3 * H])  # σ(z) for i, f, o
+            rec_z[t, 3 * H :] = g
             rec_c[t] = c  # type: ignore[index]
         if rec_h is not None:
             rec_h[t] = h
@@ -246,7 +245,7 @@ def _check_range(X: np.ndarray, h0: np.ndarray, layers: tuple[_Packed, ...], dt:
     if not np.isfinite(x_max):
         check_finite("X", X)
     first = layers[0]
-    bound = x_max * float(np.abs(first.WxT).sum(axis=0).max()) + float(np.abs(first.b).max())
+    bound = x_max * float(np.abs(first.Wx).sum(axis=1).max()) + float(np.abs(first.b).max())
     bound += first.h_gain * max(1.0, float(np.abs(h0).max()))
     if not bound < np.finfo(dt).max / 16:
         raise LSTMError(
@@ -275,7 +274,9 @@ def run(
     outputs="all" keeps every gate and state of the top layer per step (what the
     sheet shows), "h" keeps h per step, "last" keeps only the final states and the
     head's last output. h0 and c0 default to zeros. ``dtype`` (float64 or
-    float32) defaults to the params' dtype.
+    float32) defaults to the params' dtype. ``chunk_bytes`` bounds the memory
+    used beyond the outputs (at least one step's worth is always used);
+    ``batch_tile`` is how many series go through a step together.
     """
     if not isinstance(params, LSTMParams):
         raise LSTMError(f"params must be LSTMParams, got {type(params).__name__}")
@@ -296,50 +297,58 @@ def run(
     _check_range(x, h_state, layers, dt)
 
     keep_all, keep_h = outputs == "all", outputs in ("all", "h")
-    rec_z = np.empty((T, B, 4 * H), dt) if keep_all else None  # gates i, f, o, g
-    rec_c = np.empty((T, B, H), dt) if keep_all else None
-    rec_h = np.empty((T, B, H), dt) if keep_h else None
+    # Records are kept transposed, (T, K, B), and handed back as (T, B, K) views.
+    rec_z = np.empty((T, 4 * H, B), dt) if keep_all else None  # gates i, f, o, g
+    rec_c = np.empty((T, H, B), dt) if keep_all else None
+    rec_h = np.empty((T, H, B), dt) if keep_h else None
 
     bt = min(B, batch_tile)
-    n_max = max(1, min(T, chunk_bytes // (bt * 4 * H * dt.itemsize)))  # steps per chunk
-    zx = np.empty((n_max, bt, 4 * H), dt)  # (n, Bt, 4H) one chunk of input projections
-    below = np.empty((n_max, bt, H), dt) if L > 1 else None  # (n, Bt, H) h of the layer beneath
-    z, tmp = np.empty((bt, 4 * H), dt), np.empty((bt, H), dt)
+    # chunk_bytes bounds the working memory beyond the outputs: a tile's state and
+    # gate buffers, plus as many steps of input projections as fit beside them.
+    fixed = bt * (5 * H + 2 * L * H) * dt.itemsize
+    per_step = bt * (4 * H + (H if L > 1 else 0)) * dt.itemsize
+    n_max = max(1, min(T, (chunk_bytes - fixed) // per_step))  # steps per chunk
+    # Work buffers, allocated once; a narrower last tile takes a contiguous prefix.
+    flat = {name: np.empty(size * bt, dt) for name, size in (
+        ("zx", n_max * 4 * H), ("below", n_max * H if L > 1 else 0), ("z", 4 * H), ("tmp", H),
+        ("hs", L * H), ("cs", L * H))}
+
+    def buffer(name: str, *shape: int) -> np.ndarray:
+        return flat[name][: int(np.prod(shape))].reshape(shape)
 
     for b0, b1 in _tiles(B, bt):
         nb = b1 - b0
+        zx, z, tmp = buffer("zx", n_max, 4 * H, nb), buffer("z", 4 * H, nb), buffer("tmp", H, nb)
+        hs, cs = buffer("hs", L, H, nb), buffer("cs", L, H, nb)  # this tile's states
+        hs[...] = h_state[:, b0:b1].transpose(0, 2, 1)
+        cs[...] = c_state[:, b0:b1].transpose(0, 2, 1)
         # Largest |h| each layer can meet at a chunk's start: the given h0, later 1.
-        h_scale = np.maximum(1.0, np.abs(h_state[:, b0:b1]).max(axis=(1, 2)))  # (L,)
+        h_scale = np.maximum(1.0, np.abs(hs).max(axis=(1, 2)))  # (L,)
         for t0, t1 in _tiles(T, n_max):
             n = t1 - t0
-            inp = x[t0:t1, b0:b1]  # (n, nb, D_l)
+            inp = x[t0:t1, b0:b1].transpose(0, 2, 1)  # (n, D, nb)
             for k, layer in enumerate(layers):
-                top = k == L - 1
-                zc = zx[:n, :nb]  # (n, nb, 4H)
-                np.matmul(inp, layer.WxT, out=zc)
+                zc = zx[:n]  # (n, 4H, nb)
+                np.matmul(layer.Wx, inp, out=zc)
                 zc += layer.b
-                sig = zc[..., : 3 * H]
+                sig = zc[:, : 3 * H]
                 clip = max(float(sig.max()), -float(sig.min())) + layer.h_gain * float(h_scale[k]) > CLIP
-                if top:
-                    rz = None if rec_z is None else rec_z[t0:t1, b0:b1]
-                    rc = None if rec_c is None else rec_c[t0:t1, b0:b1]
-                    rh = None if rec_h is None else rec_h[t0:t1, b0:b1]
+                if k == L - 1:
+                    recs = [None if r is None else r[t0:t1, :, b0:b1] for r in (rec_z, rec_c, rec_h)]
                 else:
-                    rz, rc, rh = None, None, below[:n, :nb]  # type: ignore[index]
-                state = (h_state[k, b0:b1], c_state[k, b0:b1], z[:nb], tmp[:nb])
+                    recs = [None, None, buffer("below", n, H, nb)]
+                state = (zc, hs[k], cs[k], z, tmp)
                 if nb == 1:  # one series: 1-D views make every NumPy call cheaper
-                    _recur(zc[:, 0], layer.WhT, *(a[0] for a in state), clip, *_column(rz, rc, rh))
-                else:
-                    _recur(zc, layer.WhT, *state, clip, rz, rc, rh)
-                inp = rh  # type: ignore[assignment]
+                    state = tuple(a[..., 0] for a in state)
+                    recs = [None if r is None else r[..., 0] for r in recs]
+                zc_k, h_k, c_k, z_k, tmp_k = state
+                _recur(zc_k, layer.Wh, h_k, c_k, z_k, tmp_k, clip, *recs)
+                inp = recs[2] if nb > 1 else recs[2][..., None]  # type: ignore[index]
             h_scale[:] = 1.0
+        h_state[:, b0:b1] = hs.transpose(0, 2, 1)
+        c_state[:, b0:b1] = cs.transpose(0, 2, 1)
 
     return _result(params, single, h_state, c_state, rec_z, rec_c, rec_h)
-
-
-def _column(*records: np.ndarray | None) -> list[np.ndarray | None]:
-    """(n, 1, K) records as (n, K) views."""
-    return [None if r is None else r[:, 0] for r in records]
 
 
 def _result(params, single, h_state, c_state, rec_z, rec_c, rec_h) -> RunResult:  # type: ignore[no-untyped-def]
@@ -353,9 +362,9 @@ def _result(params, single, h_state, c_state, rec_z, rec_c, rec_h) -> RunResult:
 
     fields: dict[str, Any] = {"h_n": h_n, "c_n": c_n, "y_last": head(h_n[-1])}
     if rec_h is not None:
-        fields["h"] = squeeze(rec_h)
+        fields["h"] = squeeze(rec_h.transpose(0, 2, 1))  # (T, [B,] H)
         fields["y"] = head(fields["h"])
     if rec_z is not None:
-        gz, cz = squeeze(rec_z), squeeze(rec_c)
+        gz, cz = squeeze(rec_z.transpose(0, 2, 1)), squeeze(rec_c.transpose(0, 2, 1))
         fields.update(i=gz[..., :H], f=gz[..., H : 2 * H], o=gz[..., 2 * H : 3 * H], g=gz[..., 3 * H :], c=cz)
     return RunResult(**fields)
