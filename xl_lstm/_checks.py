@@ -20,6 +20,11 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "×".join(str(n) for n in shape) if shape else "a single number"
 
 
+def numbers(n: int) -> str:
+    """3 -> '3 numbers', 1 -> '1 number'."""
+    return f"{n} number" if n == 1 else f"{n} numbers"
+
+
 def where(index: tuple[int, ...]) -> str:
     """Position of one element, as NumPy and as a spreadsheet reader count it."""
     np_index = "[" + ", ".join(str(i) for i in index) + "]"
@@ -99,8 +104,8 @@ def as_vector(name: str, value: Any, length: int | None, dtype: np.dtype) -> np.
     elif arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
     if arr.ndim != 1:
-        want = f"{length} numbers" if length is not None else "a row or a column of numbers"
+        want = numbers(length) if length is not None else "a row or a column of numbers"
         raise LSTMError(f"{name} must be {want}, got an array of shape {shape_str(arr.shape)}")
     if length is not None and arr.shape[0] != length:
-        raise LSTMError(f"{name} must have {length} numbers, got {arr.shape[0]}")
+        raise LSTMError(f"{name} must have {numbers(length)}, got {arr.shape[0]}")
     return arr

@@ -48,8 +48,15 @@ def demo(hidden: int, seed: int) -> str:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xl-lstm", description="LSTMs for people who live in spreadsheets.")
+    parser = _Parser(prog="xl-lstm", description="LSTMs for people who live in spreadsheets.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="run the engine on the shipped airline series and print the last states")
     p_demo.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")

@@ -21,7 +21,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, resolve_dtype, shape_str
+from ._checks import as_float_array, check_finite, numbers, resolve_dtype, shape_str
 from .errors import LSTMError
 from .params import LSTMParams
 
@@ -65,7 +65,7 @@ def _state(name: str, value: Any, batch_shape: tuple[int, ...], H: int, dt: np.d
     if s.ndim == 2 and s.shape[1] == 1 and not batch_shape and s.shape[0] == H:
         s = s.reshape(-1)  # an H×1 column for one series
     if s.shape not in ((H,), batch_shape + (H,)):
-        want = f"{H} numbers" if not batch_shape else f"{H} numbers or {shape_str(batch_shape + (H,))}"
+        want = numbers(H) if not batch_shape else f"{numbers(H)} or {shape_str(batch_shape + (H,))}"
         raise LSTMError(f"{name} must be {want} (H={H}), got {shape_str(s.shape)}")
     return s
 
@@ -85,7 +85,7 @@ def step(params: LSTMParams, x_t: Any, h_prev: Any = None, c_prev: Any = None, *
     if x.ndim == 0 or (x.ndim == 2 and x.shape[1] == 1 and D > 1 and x.shape[0] == D):
         x = x.reshape(-1)  # a single number, or a D×1 column for one series
     if x.ndim not in (1, 2) or x.shape[-1] != D:
-        raise LSTMError(f"x_t must be {D} numbers (D={D}) or a B×{D} batch, got {shape_str(x.shape)}")
+        raise LSTMError(f"x_t must be {numbers(D)} (D={D}) or a B×{D} batch, got {shape_str(x.shape)}")
     batch_shape = x.shape[:-1]  # () or (B,)
     h = _state("h_prev", h_prev, batch_shape, H, dt)  # (..., H)
     c = _state("c_prev", c_prev, batch_shape, H, dt)  # (..., H)
@@ -207,8 +207,9 @@ class RunResult:
 
 
 def _sequence(X: Any, D: int, dt: np.dtype) -> tuple[np.ndarray, bool]:
-    """X as (T, B, D); the flag says whether the caller gave one series."""
+    """X as (T, B, D), checked finite; the flag says whether the caller gave one series."""
     x = as_float_array("X", X, dt)
+    _check_finite_fast("X", x)  # in the caller's shape, so positions read as given
     single = x.ndim <= 2
     if x.ndim == 1:
         x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)
@@ -231,19 +232,20 @@ def _initial_state(name: str, value: Any, L: int, B: int, H: int, dt: np.dtype) 
         shapes[(L, H)] = (L, 1, H)
     if s.shape not in shapes:
         raise LSTMError(
-            f"{name} must be {H} numbers, B×H = {B}×{H} or L×B×H = {L}×{B}×{H} (L={L} layers), got {shape_str(s.shape)}"
+            f"{name} must be {numbers(H)}, B×H = {B}×{H} or L×B×H = {L}×{B}×{H} (L={L} layers), got {shape_str(s.shape)}"
         )
     return np.array(np.broadcast_to(s.reshape(shapes[s.shape]), (L, B, H)), dtype=dt)
 
 
-def _check_range(X: np.ndarray, h0: np.ndarray, layers: tuple[_Packed, ...], dt: np.dtype) -> None:
-    """Refuse NaN, inf, and inputs so large that the input projection would overflow.
+def _check_finite_fast(name: str, x: np.ndarray) -> None:
+    """check_finite without a temporary as large as x, unless something is wrong."""
+    if x.size and not np.isfinite(float(x.max()) - float(x.min())):
+        check_finite(name, x)
 
-    Uses max and min rather than abs or isfinite, so no temporary as large as X.
-    """
+
+def _check_range(X: np.ndarray, h0: np.ndarray, layers: tuple[_Packed, ...], dt: np.dtype) -> None:
+    """Refuse inputs so large that the input projection would overflow."""
     x_max = max(float(X.max()), -float(X.min()))
-    if not np.isfinite(x_max):
-        check_finite("X", X)
     first = layers[0]
     bound = x_max * float(np.abs(first.Wx).sum(axis=1).max()) + float(np.abs(first.b).max())
     bound += first.h_gain * max(1.0, float(np.abs(h0).max()))
