@@ -345,7 +345,8 @@ def run(
                     recs = [None if r is None else r[..., 0] for r in recs]
                 zc_k, h_k, c_k, z_k, tmp_k = state
                 _recur(zc_k, layer.Wh, h_k, c_k, z_k, tmp_k, clip, *recs)
-                inp = recs[2] if nb > 1 else recs[2][..., None]  # type: ignore[index]
+                if k < L - 1:
+                    inp = buffer("below", n, H, nb)  # the next layer reads this layer's h
             h_scale[:] = 1.0
         h_state[:, b0:b1] = hs.transpose(0, 2, 1)
         c_state[:, b0:b1] = cs.transpose(0, 2, 1)
