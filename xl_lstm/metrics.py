@@ -1,0 +1,89 @@
+"""Forecast error metrics: MAE, RMSE, MAPE, sMAPE, MASE.
+
+Each takes ``actual`` and ``predicted`` arrays of the same shape. MAPE and sMAPE are
+percentages. A metric that is not defined for the data (MAPE with an actual of 0,
+MASE when the naive forecast's error is 0) is NaN, never a made-up number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._checks import finite_array, shape_str
+from .errors import LSTMError
+
+__all__ = ["mae", "rmse", "mape", "smape", "mase", "error_metrics", "METRICS"]
+
+METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
+
+
+def _pair(actual: Any, predicted: Any) -> tuple[np.ndarray, np.ndarray]:
+    a = finite_array("actual", actual, np.dtype(np.float64)).ravel()
+    p = finite_array("predicted", predicted, np.dtype(np.float64))
+    if p.size != a.size:
+        raise LSTMError(f"predicted must have as many numbers as actual ({a.size}), got {p.size} ({shape_str(p.shape)})")
+    if a.size == 0:
+        raise LSTMError("actual is empty: there is nothing to compare")
+    return a, p.ravel()
+
+
+def mae(actual: Any, predicted: Any) -> float:
+    """Mean absolute error: mean |a - p|."""
+    a, p = _pair(actual, predicted)
+    return float(np.mean(np.abs(a - p)))
+
+
+def rmse(actual: Any, predicted: Any) -> float:
+    """Root mean squared error: √(mean (a - p)²)."""
+    a, p = _pair(actual, predicted)
+    return float(np.sqrt(np.mean((a - p) ** 2)))
+
+
+def mape(actual: Any, predicted: Any) -> float:
+    """Mean absolute percentage error, in %: 100 · mean |a - p| / |a|; NaN if any a is 0."""
+    a, p = _pair(actual, predicted)
+    if np.any(a == 0):
+        return float("nan")
+    return float(100.0 * np.mean(np.abs(a - p) / np.abs(a)))
+
+
+def smape(actual: Any, predicted: Any) -> float:
+    """Symmetric MAPE, in % (0 to 200): 100 · mean 2|a - p| / (|a| + |p|); a term with a = p = 0 counts 0."""
+    a, p = _pair(actual, predicted)
+    denom = np.abs(a) + np.abs(p)
+    terms = np.divide(2.0 * np.abs(a - p), denom, out=np.zeros_like(denom), where=denom > 0)
+    return float(100.0 * np.mean(terms))
+
+
+def naive_scale(history: Any, season: int = 1) -> float:
+    """Mean |y_t - y_{t-m}| of the seasonal naive forecast over ``history``: MASE's denominator."""
+    if not isinstance(season, (int, np.integer)) or isinstance(season, bool) or season < 1:
+        raise LSTMError(f"season must be a whole number ≥ 1, got {season!r}")
+    y = finite_array("history", history, np.dtype(np.float64)).ravel()
+    if y.size <= season:
+        raise LSTMError(f"history must have more than season = {season} numbers for MASE, got {y.size}")
+    return float(np.mean(np.abs(y[season:] - y[:-season])))
+
+
+def mase(actual: Any, predicted: Any, season: int = 1, history: Any = None) -> float:
+    """Mean absolute scaled error: MAE / the seasonal naive forecast's in-sample MAE.
+
+    The scale comes from ``history`` (the training series, the usual definition),
+    or from ``actual`` itself when no history is given. NaN when that scale is 0.
+    """
+    scale = naive_scale(actual if history is None else history, season)
+    error = mae(actual, predicted)
+    return float("nan") if scale == 0 else error / scale
+
+
+def error_metrics(actual: Any, predicted: Any, season: int = 1, history: Any = None) -> dict[str, float]:
+    """All five metrics by name, in the order of METRICS."""
+    return {
+        "MAE": mae(actual, predicted),
+        "RMSE": rmse(actual, predicted),
+        "MAPE": mape(actual, predicted),
+        "sMAPE": smape(actual, predicted),
+        "MASE": mase(actual, predicted, season, history),
+    }

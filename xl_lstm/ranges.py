@@ -1,0 +1,127 @@
+"""Worksheet ranges as numbers: what Excel hands over, checked cell by cell.
+
+A range arrives as a 2-D grid (a single cell as a 1×1 grid, or as a bare value;
+an empty cell as None). Rules, the same for every worksheet function:
+
+- Trailing blank rows and columns are dropped, so a whole-column reference such as
+  A:A, or a range drawn larger than the data, reads as the data it holds.
+- A blank cell inside the data is refused: we never guess a number for it.
+- Text is refused, including numbers stored as text ("12.5"): their meaning
+  depends on the locale, so the message asks the user to convert them.
+- Excel error values (#N/A, #DIV/0!, ...) are refused by name.
+- TRUE/FALSE are refused: Excel does not count them as numbers in ranges either.
+
+Every refusal is one line naming the argument and the cell (row and column within
+the range, counted from 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import LSTMError
+
+__all__ = ["grid", "is_blank", "numbers", "vector_or_none", "whole_number"]
+
+EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!")
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def grid(value: Any) -> np.ndarray:
+    """Any range value as a 2-D object array (a bare value becomes 1×1)."""
+    arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    elif arr.ndim > 2:
+        raise LSTMError(f"a range must be 2-D, got {arr.ndim} dimensions")
+    return arr
+
+
+def _trim(arr: np.ndarray) -> np.ndarray:
+    """Drop trailing rows and columns that are entirely blank."""
+    if arr.dtype != object:
+        return arr
+    blank = np.vectorize(is_blank, otypes=[bool])(arr) if arr.size else np.zeros(arr.shape, bool)
+    rows = np.flatnonzero(~blank.all(axis=1))
+    cols = np.flatnonzero(~blank.all(axis=0))
+    if rows.size == 0:
+        return arr[:0, :0]
+    return arr[: rows[-1] + 1, : cols[-1] + 1]
+
+
+def _describe(value: Any) -> str:
+    if is_blank(value):
+        return "is empty"
+    if isinstance(value, (bool, np.bool_)):
+        return f"holds {str(bool(value)).upper()}, not a number"
+    if isinstance(value, str):
+        if value.strip().upper() in EXCEL_ERRORS:
+            return f"holds the error {value.strip().upper()}"
+        try:
+            float(value.replace(",", ""))
+        except ValueError:
+            return f"holds text {value[:40]!r}, not a number"
+        return f"holds the number {value[:40]!r} stored as text; convert it to a number"
+    if isinstance(value, float) and not np.isfinite(value):
+        return f"holds {value}, not a finite number"
+    return f"holds {type(value).__name__} {str(value)[:40]!r}, not a number"
+
+
+def numbers(name: str, value: Any, *, allow_empty: bool = False) -> np.ndarray:
+    """A range as a 2-D float64 array, trailing blanks dropped; anything else is refused."""
+    if value is None:
+        if allow_empty:
+            return np.zeros((0, 0))
+        raise LSTMError(f"{name} is empty: expected numbers")
+    arr = _trim(grid(value))
+    if arr.size == 0:
+        if allow_empty:
+            return np.zeros((0, 0))
+        raise LSTMError(f"{name} is empty: expected numbers")
+    if arr.dtype.kind in "fiu":
+        out = arr.astype(np.float64)
+    else:
+        out = np.empty(arr.shape, np.float64)
+        for (r, c), v in np.ndenumerate(arr):
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+                out[r, c] = v
+            else:
+                raise LSTMError(f"{name}: the cell at row {r + 1}, column {c + 1} {_describe(v)}")
+    bad = np.argwhere(~np.isfinite(out))
+    if bad.size:
+        r, c = bad[0]
+        raise LSTMError(f"{name}: the cell at row {r + 1}, column {c + 1} {_describe(float(out[r, c]))}")
+    return out
+
+
+def vector_or_none(name: str, value: Any, length: int) -> np.ndarray | None:
+    """A row or column of ``length`` numbers, or None when the range is entirely blank."""
+    arr = numbers(name, value, allow_empty=True)
+    if arr.size == 0:
+        return None
+    if 1 not in arr.shape:
+        raise LSTMError(f"{name} must be a row or a column of {length} numbers, got a {arr.shape[0]}×{arr.shape[1]} block")
+    if arr.size != length:
+        raise LSTMError(f"{name} must have {length} numbers, got {arr.size}")
+    return arr.ravel()
+
+
+def whole_number(name: str, value: Any, *, low: int, default: int | None = None) -> int:
+    """A single cell holding a whole number ≥ low (a blank cell means ``default``)."""
+    arr = numbers(name, value, allow_empty=default is not None)
+    if arr.size == 0:
+        return default  # type: ignore[return-value]
+    if arr.size != 1:
+        raise LSTMError(f"{name} must be a single cell, got {arr.shape[0]}×{arr.shape[1]} cells")
+    v = float(arr.flat[0])
+    if v != int(v) or v < low:
+        raise LSTMError(f"{name} must be a whole number ≥ {low}, got {v:g}")
+    return int(v)
