@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +12,6 @@ import xl_lstm as xl
 from xl_lstm.cli import main
 from xl_lstm.datasets import load_airpassengers
 
-from .conftest import need
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_airpassengers_is_box_jenkins_series_g() -> None:
@@ -45,14 +41,3 @@ def test_cli_refuses_bad_options_in_one_line(argv: list[str]) -> None:
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
-
-
-def test_forward_benchmark_runs() -> None:
-    need("torch")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_forward.py"), "--quick"],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    rows = [line for line in proc.stdout.splitlines() if "float" in line and "|" in line]
-    assert len(rows) == 6  # three cases × two dtypes, each with a ratio

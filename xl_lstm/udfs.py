@@ -16,7 +16,6 @@ Parameters carry no type hints on purpose: xlwings reads hints as converters.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import threading
 from collections import OrderedDict
@@ -32,7 +31,10 @@ RANGE = {"convert": np.array, "ndim": 2, "err_to_str": True}  # how every range 
 
 
 class ResultCache:
-    """A bounded LRU cache of function results keyed on their arguments' bytes."""
+    """A bounded LRU cache of function results keyed on their arguments' bytes.
+
+    Bounded both in entries and in bytes (results plus the keys' argument bytes).
+    """
 
     def __init__(self, max_entries: int = 256, max_bytes: int = 64 << 20) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
@@ -52,7 +54,7 @@ class ResultCache:
             return item[0]
 
     def put(self, key: tuple, value: Any) -> None:
-        size = value.nbytes if isinstance(value, np.ndarray) else 256
+        size = (value.nbytes if isinstance(value, np.ndarray) else 256) + _key_bytes(key)
         if size > self.max_bytes:
             return
         with self._lock:
@@ -77,14 +79,21 @@ CACHE = ResultCache()
 
 
 def _fingerprint(value: Any) -> tuple:
-    """What identifies an argument's contents: dtype, shape and a digest of its bytes."""
+    """An argument's contents as a hashable key: dtype, shape and its bytes.
+
+    The bytes themselves, not a digest: a dictionary lookup compares them exactly,
+    so two different ranges can never share a result, and hashing bytes is ~4x
+    faster than a cryptographic digest. They count towards the cache's size bound.
+    """
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "biuf":
-            data = np.ascontiguousarray(value).tobytes()
-        else:
-            data = pickle.dumps(value.tolist(), protocol=5)
-        return (value.dtype.str, value.shape, hashlib.blake2b(data, digest_size=16).digest())
+            return (value.dtype.str, value.shape, value.tobytes())
+        return ("O", value.shape, pickle.dumps(value.tolist(), protocol=5))
     return (type(value).__name__, repr(value))
+
+
+def _key_bytes(key: tuple) -> int:
+    return sum(len(part[2]) for part in key[1:] if len(part) == 3 and isinstance(part[2], bytes))
 
 
 def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:

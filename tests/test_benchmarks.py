@@ -1,0 +1,28 @@
+"""The benchmark scripts still run (at tiny sizes). Timing itself is not tested."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import need
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _quick(script: str) -> list[str]:
+    proc = subprocess.run([sys.executable, str(BENCH / script), "--quick"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_forward_benchmark_runs() -> None:
+    need("torch")
+    rows = [line for line in _quick("bench_forward.py") if "float" in line and "|" in line]
+    assert len(rows) == 6  # three cases × two dtypes, each with a ratio
+
+
+def test_udf_benchmark_runs() -> None:
+    rows = [line for line in _quick("bench_udf.py") if line.startswith("LSTM_")]
+    assert [r.split()[0] for r in rows] == ["LSTM_STEP", "LSTM_SEQUENCE"]
