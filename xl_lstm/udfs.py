@@ -28,6 +28,8 @@ from . import sheet
 from .errors import LSTMError
 
 RANGE = {"convert": np.array, "ndim": 2, "err_to_str": True}  # how every range argument is read
+W_DOC = "Weights, 4H rows (gates i, f, g, o) by H+D columns (h first, then x)."
+B_DOC = "Bias: 4H cells, gates i, f, g, o."
 
 
 class ResultCache:
@@ -124,8 +126,8 @@ def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
 @xw.arg("x_t", **RANGE, doc="This step's inputs: one row of D cells.")
 @xw.arg("h_prev", **RANGE, doc="Previous hidden state h: H cells (the row above); blank means zeros.")
 @xw.arg("c_prev", **RANGE, doc="Previous cell state C: H cells (the row above); blank means zeros.")
-@xw.arg("W", **RANGE, doc="Weights, 4H rows (gates i, f, g, o) by H+D columns (h first, then x).")
-@xw.arg("b", **RANGE, doc="Bias: 4H cells, gates i, f, g, o.")
+@xw.arg("W", **RANGE, doc=W_DOC)
+@xw.arg("b", **RANGE, doc=B_DOC)
 def lstm_step(x_t, h_prev, c_prev, W, b):  # noqa: N803
     """One LSTM time step. Returns one row of 6H cells: i | f | g | C | o | h."""
     return _call("LSTM_STEP", sheet.lstm_step_row, x_t, h_prev, c_prev, W, b)
@@ -133,8 +135,8 @@ def lstm_step(x_t, h_prev, c_prev, W, b):  # noqa: N803
 
 @xw.func
 @xw.arg("X", **RANGE, doc="Inputs, one row per time step and D columns (time runs down).")
-@xw.arg("W", **RANGE, doc="Weights, 4H rows (gates i, f, g, o) by H+D columns (h first, then x).")
-@xw.arg("b", **RANGE, doc="Bias: 4H cells, gates i, f, g, o.")
+@xw.arg("W", **RANGE, doc=W_DOC)
+@xw.arg("b", **RANGE, doc=B_DOC)
 @xw.arg("h0", **RANGE, doc="Optional starting hidden state: H cells; blank means zeros.")
 @xw.arg("c0", **RANGE, doc="Optional starting cell state: H cells; blank means zeros.")
 @xw.arg("outputs", doc='Optional: "all" (i|f|g|C|o|h, the default) or names such as "h" or "c,h".')
@@ -145,8 +147,8 @@ def lstm_sequence(X, W, b, h0=None, c0=None, outputs="all"):  # noqa: N803
 
 @xw.func
 @xw.arg("history", **RANGE, doc="Past values, one row per time step (oldest first), D columns.")
-@xw.arg("W", **RANGE, doc="Weights, 4H rows (gates i, f, g, o) by H+D columns (h first, then x).")
-@xw.arg("b", **RANGE, doc="Bias: 4H cells, gates i, f, g, o.")
+@xw.arg("W", **RANGE, doc=W_DOC)
+@xw.arg("b", **RANGE, doc=B_DOC)
 @xw.arg("W_y", **RANGE, doc="Output head weights: D rows by H columns (predicts the next inputs).")
 @xw.arg("b_y", **RANGE, doc="Output head bias: D cells; blank means zeros.")
 @xw.arg("horizon", **RANGE, doc="How many steps ahead to forecast: a whole number.")
