@@ -11,7 +11,6 @@ import argparse
 import sys
 from typing import Sequence
 
-import numpy as np
 
 from .datasets import load_airpassengers
 from .engine import run

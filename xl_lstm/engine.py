@@ -339,9 +339,9 @@ def run(
                     recs = [None if r is None else r[t0:t1, :, b0:b1] for r in (rec_z, rec_c, rec_h)]
                 else:
                     recs = [None, None, buffer("below", n, H, nb)]
-                state = (zc, hs[k], cs[k], z, tmp)
+                state = [zc, hs[k], cs[k], z, tmp]
                 if nb == 1:  # one series: 1-D views make every NumPy call cheaper
-                    state = tuple(a[..., 0] for a in state)
+                    state = [a[..., 0] for a in state]
                     recs = [None if r is None else r[..., 0] for r in recs]
                 zc_k, h_k, c_k, z_k, tmp_k = state
                 _recur(zc_k, layer.Wh, h_k, c_k, z_k, tmp_k, clip, *recs)

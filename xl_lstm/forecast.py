@@ -53,7 +53,7 @@ def recursive_forecast(
 
     warm = run(params, (x - mu) / sd, outputs="last")  # (L, H) states after the history
     h, c = warm.h_n, warm.c_n
-    y = warm.y_last  # (D,) scaled forecast of the first step ahead
+    y: np.ndarray = warm.y_last  # type: ignore[assignment]  # (D,) scaled forecast of the first step ahead
     out = np.empty((horizon, D), params.dtype)
     for k in range(horizon):
         out[k] = y * sd + mu

@@ -222,7 +222,7 @@ def _onnx_array(name: str, value: Any, dtype: Any, last: tuple[int | None, ...])
         raise LSTMError(f"{name} must have shape [num_directions, ...], got {shape_str(a.shape)}")
     if a.shape[0] == 2:
         raise LSTMError(f"{name} has num_directions=2: bidirectional LSTMs are not supported")
-    if a.shape[0] != 1 or any(want is not None and got != want for want, got in zip(last, a.shape[1:])):
+    if a.shape[0] != 1 or any(want is not None and got != want for want, got in zip(last, a.shape[1:], strict=True)):
         want_s = "×".join("?" if w is None else str(w) for w in (1,) + last)
         raise LSTMError(f"{name} must be {want_s}, got {shape_str(a.shape)}")
     return a[0]

@@ -108,8 +108,8 @@ class LSTMParams:
             Wy = Wy.reshape(1, -1)
         if Wy.ndim != 2 or Wy.shape[1] != H:
             raise LSTMError(f"W_y must be O×H with H={H}, got {shape_str(Wy.shape)}")
-        O = Wy.shape[0]
-        by = np.zeros(O, dt) if b_y is None else as_vector("b_y", b_y, O, dt)
+        n_out = Wy.shape[0]  # O
+        by = np.zeros(n_out, dt) if b_y is None else as_vector("b_y", b_y, n_out, dt)
         return Wy.copy(), by.copy()
 
     # ---- sizes -------------------------------------------------------------
@@ -151,17 +151,17 @@ class LSTMParams:
             raise LSTMError(f"layer must be 0..{self.num_layers - 1} for {self.num_layers} layer(s), got {layer!r}")
         return self.layers[layer]
 
-    def layer(self, k: int) -> "LSTMParams":
+    def layer(self, k: int) -> LSTMParams:
         """Layer k alone as one-layer params (the head kept only on the top layer)."""
         W, b = self.layer_weights(k)
         top = k == self.num_layers - 1
         return LSTMParams(W, b, self.W_y if top else None, self.b_y if top else None)
 
-    def astype(self, dtype: Any) -> "LSTMParams":
+    def astype(self, dtype: Any) -> LSTMParams:
         """The same weights as float64 or float32."""
         return LSTMParams(self.W, self.b, self.W_y, self.b_y, self.upper, dtype=resolve_dtype(dtype))
 
-    def with_head(self, W_y: Any, b_y: Any = None) -> "LSTMParams":
+    def with_head(self, W_y: Any, b_y: Any = None) -> LSTMParams:
         return LSTMParams(self.W, self.b, W_y, b_y, self.upper, dtype=self.dtype)
 
     def __repr__(self) -> str:
