@@ -13,9 +13,17 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Property tests are deterministic (the same examples every run) and have no deadline:
+# the machine is shared, so timing belongs in benchmarks/, not in tests.
+settings.register_profile(
+    "xl_lstm", derandomize=True, deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("xl_lstm")
 
 
 def need(module: str) -> ModuleType:
