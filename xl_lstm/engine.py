@@ -93,6 +93,14 @@ def step(params: LSTMParams, x_t: Any, h_prev: Any = None, c_prev: Any = None, *
     c = np.broadcast_to(c, batch_shape + (H,))
 
     hx = np.concatenate([h, x], axis=-1)  # [h_{t-1}, x_t]   (..., H+D)
+    # As in run(): refuse inputs whose pre-activations could overflow (inf - inf gives
+    # wrong gates, not an error), with the same bound |z| ≤ max|hx|·max_row Σ|W| + max|b|.
+    hx_max = float(np.abs(hx).max()) if hx.size else 0.0
+    if not hx_max * float(np.abs(W).sum(axis=1).max()) + float(np.abs(b).max()) < np.finfo(dt).max / 16:
+        raise LSTMError(
+            f"x_t and h_prev have values up to {hx_max:.3g}: with these weights the gate pre-activations "
+            f"would overflow {dt.name}; rescale the inputs"
+        )
     z = hx @ W.T + b  # (..., 4H)
     z_i, z_f, z_g, z_o = np.split(z, 4, axis=-1)
     i = sigmoid(z_i)
@@ -159,8 +167,8 @@ def _recur(
         dot(Wh, h, z)  # z = W_h h_{t-1}        (4H, Bt)
         add(z, zx[t], z)  #   + W_x x_t + b
         if clip:
-            np.maximum(e, -CLIP, e)
-            np.minimum(e, CLIP, e)
+            np.maximum(e, -CLIP, out=e)
+            np.minimum(e, CLIP, out=e)
         exp(e, e)
         add(e, 1.0, e)  # 1/σ(z) for i, f, o
         tanh(g, g)  # g = tanh(z_g)
