@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -34,6 +35,16 @@ def need(module: str) -> ModuleType:
             pytest.fail(f"{module} is required in CI (CI=true) but cannot be imported: {exc}")
         pytest.skip(f"{module} is not installed")
         raise  # unreachable: pytest.skip raises
+
+
+def need_program(name: str, package: str) -> str:
+    """The path of a command-line program; like need(), a missing one fails in CI."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is required in CI (CI=true) but is not installed ({package})")
+        pytest.skip(f"{name} is not installed ({package})")
+    return path  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The ``xl-lstm`` command.
 
     xl-lstm demo [--hidden H] [--seed S]   run the engine on the shipped airline series
+    xl-lstm template OUT.xlsx [--hidden H] [--inputs D] [--steps T] [--force]
+                                           write a fresh template workbook
 
 Every failure is one line on stderr and a non-zero exit, never a traceback.
 """
@@ -9,8 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
-
+from collections.abc import Sequence
 
 from .datasets import load_airpassengers
 from .engine import run
@@ -36,7 +37,7 @@ def demo(hidden: int, seed: int) -> str:
     params = init_params(1, hidden, seed=seed)
     result = run(params, scaled[:, None], outputs="last")
     h, c = result.h_n[-1], result.c_n[-1]  # (H,)
-    fmt = lambda v: " ".join(f"{a:+.6f}" for a in v)  # noqa: E731
+    fmt = lambda v: " ".join(f"{a:+.6f}" for a in v)
     return "\n".join(
         [
             f"series   airline passengers, {len(x)} months {series.index[0]}..{series.index[-1]}, standardised",
@@ -60,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="run the engine on the shipped airline series and print the last states")
     p_demo.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
     p_demo.add_argument("--seed", type=int, default=0, help="seed of the deterministic initialisation (default 0)")
+    p_tpl = sub.add_parser("template", help="write a fresh template workbook (weights, inputs, states, forecast, charts)")
+    p_tpl.add_argument("out", metavar="OUT.xlsx", help="the workbook to write")
+    p_tpl.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
+    p_tpl.add_argument("--inputs", type=_positive, default=1, help="inputs per step D: the series and D-1 lags (default 1)")
+    p_tpl.add_argument("--steps", type=_positive, default=None, help="time steps T (default: the whole series)")
+    p_tpl.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
     return parser
 
 
@@ -68,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             print(demo(args.hidden, args.seed))
+        elif args.command == "template":
+            from .template import write_template  # openpyxl is only needed here
+
+            path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force)
+            print(f"wrote {path}")
     except LSTMError as exc:
         print(f"xl-lstm: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,247 @@
+"""The template workbook: committed file = generator, the defined-name contract, formulas
+that refer to the right rows, LibreOffice's recalculation = the engine, charts that draw."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+import xl_lstm as xl
+from tests.libreoffice import page_text, pdf_pages, read_ppm, recalculate, to_pdf
+from xl_lstm.forecast import recursive_forecast
+from xl_lstm.metrics import METRICS, error_metrics
+from xl_lstm.template import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS, build_template, template_bytes, template_model, zip_members
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "workbooks" / "lstm_template.xlsx"
+SMALL = {"hidden": 2, "inputs": 3, "steps": 40}  # a second shape: D > 1 (lags), short series
+
+
+def block(wb: openpyxl.Workbook, name: str) -> np.ndarray:
+    """The values (or formulas) of a defined name's range, as a 2-D object array."""
+    (sheet, ref), = wb.defined_names[name].destinations
+    cells = wb[sheet][ref.replace("$", "")]
+    if not isinstance(cells, tuple):
+        cells = ((cells,),)
+    return np.array([[c.value for c in row] for row in cells], dtype=object)
+
+
+def expected_shapes(H: int, D: int, T: int, n: int) -> dict[str, tuple[int, int]]:
+    """The contract: every defined name and its shape (README lists the same table)."""
+    return {
+        "lstm_W": (4 * H, H + D), "lstm_b": (4 * H, 1), "lstm_W_y": (D, H), "lstm_b_y": (D, 1),
+        "lstm_scaler": (2, D), "lstm_series": (T, D), "lstm_inputs": (T, D), "lstm_history": (T - n, D),
+        "lstm_h0": (1, H), "lstm_c0": (1, H), "lstm_states": (T, 6 * H), "lstm_states_formulas": (T, 6 * H),
+        "lstm_forecast": (n, D), "lstm_forecast_formulas": (n, D), "lstm_actuals": (n, 1),
+        "lstm_horizon": (1, 1), "lstm_season": (1, 1), "lstm_metrics": (5, 2), "lstm_metrics_formulas": (5, 1),
+    }
+
+
+# ---- the committed file ------------------------------------------------------------
+def test_committed_template_is_what_the_generator_makes() -> None:
+    """Every part of workbooks/lstm_template.xlsx equals the generator's, byte for byte.
+
+    If this fails after a change to xl_lstm/template.py, regenerate the file with
+    `xl-lstm template workbooks/lstm_template.xlsx --force` and commit it.
+    """
+    committed = zip_members(COMMITTED.read_bytes())
+    fresh = zip_members(template_bytes())
+    assert sorted(committed) == sorted(fresh)
+    for name in fresh:
+        assert committed[name] == fresh[name], f"{name} differs from the generator's output"
+
+
+def test_generator_is_deterministic() -> None:
+    assert template_bytes(**SMALL) == template_bytes(**SMALL)
+
+
+# ---- the contract ----------------------------------------------------------------------
+@pytest.mark.parametrize("options", [{}, SMALL], ids=["default", "H2-D3-T40"])
+def test_defined_names_have_the_documented_shapes(options: dict, tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(template_bytes(**options))
+    wb = openpyxl.load_workbook(path)
+    m = template_model(**options)
+    H, D, T, n = m.params.hidden_size, m.params.input_size, m.raw.shape[0], m.horizon
+    shapes = expected_shapes(H, D, T, n)
+    assert set(wb.defined_names) == set(shapes)
+    for name, shape in shapes.items():
+        assert block(wb, name).shape == shape, name
+    # the numbers stored are the model's numbers
+    np.testing.assert_array_equal(block(wb, "lstm_W").astype(float), m.params.W)
+    np.testing.assert_array_equal(block(wb, "lstm_b").astype(float).ravel(), m.params.b)
+    np.testing.assert_array_equal(block(wb, "lstm_W_y").astype(float), m.params.W_y)
+    np.testing.assert_array_equal(block(wb, "lstm_series").astype(float), m.raw)
+    np.testing.assert_array_equal(block(wb, "lstm_scaler").astype(float), np.vstack([m.center, m.scale]))
+
+
+def test_shipped_weights_are_the_documented_initialisation() -> None:
+    """W and b are init_params(D, H, seed=0) to 15 digits: deterministic, never random at open."""
+    m = template_model()
+    ref = xl.init_params(1, 4, seed=0)
+    np.testing.assert_allclose(m.params.W, ref.W, rtol=1e-14)
+    np.testing.assert_allclose(m.params.b, ref.b, rtol=1e-14)
+    assert np.all(m.params.b[4:8] == 1.0)  # forget bias 1
+
+
+def test_states_formulas_refer_to_the_previous_row() -> None:
+    wb, lay = build_template()
+    udf, native = wb["States"], wb["States (formulas)"]
+    col = openpyxl.utils.get_column_letter
+    h0, h1 = col(lay.block_col("h")), col(lay.block_col("h") + lay.H - 1)
+    c0, c1 = col(lay.block_col("C")), col(lay.block_col("C") + lay.H - 1)
+    for t in (1, 2, 77, lay.T):
+        r = lay.state_row(t)
+        cell = udf.cell(row=r, column=lay.gate_col).value
+        assert cell.ref == f"{col(lay.gate_col)}{r}:{col(lay.gate_col + 6 * lay.H - 1)}{r}"  # one row, 6H cells
+        assert cell.text == f"=LSTM_STEP(B{r},{h0}{r - 1}:{h1}{r - 1},{c0}{r - 1}:{c1}{r - 1},lstm_W,lstm_b)"
+        assert udf.cell(row=r, column=2).value == f"='Inputs'!D{lay.first_row + t - 1}"
+        # native: C_t = f C_{t-1} + i g on this row; every gate reads h of the row above
+        for j in range(lay.H):
+            f, i, g = (f"{col(lay.block_col(q) + j)}{r}" for q in "fig")
+            c_prev = f"{col(lay.block_col('C') + j)}{r - 1}"
+            assert native.cell(row=r, column=lay.block_col("C") + j).value == f"={f}*{c_prev}+{i}*{g}"
+            o, c = f"{col(lay.block_col('o') + j)}{r}", f"{col(lay.block_col('C') + j)}{r}"
+            assert native.cell(row=r, column=lay.block_col("h") + j).value == f"={o}*TANH({c})"
+            gate_i = native.cell(row=r, column=lay.block_col("i") + j).value
+            assert f"{h0}{r - 1}:{h1}{r - 1}" in gate_i and f"$B${lay.w_row + j}" in gate_i
+    assert udf.cell(row=lay.state_row0, column=lay.block_col("C")).value == 0.0  # t = 0 starts from zeros
+
+
+def test_no_implicit_intersection_and_fixed_array_ranges() -> None:
+    """Multi-cell results are array formulas over fixed ranges; no '@', no dynamic spill."""
+    wb, _ = build_template()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
+                text = getattr(v, "text", v)
+                if isinstance(text, str) and text.startswith("="):
+                    assert "@" not in text, (ws.title, cell.coordinate)
+                if isinstance(text, str) and text.startswith("=") and "LSTM_" in text:
+                    assert isinstance(v, openpyxl.worksheet.formula.ArrayFormula), (ws.title, cell.coordinate)
+
+
+def test_xlwings_conf_points_at_the_udf_module() -> None:
+    wb, _ = build_template()
+    conf = wb["xlwings.conf"]
+    assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xl_lstm.udfs")
+    __import__(conf["B1"].value)  # the module it names exists
+
+
+# ---- LibreOffice: a real spreadsheet engine recalculates the native formulas ----------------
+@pytest.fixture(scope="module", params=[{}, SMALL], ids=["default", "H2-D3-T40"])
+def recalculated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    options = request.param
+    work = tmp_path_factory.mktemp("lo")
+    src = COMMITTED if not options else work / "small.xlsx"
+    if options:
+        src.write_bytes(template_bytes(**options))
+    out = recalculate(src, work)
+    return template_model(**options), openpyxl.load_workbook(out, data_only=True)
+
+
+def test_libreoffice_recalculation_equals_the_engine(recalculated) -> None:
+    """Every native-formula cell, after LibreOffice's full recalculation, equals the engine to 1e-12."""
+    m, wb = recalculated
+    np.testing.assert_allclose(block(wb, "lstm_inputs").astype(float), m.scaled, rtol=1e-12, atol=0)
+    r = xl.run(m.params, m.scaled, outputs="all")
+    states = block(wb, "lstm_states_formulas").astype(float)  # (T, 6H): i | f | g | C | o | h
+    np.testing.assert_allclose(states, r.table(), rtol=1e-12, atol=0)
+
+    T_h = m.history_steps
+    fc = recursive_forecast(m.params, m.raw[:T_h], m.horizon, m.center, m.scale)  # (n, D)
+    np.testing.assert_allclose(block(wb, "lstm_forecast_formulas").astype(float), fc, rtol=1e-12, atol=0)
+    metrics = error_metrics(m.raw[T_h:, 0], fc[:, 0], m.season, m.raw[:T_h, 0])
+    got = block(wb, "lstm_metrics_formulas").astype(float).ravel()
+    np.testing.assert_allclose(got, [metrics[k] for k in METRICS], rtol=1e-12, atol=0)
+
+
+def test_udf_cells_need_the_add_in(recalculated) -> None:
+    """Without Python the LSTM_ cells are errors, not stale or made-up numbers; the rest computes."""
+    _, wb = recalculated
+    for name in ("lstm_states", "lstm_forecast", "lstm_metrics"):
+        values = block(wb, name).ravel()
+        assert all(isinstance(v, str) and v.startswith("#") for v in values), name
+
+
+# ---- pictures ----------------------------------------------------------------------------------
+def test_charts_are_there_and_draw_data(tmp_path: Path) -> None:
+    """Render with LibreOffice (PDF, then pixels): each chart's colour is drawn in many pixels.
+
+    Only the pages that show the charts are counted; there, everything but the lines
+    is black, grey or white, so pixels close to a line's colour come from that line.
+    """
+    pdf = to_pdf(COMMITTED, tmp_path)
+    titles = ("Input gate i", "Output gate o", "Forecast against the actuals")
+    images = pdf_pages(pdf, tmp_path, dpi=60)  # page-01.ppm, page-02.ppm, ...
+    pages = [read_ppm(p).astype(int) for k, p in enumerate(images, 1) if any(t in page_text(pdf, k) for t in titles)]
+    assert len(pages) >= 2, "no page shows the charts"
+    colours = dict(GATE_COLOURS, actual=ACTUAL_COLOUR, forecast=FORECAST_COLOUR)
+    for name, hex_colour in colours.items():
+        rgb = np.array([int(hex_colour[k : k + 2], 16) for k in (0, 2, 4)])
+        hits = sum(int((np.abs(p - rgb).max(axis=2) <= 24).sum()) for p in pages)
+        assert hits >= 150, f"{name}: only {hits} pixels in its colour; is its chart drawn?"
+
+
+def test_workbook_has_six_charts_with_data_references() -> None:
+    members = zip_members(COMMITTED.read_bytes())
+    charts = [n for n in members if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+    assert len(charts) == 6
+    for n in charts:
+        xml = members[n].decode()
+        refs = re.findall(r"<(?:c:)?f>([^<]+)</(?:c:)?f>", xml)
+        assert any("States (formulas)" in f or "Forecast" in f for f in refs), n
+
+
+# ---- the command ----------------------------------------------------------------------------------
+def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xl_lstm", *argv], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_template_writes_the_generators_workbook(tmp_path: Path) -> None:
+    out = tmp_path / "mine.xlsx"
+    proc = run_cli("template", str(out), "--hidden", "2", "--inputs", "3", "--steps", "40")
+    assert proc.returncode == 0, proc.stderr
+    assert zip_members(out.read_bytes()) == zip_members(template_bytes(**SMALL))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--hidden", "0"], "--hidden: must be at least 1"),
+        (["--inputs", "0"], "--inputs: must be at least 1"),
+        (["--hidden", "two"], "--hidden: must be a whole number"),
+        (["--steps", "1000"], "steps must be a whole number from 8 to 144"),
+        (["--inputs", "13"], "inputs must be a whole number from 1 to 12"),
+    ],
+)
+def test_cli_template_refuses_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "t.xlsx"
+    proc = run_cli("template", str(out), *args)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+def test_cli_template_never_overwrites_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    out.write_bytes(b"my own work")
+    proc = run_cli("template", str(out))
+    assert proc.returncode == 2 and "already exists; use --force" in proc.stderr
+    assert out.read_bytes() == b"my own work"
+    assert run_cli("template", str(out), "--force").returncode == 0
+    assert zip_members(out.read_bytes()) == zip_members(COMMITTED.read_bytes())
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]  # no temporary file left behind
+
+
+def test_cli_template_refuses_a_non_xlsx_name_and_a_missing_folder(tmp_path: Path) -> None:
+    for target, message in ((tmp_path / "t.xls", "give a name ending in .xlsx"), (tmp_path / "no" / "t.xlsx", "does not exist")):
+        proc = run_cli("template", str(target))
+        assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.splitlines()) == 1

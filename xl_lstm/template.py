@@ -1,0 +1,741 @@
+"""The template workbook: weights, inputs and every gate per row, with and without Python.
+
+``build_template`` makes an openpyxl Workbook; ``write_template`` saves it atomically
+and reproducibly (fixed timestamps), so the committed ``workbooks/lstm_template.xlsx``
+can be compared with what this code makes.
+
+Sheets: Guide, Weights, Inputs, States (=LSTM_STEP per row), States (formulas) (the
+same numbers from native spreadsheet formulas), Forecast, Charts, xlwings.conf.
+The defined names in ``Layout.names`` are the contract that the batch refresh and
+users' own workbooks rely on.
+
+The model (until training exists): ``init_params(D, H, seed=0)`` (uniform ±1/√H,
+forget bias 1), and a head fitted by ridge least squares on the history's hidden
+states, predicting the next scaled input. Deterministic: the same file every time.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
+
+from ._io import atomic_write
+from .datasets import load_airpassengers
+from .engine import run
+from .errors import LSTMError
+from .params import LSTMParams, init_params
+
+__all__ = ["GATE_COLOURS", "Layout", "TemplateModel", "build_template", "template_model", "write_template"]
+
+QUANTITIES = ("i", "f", "g", "C", "o", "h")  # the per-row order (DESIGN.md §2)
+GATE_COLOURS = {  # one colour per quantity, used for headers, heat maps and chart lines
+    "i": "1F77B4",  # input gate: blue
+    "f": "FF7F0E",  # forget gate: orange
+    "g": "2CA02C",  # candidate: green
+    "C": "9467BD",  # cell state: purple
+    "o": "D62728",  # output gate: red
+    "h": "8C564B",  # hidden state: brown
+}
+ACTUAL_COLOUR, FORECAST_COLOUR = "000080", "17BECF"  # navy, teal
+TINTS = {k: None for k in GATE_COLOURS}  # filled below: light versions for headers and heat maps
+MAX_HIDDEN, MAX_INPUTS = 64, 12
+FIXED_TIME = "2026-01-01T00:00:00Z"  # docProps timestamps, so the file is reproducible
+DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
+
+
+def _tint(hex_colour: str, amount: float) -> str:
+    """Mix a colour with white: amount 0 is the colour, 1 is white."""
+    rgb = [int(hex_colour[k : k + 2], 16) for k in (0, 2, 4)]
+    return "".join(f"{round(c + (255 - c) * amount):02X}" for c in rgb)
+
+
+TINTS.update({k: _tint(v, 0.55) for k, v in GATE_COLOURS.items()})
+
+
+# ---- the model the template ships with ------------------------------------------
+@dataclass(frozen=True)
+class TemplateModel:
+    """Everything the template shows, computed in Python (the tests' reference too)."""
+
+    params: LSTMParams  # W (4H, H+D), b, head W_y (D, H), b_y (D,)
+    months: list[str]  # (T,) label of each step
+    raw: np.ndarray  # (T, D) column d holds the series lagged by d steps
+    center: np.ndarray  # (D,)
+    scale: np.ndarray  # (D,)
+    horizon: int  # the last `horizon` steps are held out as actuals
+    season: int  # for MASE
+
+    @property
+    def scaled(self) -> np.ndarray:  # (T, D)
+        return (self.raw - self.center) / self.scale
+
+    @property
+    def history_steps(self) -> int:
+        return self.raw.shape[0] - self.horizon
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not low <= value <= high:
+        raise LSTMError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+def template_model(hidden: int = 4, inputs: int = 1, steps: int | None = None) -> TemplateModel:
+    """The deterministic model and data of a template with H units, D inputs and T steps."""
+    series = load_airpassengers()
+    H = _whole("hidden", hidden, 1, MAX_HIDDEN)
+    D = _whole("inputs", inputs, 1, MAX_INPUTS)
+    available = len(series) - (D - 1)  # each step needs D - 1 earlier values as lags
+    T = available if steps is None else _whole("steps", steps, 8, available)
+    values = series.to_numpy()
+    first = D - 1  # series index of step 1
+    raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
+    months = [str(p) for p in series.index[first : first + T]]
+    horizon = 12 if T >= 48 else max(2, T // 4)
+    season = 12 if T - horizon > 24 else 1
+    hist = raw[: T - horizon, 0]
+    center = np.full(D, hist.mean())
+    scale = np.full(D, hist.std())
+    center, scale = _digits15(center), _digits15(scale)
+    base = init_params(D, H, seed=0)
+    W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
+    params = LSTMParams(_digits15(base.W), _digits15(base.b), _digits15(W_y), _digits15(b_y))
+    return TemplateModel(params, months, raw, center, scale, horizon, season)
+
+
+def _digits15(a: np.ndarray) -> np.ndarray:
+    """Round to 15 significant digits, the precision spreadsheets keep and show, so the
+    numbers in the file and the numbers the engine uses are the same numbers."""
+    return np.vectorize(lambda v: float(f"{v:.15g}"))(np.asarray(a, float))
+
+
+def _ridge_head(params: LSTMParams, x: np.ndarray, ridge: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares head predicting x_{t+1} from h_t over the history:  min ‖[h 1] w - x_next‖² + ridge‖w‖²."""
+    h = run(params, x, outputs="h").h  # (T, H)
+    A = np.hstack([h[:-1], np.ones((len(h) - 1, 1))])  # (T-1, H+1)
+    Y = x[1:]  # (T-1, D)
+    w = np.linalg.solve(A.T @ A + ridge * np.eye(A.shape[1]), A.T @ Y)  # (H+1, D)
+    return w[:-1].T, w[-1]  # (D, H), (D,)
+
+
+# ---- where everything goes ------------------------------------------------------
+def _ref(sheet: str, r0: int, c0: int, r1: int | None = None, c1: int | None = None, absolute: bool = True) -> str:
+    """'Sheet'!$B$3:$F$18 (1-based rows and columns)."""
+    d = "$" if absolute else ""
+    a = f"{d}{get_column_letter(c0)}{d}{r0}"
+    if r1 is not None and c1 is not None and (r1, c1) != (r0, c0):
+        a += f":{d}{get_column_letter(c1)}{d}{r1}"
+    return f"{quote_sheetname(sheet)}!{a}" if sheet else a
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Cell positions of every block, from H, D, T and the horizon (1-based rows/columns)."""
+
+    H: int
+    D: int
+    T: int
+    horizon: int
+    names: dict[str, str] = field(default_factory=dict, compare=False)
+
+    # Weights sheet
+    @property
+    def w_row(self) -> int:  # first row of W
+        return 4
+
+    @property
+    def b_col(self) -> int:  # b sits one empty column right of W
+        return 2 + self.H + self.D + 1
+
+    @property
+    def head_row(self) -> int:  # first row of W_y
+        return self.w_row + 4 * self.H + 3
+
+    @property
+    def scaler_row(self) -> int:  # the center row; the scale row is below it
+        return self.head_row + self.D + 3
+
+    # Inputs sheet: t | month | raw (D) | scaled (D), one row per step from row 4
+    first_row: int = 4
+
+    @property
+    def raw_col(self) -> int:
+        return 3
+
+    @property
+    def x_col(self) -> int:
+        return 3 + self.D
+
+    # States sheets: t | x (D) | i f g C o h (H each); row 4 holds t = 0, steps from row 5
+    @property
+    def gate_col(self) -> int:
+        return 2 + self.D
+
+    def block_col(self, q: str) -> int:
+        return self.gate_col + QUANTITIES.index(q) * self.H
+
+    @property
+    def state_row0(self) -> int:
+        return 4
+
+    def state_row(self, t: int) -> int:
+        return self.state_row0 + t
+
+    # Forecast sheet: native block k = 0..horizon-1 from row 5
+    @property
+    def fc_row0(self) -> int:
+        return 5
+
+    @property
+    def fc_y_col(self) -> int:  # scaled head output, D columns, after t | x (D) | 6H gates
+        return self.gate_col + 6 * self.H
+
+    @property
+    def fc_value_col(self) -> int:  # unscaled forecast, D columns
+        return self.fc_y_col + self.D
+
+    @property
+    def fc_side_col(self) -> int:  # month | actual | forecast (native) | LSTM_FORECAST (D)
+        return self.fc_value_col + self.D + 1
+
+
+# ---- native formulas, one function per equation --------------------------------
+def _preactivation(lay: Layout, gate: int, unit: int, h_prev: str, x: str) -> str:
+    """z = W_row · [h_{t-1}, x_t] + b_row, as two SUMPRODUCTs and the bias cell."""
+    r = lay.w_row + gate * lay.H + unit
+    w_h = _ref("Weights", r, 2, r, 1 + lay.H)
+    w_x = _ref("Weights", r, 2 + lay.H, r, 1 + lay.H + lay.D)
+    return f"SUMPRODUCT({w_h},{h_prev})+SUMPRODUCT({w_x},{x})+{_ref('Weights', r, lay.b_col)}"
+
+
+def _sigmoid_f(z: str) -> str:
+    return f"=1/(1+EXP(-({z})))"
+
+
+def _tanh_f(z: str) -> str:
+    return f"=TANH({z})"
+
+
+def _cell_f(f: str, c_prev: str, i: str, g: str) -> str:
+    return f"={f}*{c_prev}+{i}*{g}"
+
+
+def _hidden_f(o: str, c: str) -> str:
+    return f"={o}*TANH({c})"
+
+
+def _native_row(ws: Any, lay: Layout, row: int, prev_row: int, x_range: str, prev_sheet: str = "") -> None:
+    """Write i, f, g, C, o, h for one step as native formulas (prev row may be on another sheet)."""
+    H = lay.H
+    h_prev = _ref(prev_sheet, prev_row, lay.block_col("h"), prev_row, lay.block_col("h") + H - 1, absolute=False)
+    for j in range(H):
+        cell = {q: get_column_letter(lay.block_col(q) + j) + str(row) for q in QUANTITIES}
+        c_prev = _ref(prev_sheet, prev_row, lay.block_col("C") + j, absolute=False)
+        ws[cell["i"]] = _sigmoid_f(_preactivation(lay, 0, j, h_prev, x_range))
+        ws[cell["f"]] = _sigmoid_f(_preactivation(lay, 1, j, h_prev, x_range))
+        ws[cell["g"]] = _tanh_f(_preactivation(lay, 2, j, h_prev, x_range))
+        ws[cell["C"]] = _cell_f(cell["f"], c_prev, cell["i"], cell["g"])
+        ws[cell["o"]] = _sigmoid_f(_preactivation(lay, 3, j, h_prev, x_range))
+        ws[cell["h"]] = _hidden_f(cell["o"], cell["C"])
+
+
+# ---- styles ----------------------------------------------------------------------
+BOLD, TITLE = Font(bold=True), Font(bold=True, size=14)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _fill(hex_colour: str) -> PatternFill:
+    return PatternFill("solid", start_color=hex_colour, end_color=hex_colour)
+
+
+def _title(ws: Any, text: str, note: str = "") -> None:
+    ws["A1"] = text
+    ws["A1"].font = TITLE
+    if note:
+        ws["A2"] = note
+        ws["A2"].font = Font(italic=True, color="595959")
+
+
+def _header(ws: Any, row: int, col: int, text: str, colour: str | None = None) -> None:
+    cell = ws.cell(row=row, column=col, value=text)
+    cell.font = BOLD
+    cell.alignment = Alignment(horizontal="center")
+    if colour:
+        cell.fill = _fill(colour)
+
+
+def _number_format(ws: Any, r0: int, c0: int, r1: int, c1: int, fmt: str) -> None:
+    for row in ws.iter_rows(min_row=r0, max_row=r1, min_col=c0, max_col=c1):
+        for cell in row:
+            cell.number_format = fmt
+
+
+def _name(wb: Workbook, lay: Layout, name: str, ref: str) -> None:
+    wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    lay.names[name] = ref
+
+
+# ---- the sheets ----------------------------------------------------------------------
+GUIDE = """\
+# What this workbook shows
+An LSTM reads a series one step at a time and keeps two running vectors: a cell state C (its long-term memory) and a hidden state h (what it shows the next step and the output head). Each row of the States sheets is one time step; each column is one unit of one quantity.
+# z = W · [h(t-1), x(t)] + b
+Every gate starts from the same mix: the previous hidden state and this step's input, weighted by one block of rows of W (sheet Weights) plus a bias.
+# i, the input gate = σ(z_i), between 0 and 1
+How much of this step's new information is let into the memory. Near 0 the step is ignored; near 1 it is written in.
+# f, the forget gate = σ(z_f), between 0 and 1
+How much of the old memory is kept. Near 1 the cell carries its value forward unchanged; near 0 it is wiped.
+# g, the candidate = tanh(z_g), between -1 and 1
+The new information itself: what would be written into the memory if the input gate let it all in.
+# C, the cell state = f × C(t-1) + i × g
+Keep part of the old memory, add part of the new. Because this is a sum and not a product of squashed values, information (and, in training, the gradient) can travel across many steps.
+# o, the output gate = σ(z_o), between 0 and 1
+How much of the memory is shown outside the cell at this step.
+# h, the hidden state = o × tanh(C)
+The squashed memory, filtered by the output gate: it feeds the next step and the forecast head y = W_y · h + b_y.
+# Experiments to try (sheet Weights, then watch States (formulas) and Charts)
+Push the forget-gate biases (rows f1, f2, ... in column b) up to 5: f goes to 1 and C holds its value across the whole series. Push them to -5: C forgets at once and follows g.
+Set the input-gate biases to -5: i goes to 0 and nothing new is written; C decays towards 0 at the pace of f.
+Set the output-gate biases to -5: o goes to 0 and h goes flat even while C keeps changing.
+Scale the x column of W up or down and watch the gates saturate at 0 or 1.
+# The sheets
+Weights: W split into the gate blocks i, f, g, o (rows) and the h and x columns, the bias b, the output head W_y, b_y, and the scaler that turns the series into the inputs x.
+Inputs: the airline passengers series (Box & Jenkins, series G, monthly, 1949-1960, public domain) and the scaled inputs x = (value - center) / scale.
+States: one row per step computed by =LSTM_STEP(x, h above, C above, lstm_W, lstm_b), an xlwings function. Row t = 0 holds the starting state (zeros).
+States (formulas): the same numbers from native formulas only (SUMPRODUCT, EXP, TANH), so the workbook works and teaches without Python.
+Forecast: the model warms up on the history, then each forecast is fed back as the next input. Native formulas and =LSTM_FORECAST side by side, the actuals of the held-out months, and the error metrics (native and =LSTM_METRICS).
+Charts: the four gates, C and h, and the forecast against the actuals. One colour per quantity throughout: i blue, f orange, g green, C purple, o red, h brown.
+# The model in this file
+W and b are a deterministic initialisation (uniform between ±1/√H from seed 0, forget-gate bias 1), not random at open and not trained yet. The head W_y, b_y is fitted by least squares on the history's hidden states. Training (xl-lstm fit) will replace these numbers.
+# Turning on the functions (States, and the LSTM_ columns of Forecast)
+Without Python those cells show #NAME?; everything else works. Windows Excel with classic xlwings: pip install xl_lstm, then xlwings addin install; the sheet xlwings.conf already names the module (UDF Modules = xl_lstm.udfs); click Import Functions in the xlwings tab.
+xlwings Lite (Windows, macOS, Excel on the web): add xl_lstm to requirements.txt in the Lite editor and put from xl_lstm.udfs import * in main.py.
+# Defined names (Formulas > Name Manager)
+{names}"""
+
+
+def _guide(wb: Workbook, lay: Layout) -> None:
+    ws = wb.active
+    ws.title = "Guide"
+    ws.column_dimensions["A"].width = 110
+    _title(ws, "xl_lstm: an LSTM you can watch, gate by gate")
+    names = "\n".join(f"{n}: {ref}" for n, ref in lay.names.items())
+    for row, line in enumerate(GUIDE.format(names=names).splitlines(), start=3):
+        heading = line.startswith("# ")
+        cell = ws.cell(row=row, column=1, value=line[2:] if heading else line)
+        cell.alignment = WRAP
+        if heading:
+            cell.font = BOLD
+
+
+def _weights(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    ws = wb.create_sheet("Weights")
+    H, D, p = lay.H, lay.D, m.params
+    _title(ws, "Weights:  z = W · [h(t-1), x(t)] + b", "Rows: gate blocks i, f, g, o, one row per unit. Columns: h first, then x.")
+    r0 = lay.w_row
+    _header(ws, r0 - 1, 1, "gate, unit")
+    for j in range(H):
+        _header(ws, r0 - 1, 2 + j, f"h{j + 1}")
+    for d in range(D):
+        _header(ws, r0 - 1, 2 + H + d, f"x{d + 1}")
+    _header(ws, r0 - 1, lay.b_col, "b")
+    for k, q in enumerate("ifgo"):
+        for j in range(H):
+            r = r0 + k * H + j
+            label = ws.cell(row=r, column=1, value=f"{q}{j + 1}")
+            label.fill, label.font = _fill(TINTS[q]), BOLD  # type: ignore[index]
+            for c, v in enumerate(p.W[k * H + j], start=2):
+                ws.cell(row=r, column=c, value=float(v))
+            ws.cell(row=r, column=lay.b_col, value=float(p.b[k * H + j]))
+    _number_format(ws, r0, 2, r0 + 4 * H - 1, lay.b_col, "0.0000")
+    _name(wb, lay, "lstm_W", _ref("Weights", r0, 2, r0 + 4 * H - 1, 1 + H + D))
+    _name(wb, lay, "lstm_b", _ref("Weights", r0, lay.b_col, r0 + 4 * H - 1, lay.b_col))
+
+    hr = lay.head_row
+    ws.cell(row=hr - 2, column=1, value="Output head:  y = W_y · h + b_y  (predicts the next scaled input)").font = BOLD
+    _header(ws, hr - 1, 1, "output")
+    for j in range(H):
+        _header(ws, hr - 1, 2 + j, f"h{j + 1}")
+    _header(ws, hr - 1, lay.b_col, "b_y")
+    for d in range(D):
+        ws.cell(row=hr + d, column=1, value=f"y{d + 1}").font = BOLD
+        for j in range(H):
+            ws.cell(row=hr + d, column=2 + j, value=float(p.W_y[d, j]))  # type: ignore[index]
+        ws.cell(row=hr + d, column=lay.b_col, value=float(p.b_y[d]))  # type: ignore[index]
+    _number_format(ws, hr, 2, hr + D - 1, lay.b_col, "0.0000")
+    _name(wb, lay, "lstm_W_y", _ref("Weights", hr, 2, hr + D - 1, 1 + H))
+    _name(wb, lay, "lstm_b_y", _ref("Weights", hr, lay.b_col, hr + D - 1, lay.b_col))
+
+    sr = lay.scaler_row
+    ws.cell(row=sr - 2, column=1, value="Scaler:  x = (value - center) / scale").font = BOLD
+    for d in range(D):
+        _header(ws, sr - 1, 2 + d, f"x{d + 1}")
+    for k, (label, vec) in enumerate((("center", m.center), ("scale", m.scale))):
+        ws.cell(row=sr + k, column=1, value=label).font = BOLD
+        for d in range(D):
+            ws.cell(row=sr + k, column=2 + d, value=float(vec[d])).number_format = "0.000"
+    _name(wb, lay, "lstm_scaler", _ref("Weights", sr, 2, sr + 1, 1 + D))
+    ws.column_dimensions["A"].width = 12
+    ws.freeze_panes = ws.cell(row=r0, column=2)
+
+
+def _inputs(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    ws = wb.create_sheet("Inputs")
+    D, r0 = lay.D, lay.first_row
+    _title(
+        ws,
+        "Inputs: monthly international airline passengers (thousands)",
+        "Source: Box & Jenkins, Time Series Analysis, series G (1949-1960), public domain. "
+        "x = (value - center) / scale with the scaler on sheet Weights.",
+    )
+    _header(ws, r0 - 1, 1, "t")
+    _header(ws, r0 - 1, 2, "month")
+    for d in range(D):
+        _header(ws, r0 - 1, lay.raw_col + d, "passengers" if d == 0 else f"lag {d}")
+        _header(ws, r0 - 1, lay.x_col + d, f"x{d + 1}")
+    center_row = lay.scaler_row
+    for t in range(lay.T):
+        r = r0 + t
+        ws.cell(row=r, column=1, value=t + 1)
+        ws.cell(row=r, column=2, value=m.months[t])
+        for d in range(D):
+            ws.cell(row=r, column=lay.raw_col + d, value=float(m.raw[t, d]))
+            raw = get_column_letter(lay.raw_col + d) + str(r)
+            center = _ref("Weights", center_row, 2 + d)
+            scale = _ref("Weights", center_row + 1, 2 + d)
+            ws.cell(row=r, column=lay.x_col + d, value=f"=({raw}-{center})/{scale}").number_format = "0.0000"
+    last = r0 + lay.T - 1
+    _name(wb, lay, "lstm_series", _ref("Inputs", r0, lay.raw_col, last, lay.raw_col + D - 1))
+    _name(wb, lay, "lstm_inputs", _ref("Inputs", r0, lay.x_col, last, lay.x_col + D - 1))
+    _name(wb, lay, "lstm_history", _ref("Inputs", r0, lay.raw_col, last - lay.horizon, lay.raw_col + D - 1))
+    ws.freeze_panes = ws.cell(row=r0, column=3)
+
+
+def _states_header(ws: Any, lay: Layout) -> None:
+    _header(ws, 3, 1, "t")
+    for d in range(lay.D):
+        _header(ws, 3, 2 + d, f"x{d + 1}")
+    for q in QUANTITIES:
+        c0 = lay.block_col(q)
+        _header(ws, 2, c0, {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "C": "cell state C",
+                            "o": "output gate o", "h": "hidden state h"}[q], TINTS[q])
+        if lay.H > 1:
+            ws.merge_cells(start_row=2, start_column=c0, end_row=2, end_column=c0 + lay.H - 1)
+        for j in range(lay.H):
+            _header(ws, 3, c0 + j, f"{q}{j + 1}", TINTS[q])
+    # t = 0: the starting state, zeros
+    r = lay.state_row0
+    ws.cell(row=r, column=1, value=0)
+    for q in ("C", "h"):
+        for j in range(lay.H):
+            ws.cell(row=r, column=lay.block_col(q) + j, value=0.0)
+
+
+def _states_rows(ws: Any, lay: Layout, native: bool) -> None:
+    H, D = lay.H, lay.D
+    for t in range(1, lay.T + 1):
+        r, prev = lay.state_row(t), lay.state_row(t - 1)
+        ws.cell(row=r, column=1, value=t)
+        for d in range(D):
+            ws.cell(row=r, column=2 + d, value=f"={_ref('Inputs', lay.first_row + t - 1, lay.x_col + d, absolute=False)}")
+        x = _ref("", r, 2, r, 1 + D, absolute=False)
+        if native:
+            _native_row(ws, lay, r, prev, x)
+        else:
+            h_prev = _ref("", prev, lay.block_col("h"), prev, lay.block_col("h") + H - 1, absolute=False)
+            c_prev = _ref("", prev, lay.block_col("C"), prev, lay.block_col("C") + H - 1, absolute=False)
+            span = _ref("", r, lay.gate_col, r, lay.gate_col + 6 * H - 1, absolute=False)
+            ws.cell(row=r, column=lay.gate_col).value = ArrayFormula(
+                span, f"=LSTM_STEP({x},{h_prev},{c_prev},lstm_W,lstm_b)"
+            )
+
+
+def _heat_maps(ws: Any, lay: Layout, r0: int, r1: int) -> None:
+    for q in QUANTITIES:
+        c0 = lay.block_col(q)
+        span = f"{get_column_letter(c0)}{r0}:{get_column_letter(c0 + lay.H - 1)}{r1}"
+        ws.conditional_formatting.add(
+            span, ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max", end_color=_tint(GATE_COLOURS[q], 0.35))
+        )
+
+
+def _states(wb: Workbook, lay: Layout, native: bool) -> None:
+    name = "States (formulas)" if native else "States"
+    ws = wb.create_sheet(name)
+    how = (
+        "Native formulas only: SUMPRODUCT, EXP, TANH. Works in any spreadsheet program, without Python."
+        if native
+        else "Each row: =LSTM_STEP(x, h of the row above, C of the row above, lstm_W, lstm_b), an array formula over 6H cells."
+    )
+    _title(ws, f"{name}: one row per time step", how)
+    _states_header(ws, lay)
+    _states_rows(ws, lay, native)
+    r0, r1 = lay.state_row(1), lay.state_row(lay.T)
+    _number_format(ws, r0, 2, r1, lay.gate_col + 6 * lay.H - 1, "0.0000")
+    _heat_maps(ws, lay, r0, r1)
+    block = _ref(name, r0, lay.gate_col, r1, lay.gate_col + 6 * lay.H - 1)
+    if native:
+        _name(wb, lay, "lstm_states_formulas", block)
+    else:
+        _name(wb, lay, "lstm_states", block)
+        r = lay.state_row0
+        _name(wb, lay, "lstm_h0", _ref(name, r, lay.block_col("h"), r, lay.block_col("h") + lay.H - 1))
+        _name(wb, lay, "lstm_c0", _ref(name, r, lay.block_col("C"), r, lay.block_col("C") + lay.H - 1))
+    ws.freeze_panes = ws.cell(row=r0 - 1, column=lay.gate_col)
+
+
+def _sum_product_head(lay: Layout, d: int, h_row: str) -> str:
+    """y_d = W_y[d] · h + b_y[d]."""
+    r = lay.head_row + d
+    return f"SUMPRODUCT({_ref('Weights', r, 2, r, 1 + lay.H)},{h_row})+{_ref('Weights', r, lay.b_col)}"
+
+
+def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    ws = wb.create_sheet("Forecast")
+    H, D, n = lay.H, lay.D, lay.horizon
+    T_h = m.history_steps
+    _title(
+        ws,
+        f"Forecast: {n} months after the history (steps 1..{T_h}), against the held-out actuals",
+        "Left: the recursion in native formulas (each forecast fed back as the next input). Right: the same with =LSTM_FORECAST.",
+    )
+    r0 = lay.fc_row0
+    # native recursion: row k = 0 takes the warm state from States (formulas) at t = T_h
+    _header(ws, r0 - 1, 1, "k")
+    for d in range(D):
+        _header(ws, r0 - 1, 2 + d, f"x{d + 1} fed back")
+        _header(ws, r0 - 1, lay.fc_y_col + d, f"y{d + 1} (scaled)")
+        _header(ws, r0 - 1, lay.fc_value_col + d, f"forecast {d + 1}")
+    for q in QUANTITIES:
+        for j in range(H):
+            _header(ws, r0 - 1, lay.block_col(q) + j, f"{q}{j + 1}", TINTS[q])
+    warm = lay.state_row(T_h)
+    for k in range(n):
+        r = r0 + k
+        ws.cell(row=r, column=1, value=k)
+        if k == 0:
+            for q in ("C", "h"):
+                for j in range(H):
+                    src = _ref("States (formulas)", warm, lay.block_col(q) + j, absolute=False)
+                    ws.cell(row=r, column=lay.block_col(q) + j, value=f"={src}")
+        else:
+            for d in range(D):
+                ws.cell(row=r, column=2 + d, value=f"={get_column_letter(lay.fc_y_col + d)}{r - 1}")
+            _native_row(ws, lay, r, r - 1, _ref("", r, 2, r, 1 + D, absolute=False))
+        h_row = _ref("", r, lay.block_col("h"), r, lay.block_col("h") + H - 1, absolute=False)
+        for d in range(D):
+            y = get_column_letter(lay.fc_y_col + d) + str(r)
+            ws.cell(row=r, column=lay.fc_y_col + d, value=f"={_sum_product_head(lay, d, h_row)}")
+            center = _ref("Weights", lay.scaler_row, 2 + d)
+            scale = _ref("Weights", lay.scaler_row + 1, 2 + d)
+            ws.cell(row=r, column=lay.fc_value_col + d, value=f"={y}*{scale}+{center}")
+    last = r0 + n - 1
+    _number_format(ws, r0, 2, last, lay.fc_value_col - 1, "0.0000")
+    _number_format(ws, r0, lay.fc_value_col, last, lay.fc_value_col + D - 1, "0.0")
+    _name(wb, lay, "lstm_forecast_formulas", _ref("Forecast", r0, lay.fc_value_col, last, lay.fc_value_col + D - 1))
+
+    # side table: month | actual | forecast (native) | LSTM_FORECAST
+    s = lay.fc_side_col
+    for c, text in enumerate(("month", "actual", "forecast", "LSTM_FORECAST"), start=s):
+        _header(ws, r0 - 1, c, text)
+    for k in range(n):
+        r, t = r0 + k, T_h + k  # 0-based step index of the actual
+        ws.cell(row=r, column=s, value=m.months[t])
+        ws.cell(row=r, column=s + 1, value=f"={_ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+        ws.cell(row=r, column=s + 2, value=f"={get_column_letter(lay.fc_value_col)}{r}")
+    ws.cell(row=r0, column=s + 3).value = ArrayFormula(
+        _ref("", r0, s + 3, last, s + 2 + D, absolute=False),
+        "=LSTM_FORECAST(lstm_history,lstm_W,lstm_b,lstm_W_y,lstm_b_y,lstm_horizon,lstm_scaler)",
+    )
+    _number_format(ws, r0, s + 1, last, s + 2 + D, "0.0")
+    _name(wb, lay, "lstm_actuals", _ref("Forecast", r0, s + 1, last, s + 1))
+    _name(wb, lay, "lstm_forecast", _ref("Forecast", r0, s + 3, last, s + 2 + D))
+
+    # settings and metrics below the side table
+    mr = last + 3
+    ws.cell(row=mr, column=s, value="horizon").font = BOLD
+    ws.cell(row=mr, column=s + 1, value=n)
+    _name(wb, lay, "lstm_horizon", _ref("Forecast", mr, s + 1))
+    ws.cell(row=mr + 1, column=s, value="season").font = BOLD
+    ws.cell(row=mr + 1, column=s + 1, value=m.season)
+    _name(wb, lay, "lstm_season", _ref("Forecast", mr + 1, s + 1))
+    tr = mr + 3
+    _header(ws, tr - 1, s, "metric")
+    _header(ws, tr - 1, s + 1, "formulas")
+    _header(ws, tr - 1, s + 2, "LSTM_METRICS")
+    a = _ref("", r0, s + 1, last, s + 1)  # actual
+    p = _ref("", r0, s + 2, last, s + 2)  # forecast (native)
+    hist_first, hist_last = lay.first_row, lay.first_row + T_h - 1
+    m_ = m.season
+    lagged = _ref("Inputs", hist_first, lay.raw_col, hist_last - m_, lay.raw_col)
+    later = _ref("Inputs", hist_first + m_, lay.raw_col, hist_last, lay.raw_col)
+    native = {
+        "MAE": f"=SUMPRODUCT(ABS({a}-{p}))/{n}",
+        "RMSE": f"=SQRT(SUMPRODUCT(({a}-{p})^2)/{n})",
+        "MAPE": f"=100*SUMPRODUCT(ABS({a}-{p})/ABS({a}))/{n}",
+        "sMAPE": f"=100*SUMPRODUCT(2*ABS({a}-{p})/(ABS({a})+ABS({p})))/{n}",
+        "MASE": f"={get_column_letter(s + 1)}{tr}/(SUMPRODUCT(ABS({later}-{lagged}))/{T_h - m_})",
+    }
+    for k, (metric, formula) in enumerate(native.items()):
+        ws.cell(row=tr + k, column=s + 1, value=formula).number_format = "0.000"
+    ws.cell(row=tr, column=s + 2).value = ArrayFormula(
+        _ref("", tr, s + 2, tr + 4, s + 3, absolute=False),
+        f"=LSTM_METRICS(lstm_actuals,{_ref('', r0, s + 3, last, s + 3)},lstm_season,{_ref('Inputs', hist_first, lay.raw_col, hist_last, lay.raw_col)})",
+    )
+    for k, metric in enumerate(native):
+        ws.cell(row=tr + k, column=s, value=metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
+    _name(wb, lay, "lstm_metrics_formulas", _ref("Forecast", tr, s + 1, tr + 4, s + 1))
+    _name(wb, lay, "lstm_metrics", _ref("Forecast", tr, s + 2, tr + 4, s + 3))
+    ws.column_dimensions[get_column_letter(s)].width = 10
+    ws.freeze_panes = ws.cell(row=r0, column=2)
+
+
+def _line_chart(title: str, y_title: str, y_range: tuple[float, float] | None = None) -> LineChart:
+    chart = LineChart()
+    chart.title, chart.y_axis.title, chart.x_axis.title = title, y_title, "t"
+    chart.width, chart.height = 17, 7
+    chart.legend.position = "r"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.numFmt = "0.0"
+    chart.x_axis.tickLblSkip = 12
+    chart.x_axis.tickMarkSkip = 12
+    chart.x_axis.tickLblPos = "low"  # labels under the plot, not on the zero line
+    if y_range is not None:
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = y_range
+    return chart
+
+
+def _charts(wb: Workbook, lay: Layout) -> None:
+    ws = wb.create_sheet("Charts")
+    _title(ws, "Charts: the gates, the memory and the forecast over time", "Data: sheets States (formulas) and Forecast.")
+    src = wb["States (formulas)"]
+    r0, r1 = lay.state_row(1), lay.state_row(lay.T)
+    times = Reference(src, min_col=1, min_row=r0, max_row=r1)
+    names = {"i": "Input gate i", "f": "Forget gate f", "g": "Candidate g", "o": "Output gate o"}
+    anchors = iter(f"A{4 + 15 * k}" for k in range(8))
+    for q, title in names.items():
+        chart = _line_chart(title, q, (-1.0, 1.0) if q == "g" else (0.0, 1.0))
+        _add_units(chart, src, lay, q, r0, r1)
+        chart.set_categories(times)
+        ws.add_chart(chart, next(anchors))
+    chart = _line_chart("Cell state C and hidden state h", "C, h")
+    _add_units(chart, src, lay, "C", r0, r1)
+    _add_units(chart, src, lay, "h", r0, r1)
+    chart.set_categories(times)
+    ws.add_chart(chart, next(anchors))
+
+    fc = wb["Forecast"]
+    s, f0, f1 = lay.fc_side_col, lay.fc_row0, lay.fc_row0 + lay.horizon - 1
+    chart = _line_chart("Forecast against the actuals", "passengers (thousands)")
+    chart.x_axis.title = "month"
+    chart.x_axis.tickLblSkip = chart.x_axis.tickMarkSkip = 1
+    chart.y_axis.numFmt = "0"
+    for col, colour in ((s + 1, ACTUAL_COLOUR), (s + 2, FORECAST_COLOUR)):
+        _add_line(chart, fc, col, f0 - 1, f0, f1, colour, "solid", 28575)
+    chart.set_categories(Reference(fc, min_col=s, min_row=f0, max_row=f1))
+    ws.add_chart(chart, next(anchors))
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _add_units(chart: LineChart, src: Any, lay: Layout, q: str, r0: int, r1: int) -> None:
+    """One line per unit of quantity q, in q's colour, told apart by dash style."""
+    for j in range(lay.H):
+        _add_line(chart, src, lay.block_col(q) + j, 3, r0, r1, GATE_COLOURS[q], DASHES[j % len(DASHES)])
+
+
+def _add_line(chart: LineChart, ws: Any, col: int, title_row: int, r0: int, r1: int, colour: str, dash: str,
+              width: int = 19050) -> None:
+    """A series of rows r0..r1 of column col, named by the header cell at title_row."""
+    series = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1))
+    series.tx = SeriesLabel(strRef=StrRef(_ref(ws.title, title_row, col)))
+    series.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.dashStyle = dash
+    series.graphicalProperties.line.width = width
+    series.smooth = False
+    series.marker.symbol = "none"
+    chart.series.append(series)
+
+
+def _conf(wb: Workbook) -> None:
+    ws = wb.create_sheet("xlwings.conf")
+    ws["A1"], ws["B1"] = "UDF Modules", "xl_lstm.udfs"
+
+
+def build_template(hidden: int = 4, inputs: int = 1, steps: int | None = None) -> tuple[Workbook, Layout]:
+    """The template workbook for H units, D inputs and T steps, and where its blocks are."""
+    m = template_model(hidden, inputs, steps)
+    lay = Layout(m.params.hidden_size, m.params.input_size, m.raw.shape[0], m.horizon)
+    wb = Workbook()
+    guide = wb.active
+    _weights(wb, lay, m)
+    _inputs(wb, lay, m)
+    _states(wb, lay, native=False)
+    _states(wb, lay, native=True)
+    _forecast(wb, lay, m)
+    _charts(wb, lay)
+    _conf(wb)
+    wb.active = guide  # type: ignore[assignment]
+    _guide(wb, lay)  # last, so it can list every defined name
+    wb.properties.creator = "xl_lstm"
+    return wb, lay
+
+
+# ---- reproducible, atomic writing ------------------------------------------------
+def _reproducible(data: bytes) -> bytes:
+    """The same bytes for the same workbook: fixed timestamps in docProps and in the zip."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + FIXED_TIME.encode(), body)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), body, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def template_bytes(hidden: int = 4, inputs: int = 1, steps: int | None = None) -> bytes:
+    wb, _ = build_template(hidden, inputs, steps)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _reproducible(buf.getvalue())
+
+
+def write_template(
+    path: str | os.PathLike[str], hidden: int = 4, inputs: int = 1, steps: int | None = None, *, force: bool = False
+) -> Path:
+    """Write a fresh template to ``path`` (.xlsx) atomically; refuse to overwrite unless ``force``."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise LSTMError(f"{path}: the template is an .xlsx workbook; give a name ending in .xlsx")
+    if path.exists() and not force:
+        raise LSTMError(f"{path} already exists; use --force to replace it")
+    if not path.parent.is_dir():
+        raise LSTMError(f"{path}: folder {path.parent} does not exist")
+    data = template_bytes(hidden, inputs, steps)
+    atomic_write(path, lambda fh: fh.write(data))
+    return path
+
+
+def zip_members(data: bytes) -> dict[str, bytes]:
+    """Every member of an xlsx by name: what 'the same workbook' means in the tests."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
