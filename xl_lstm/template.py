@@ -286,6 +286,13 @@ def _number_format(ws: Any, r0: int, c0: int, r1: int, c1: int, fmt: str) -> Non
             cell.number_format = fmt
 
 
+def _print_wide(ws: Any, landscape: bool = True) -> None:
+    """Print (and render to PDF) one page wide, as many pages down as needed."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def _name(wb: Workbook, lay: Layout, name: str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=ref)
     lay.names[name] = ref
@@ -498,6 +505,7 @@ def _states(wb: Workbook, lay: Layout, native: bool) -> None:
         _name(wb, lay, "lstm_h0", _ref(name, r, lay.block_col("h"), r, lay.block_col("h") + lay.H - 1))
         _name(wb, lay, "lstm_c0", _ref(name, r, lay.block_col("C"), r, lay.block_col("C") + lay.H - 1))
     ws.freeze_panes = ws.cell(row=r0 - 1, column=lay.gate_col)
+    _print_wide(ws)
 
 
 def _sum_product_head(lay: Layout, d: int, h_row: str) -> str:
@@ -604,6 +612,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     _name(wb, lay, "lstm_metrics", _ref("Forecast", tr, s + 2, tr + 4, s + 3))
     ws.column_dimensions[get_column_letter(s)].width = 10
     ws.freeze_panes = ws.cell(row=r0, column=2)
+    _print_wide(ws)
 
 
 def _line_chart(title: str, y_title: str, y_range: tuple[float, float] | None = None) -> LineChart:
@@ -651,8 +660,7 @@ def _charts(wb: Workbook, lay: Layout) -> None:
         _add_line(chart, fc, col, f0 - 1, f0, f1, colour, "solid", 28575)
     chart.set_categories(Reference(fc, min_col=s, min_row=f0, max_row=f1))
     ws.add_chart(chart, next(anchors))
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_wide(ws, landscape=False)
 
 
 def _add_units(chart: LineChart, src: Any, lay: Layout, q: str, r0: int, r1: int) -> None:
