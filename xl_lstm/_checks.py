@@ -55,14 +55,33 @@ def _first_non_number(name: str, value: Any) -> LSTMError:
         return LSTMError(f"{name} must be a rectangular array of numbers, got rows of different lengths")
     for index in np.ndindex(objs.shape):
         item = objs[index]
+        at = f" at {where(index)}" if index else ""
+        if item is None:
+            return LSTMError(f"{name} must hold numbers, got an empty value (None){at}")
+        if isinstance(item, (str, bytes, np.str_, np.bytes_)):  # even "0.5": its meaning depends on the locale
+            return LSTMError(f"{name} must hold numbers, got text {str(item)[:40]!r}{at}")
         try:
             float(item)
+        except OverflowError:
+            return LSTMError(f"{name} must hold numbers that fit in a float, got a {len(str(item))}-digit integer{at}")
         except (TypeError, ValueError):
-            shown = repr(item) if not isinstance(item, str) else f"text {item!r}"
-            if item is None:
-                shown = "an empty value (None)"
-            return LSTMError(f"{name} must hold numbers, got {shown} at {where(index)}")
+            shown = f"text {item[:40]!r}" if isinstance(item, str) else repr(item)
+            if len(shown) > 48:  # a long repr (a dict of arrays, ...) would bury the message
+                shown = f"a {type(item).__name__}"
+            return LSTMError(f"{name} must hold numbers, got {shown}{at}")
     return LSTMError(f"{name} must hold numbers, got {type(value).__name__}")
+
+
+def _cast(name: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """arr as dtype; a finite number too large for dtype is refused, never turned into inf."""
+    with np.errstate(over="ignore"):
+        out = np.asarray(arr, dtype=dtype)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > out.dtype.itemsize and out.size:
+        too_large = np.isinf(out) & np.isfinite(arr)
+        if too_large.any():
+            index = tuple(int(i) for i in np.argwhere(too_large)[0])
+            raise LSTMError(f"{name} must fit in {out.dtype.name}, got {float(arr[index]):.3g} at {where(index)}")
+    return out
 
 
 def as_float_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
@@ -73,14 +92,23 @@ def as_float_array(name: str, value: Any, dtype: np.dtype) -> np.ndarray:
         value = value.detach().cpu().numpy()
     if isinstance(value, (str, bytes)):
         raise LSTMError(f"{name} must hold numbers, got text {value!r}")
-    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    try:
+        arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    except (TypeError, ValueError, OverflowError):  # ragged nesting
+        raise _first_non_number(name, value) from None
     if arr.dtype.kind in "fiu" or arr.dtype == np.bool_:
-        return np.asarray(arr, dtype=dtype)
+        return _cast(name, arr, dtype)
     if arr.dtype.kind == "c":
         raise LSTMError(f"{name} must hold real numbers, got complex values")
+    if arr.dtype.kind in "mM":
+        raise LSTMError(f"{name} must hold numbers, got dates or times ({arr.dtype})")
+    if arr.dtype.kind in "US" or (
+        arr.dtype == object and any(v is None or isinstance(v, (str, bytes)) for v in arr.flat)
+    ):
+        raise _first_non_number(name, value)  # NumPy would turn None into NaN and parse "0.5"
     try:
-        return np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError):
+        return _cast(name, np.asarray(arr, dtype=np.float64), dtype)
+    except (TypeError, ValueError, OverflowError):
         raise _first_non_number(name, value) from None
 
 
@@ -88,7 +116,8 @@ def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
     """Refuse NaN and ±inf, naming the first one found."""
     if arr.size and not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise LSTMError(f"{name} must be finite numbers, got {arr[index]} at {where(index)}")
+        at = f" at {where(index)}" if index else ""
+        raise LSTMError(f"{name} must be finite numbers, got {arr[index]}{at}")
     return arr
 
 

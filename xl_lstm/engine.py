@@ -37,6 +37,8 @@ Outputs = Literal["all", "h", "last"]
 # ---- the equations, as written ------------------------------------------------
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(-z)), with z clipped to ±CLIP so e^(-z) stays finite."""
+    if not (isinstance(z, np.ndarray) and z.dtype.kind == "f"):  # text, None, ragged lists: one line
+        z = as_float_array("z", z, np.dtype(np.float64))
     return 1.0 / (1.0 + np.exp(-np.clip(z, -CLIP, CLIP)))
 
 
@@ -96,7 +98,9 @@ def step(params: LSTMParams, x_t: Any, h_prev: Any = None, c_prev: Any = None, *
     # As in run(): refuse inputs whose pre-activations could overflow (inf - inf gives
     # wrong gates, not an error), with the same bound |z| ≤ max|hx|·max_row Σ|W| + max|b|.
     hx_max = float(np.abs(hx).max()) if hx.size else 0.0
-    if not hx_max * float(np.abs(W).sum(axis=1).max()) + float(np.abs(b).max()) < np.finfo(dt).max / 16:
+    with np.errstate(over="ignore", invalid="ignore"):  # weights near the float limit: the sum is inf, refused below
+        w_gain = float(np.abs(W).sum(axis=1).max())
+    if not hx_max * w_gain + float(np.abs(b).max()) < np.finfo(dt).max / 16:
         raise LSTMError(
             f"x_t and h_prev have values up to {hx_max:.3g}: with these weights the gate pre-activations "
             f"would overflow {dt.name}; rescale the inputs"
@@ -132,7 +136,8 @@ def _pack(W: np.ndarray, b: np.ndarray, H: int) -> _Packed:
     sign = np.r_[-np.ones(3 * H), np.ones(H)].astype(W.dtype)  # negate σ rows
     Wp = W[order] * sign[:, None]  # (4H, H+D)
     Wh = np.ascontiguousarray(Wp[:, :H])
-    h_gain = float(np.abs(Wh[: 3 * H]).sum(axis=1).max())
+    with np.errstate(over="ignore"):  # inf for weights near the float limit; _check_range refuses those
+        h_gain = float(np.abs(Wh[: 3 * H]).sum(axis=1).max())
     return _Packed(np.ascontiguousarray(Wp[:, H:]), Wh, (b[order] * sign)[:, None], h_gain)
 
 
@@ -252,16 +257,20 @@ def _check_finite_fast(name: str, x: np.ndarray) -> None:
 
 
 def _check_range(X: np.ndarray, h0: np.ndarray, layers: tuple[_Packed, ...], dt: np.dtype) -> None:
-    """Refuse inputs so large that the input projection would overflow."""
+    """Refuse inputs (or weights) so large that a gate pre-activation of some layer would overflow."""
     x_max = max(float(X.max()), -float(X.min()))
-    first = layers[0]
-    bound = x_max * float(np.abs(first.Wx).sum(axis=1).max()) + float(np.abs(first.b).max())
-    bound += first.h_gain * max(1.0, float(np.abs(h0).max()))
-    if not bound < np.finfo(dt).max / 16:
-        raise LSTMError(
-            f"X has values up to {x_max:.3g}: with these weights the gate pre-activations would overflow "
-            f"{dt.name}; rescale the inputs"
-        )
+    h_max = float(np.abs(h0).max())
+    for k, layer in enumerate(layers):
+        inp = x_max if k == 0 else 1.0  # a layer above the first reads h, and |h| < 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            bound = inp * float(np.abs(layer.Wx).sum(axis=1).max()) + float(np.abs(layer.b).max())
+            bound += float(np.abs(layer.Wh).sum(axis=1).max()) * max(1.0, h_max)
+        if not bound < np.finfo(dt).max / 16:
+            what = f"h0 has values up to {h_max:.3g}" if h_max > max(1.0, x_max) else f"X has values up to {x_max:.3g}"
+            raise LSTMError(
+                f"{what}: with these weights the gate pre-activations of layer {k + 1} would overflow "
+                f"{dt.name}; rescale the inputs"
+            )
 
 
 def _tiles(n: int, size: int) -> list[tuple[int, int]]:
@@ -369,7 +378,13 @@ def _result(params, single, h_state, c_state, rec_z, rec_c, rec_h) -> RunResult:
     h_n, c_n = squeeze(h_state), squeeze(c_state)  # (L, [B,] H)
 
     def head(h: np.ndarray) -> np.ndarray | None:
-        return None if params.W_y is None else h @ params.W_y.T + params.b_y
+        if params.W_y is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = h @ params.W_y.T + params.b_y
+        if not np.isfinite(y).all():
+            raise LSTMError(f"the head's output W_y h + b_y overflows {h.dtype.name}: W_y and b_y are too large")
+        return y
 
     fields: dict[str, Any] = {"h_n": h_n, "c_n": c_n, "y_last": head(h_n[-1])}
     if rec_h is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_vector, finite_array, shape_str
+from ._checks import as_vector, finite_array, shape_str, where
 from .engine import run, step
 from .errors import LSTMError
 from .params import LSTMParams
@@ -51,12 +51,32 @@ def recursive_forecast(
     if np.any(sd == 0):
         raise LSTMError("scale must not be 0: it divides the data")
 
-    warm = run(params, (x - mu) / sd, outputs="last")  # (L, H) states after the history
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = (x - mu) / sd  # (T, D)
+    if not np.isfinite(scaled).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(scaled))[0])
+        raise LSTMError(
+            f"(history - center) / scale overflows {params.dtype.name} at {where(index)} of history: "
+            "scale is too small for the data"
+        )
+    try:
+        out = np.empty((horizon, D), params.dtype)
+    except (MemoryError, ValueError, OverflowError):
+        raise LSTMError(f"horizon={horizon} is too large: {horizon}×{D} forecasts do not fit in memory") from None
+    try:
+        warm = run(params, scaled, outputs="last")  # (L, H) states after the history
+    except LSTMError as exc:  # run() calls the sequence X; here it is the scaled history
+        raise LSTMError(str(exc).replace("X has values", "history (scaled) has values", 1)) from None
     h, c = warm.h_n, warm.c_n
     y: np.ndarray = warm.y_last  # type: ignore[assignment]  # (D,) scaled forecast of the first step ahead
-    out = np.empty((horizon, D), params.dtype)
     for k in range(horizon):
-        out[k] = y * sd + mu
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[k] = y * sd + mu
+        if not np.isfinite(out[k]).all():
+            raise LSTMError(
+                f"the forecast {k + 1} step{'s' if k else ''} ahead overflows {params.dtype.name} once unscaled (· scale + center): "
+                "center, scale or the head's weights are too large"
+            )
         if k + 1 < horizon:
             h, c, y = _advance(params, y, h, c)
     return out
@@ -70,4 +90,6 @@ def _advance(params: LSTMParams, x: np.ndarray, h: np.ndarray, c: np.ndarray) ->
         s = step(params, inp, h[k], c[k], layer=k)
         h_new[k], c_new[k] = s.h, s.c
         inp = s.h
-    return h_new, c_new, params.W_y @ inp + params.b_y  # type: ignore[operator]
+    with np.errstate(over="ignore", invalid="ignore"):  # an inf here is refused by the caller's check
+        y = params.W_y @ inp + params.b_y  # type: ignore[operator]
+    return h_new, c_new, y

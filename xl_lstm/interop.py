@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ._checks import as_float_array, shape_str
+from ._checks import finite_array, resolve_dtype, shape_str
 from .errors import LSTMError
 from .params import LSTMParams, stack
 
@@ -33,9 +33,9 @@ NPZ_FORMAT = "xl_lstm.params/1"
 NPZ_MAX_BYTES = 1 << 30  # refuse .npz files whose members would inflate past 1 GiB
 
 
-def _array(name: str, value: Any, dtype: Any, ndim: int) -> np.ndarray:
-    arr = as_float_array(name, value, np.dtype(dtype) if dtype is not None else _native(value))
-    if arr.ndim != ndim:
+def _array(name: str, value: Any, dtype: Any, ndim: int | None) -> np.ndarray:
+    arr = finite_array(name, value, resolve_dtype(dtype) if dtype is not None else _native(value))
+    if ndim is not None and arr.ndim != ndim:
         raise LSTMError(f"{name} must be a {ndim}-D array, got shape {shape_str(arr.shape)}")
     return arr
 
@@ -51,6 +51,16 @@ def _blocks(a: np.ndarray, order: Sequence[int], axis: int = 0) -> np.ndarray:
     """Reorder the four gate blocks of ``a`` along ``axis``."""
     parts = np.split(a, 4, axis=axis)
     return np.concatenate([parts[k] for k in order], axis=axis)
+
+
+def _sum_biases(what: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b for two bias vectors; a sum past the float range is refused, never inf."""
+    with np.errstate(over="ignore"):
+        total = a + b
+    if not np.isfinite(total).all():
+        k = int(np.argwhere(~np.isfinite(total))[0][0])
+        raise LSTMError(f"{what} overflow {total.dtype.name} when added, at [{k}] (item {k + 1})")
+    return total
 
 
 def _inverse(order: Sequence[int]) -> tuple[int, ...]:
@@ -86,6 +96,9 @@ def from_torch(
     LSTMs are refused.
     """
     sd = _state_dict(state, "state")
+    for name, value in (("prefix", prefix), ("head_prefix", head_prefix)):
+        if value is not None and not isinstance(value, str):
+            raise LSTMError(f"{name} must be text such as 'lstm.', got {type(value).__name__}")
     p = _find_prefix(sd) if prefix is None else prefix
     for key in sd:
         if str(key).startswith(p) and str(key).endswith("_reverse"):
@@ -110,7 +123,7 @@ def from_torch(
                 bias = _array(name, sd[name], dtype, 1)
                 if bias.size != b.size:
                     raise LSTMError(f"{name} must have 4H = {b.size} numbers, got {bias.size}")
-                b = b + bias
+                b = _sum_biases(f"{p}bias_ih_l{k} + {p}bias_hh_l{k}", b, bias)
         layers.append((np.hstack([w_hh, w_ih]), b))  # [W_h | W_x]  (4H, H+D_k)
         k += 1
     if not layers:
@@ -164,7 +177,7 @@ def from_keras(weights: Sequence[Any], *, dtype: Any = None) -> LSTMParams:
     """
     if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) or len(weights) == 0:
         raise LSTMError("weights must be the list from model.get_weights(): kernel, recurrent_kernel, bias, ...")
-    ws = [_array(f"weights[{n}]", w, dtype, np.ndim(w)) for n, w in enumerate(weights)]
+    ws = [_array(f"weights[{n}]", w, dtype, None) for n, w in enumerate(weights)]
     layers, n = [], 0
     while n + 1 < len(ws) and _keras_lstm_pair(ws[n], ws[n + 1]):
         kernel, recurrent = ws[n], ws[n + 1]  # (D, 4H), (H, 4H)
@@ -215,7 +228,7 @@ def to_keras(params: LSTMParams) -> list[np.ndarray]:
 # ---- ONNX ----------------------------------------------------------------------
 def _onnx_array(name: str, value: Any, dtype: Any, last: tuple[int | None, ...]) -> np.ndarray:
     """An ONNX tensor with a leading num_directions axis that must be 1."""
-    a = as_float_array(name, value, np.dtype(dtype) if dtype is not None else _native(value))
+    a = finite_array(name, value, resolve_dtype(dtype) if dtype is not None else _native(value))
     if a.ndim == len(last):
         a = a[None]
     if a.ndim != len(last) + 1:
@@ -239,13 +252,13 @@ def from_onnx(
     """
     r = _onnx_array("R", R, dtype, (None, None))  # (4H, H)
     H = r.shape[1]
-    if r.shape[0] != 4 * H:
+    if H == 0 or r.shape[0] != 4 * H:
         raise LSTMError(f"R must be [1, 4H, H], got {shape_str((1,) + r.shape)}")
     w = _onnx_array("W", W, dtype, (4 * H, None))  # (4H, D)
     b = np.zeros(4 * H, r.dtype)
     if B is not None:
         bb = _onnx_array("B", B, dtype, (8 * H,))  # (8H,)
-        b = bb[: 4 * H] + bb[4 * H :]
+        b = _sum_biases("B's input and recurrent halves", bb[: 4 * H], bb[4 * H :])
     if P is not None and np.any(_onnx_array("P", P, dtype, (3 * H,))):
         raise LSTMError("P (peephole weights) is not zero: LSTMs with peepholes are not supported")
     Wo = np.hstack([_blocks(r, ONNX_ORDER), _blocks(w, ONNX_ORDER)])  # (4H, H+D) in i, f, g, o
@@ -272,7 +285,7 @@ def to_onnx(params: LSTMParams) -> dict[str, np.ndarray]:
 def save(params: LSTMParams, path: str | os.PathLike[str]) -> Path:
     """Write params to ``path`` (.npz) atomically: the file is whole or untouched."""
     _check_params(params)
-    path = Path(path)
+    path = _path(path)
     arrays: dict[str, np.ndarray] = {"format": np.array(NPZ_FORMAT)}
     for k, (W, b) in enumerate(params.layers):
         arrays[f"W_{k}"], arrays[f"b_{k}"] = W, b
@@ -287,15 +300,26 @@ def save(params: LSTMParams, path: str | os.PathLike[str]) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a folder in the way, no permission, disk full
+        Path(tmp).unlink(missing_ok=True)
+        raise LSTMError(f"{path}: cannot write it ({exc.strerror or exc})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
 
+def _path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise LSTMError(f"path must be a file name (text or a Path), got {path!r}"[:200])
+    return Path(path)
+
+
 def load(path: str | os.PathLike[str]) -> LSTMParams:
     """Read params written by ``save``; a missing, foreign, hostile or damaged file is an LSTMError."""
-    path = Path(path)
+    path = _path(path)
+    if path.is_dir():
+        raise LSTMError(f"{path}: is a folder, not an .npz file")
     if not path.is_file():
         raise LSTMError(f"{path}: no such file")
     try:
@@ -318,6 +342,8 @@ def load(path: str | os.PathLike[str]) -> LSTMParams:
             raise LSTMError(f"{path}: has W_{k} but no b_{k}")
         layers.append((data[f"W_{k}"], data[f"b_{k}"]))
         k += 1
+    if not layers:
+        raise LSTMError(f"{path}: holds no weights (no W_0 array)")
     try:
         return stack(layers, data.get("W_y"), data.get("b_y"))
     except LSTMError as exc:

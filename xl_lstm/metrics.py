@@ -29,16 +29,25 @@ def _pair(actual: Any, predicted: Any) -> tuple[np.ndarray, np.ndarray]:
     return a, p.ravel()
 
 
+def _finite(metric: str, names: str, compute: Any) -> float:
+    """compute() as a float; a result that overflows float64 is refused, not returned as inf."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = float(compute())
+    if np.isinf(value):
+        raise LSTMError(f"{metric} overflows float64 for {names}: rescale the data")
+    return value
+
+
 def mae(actual: Any, predicted: Any) -> float:
     """Mean absolute error: mean |a - p|."""
     a, p = _pair(actual, predicted)
-    return float(np.mean(np.abs(a - p)))
+    return _finite("MAE", "actual and predicted", lambda: np.mean(np.abs(a - p)))
 
 
 def rmse(actual: Any, predicted: Any) -> float:
     """Root mean squared error: √(mean (a - p)²)."""
     a, p = _pair(actual, predicted)
-    return float(np.sqrt(np.mean((a - p) ** 2)))
+    return _finite("RMSE", "actual and predicted", lambda: np.sqrt(np.mean((a - p) ** 2)))
 
 
 def mape(actual: Any, predicted: Any) -> float:
@@ -46,25 +55,36 @@ def mape(actual: Any, predicted: Any) -> float:
     a, p = _pair(actual, predicted)
     if np.any(a == 0):
         return float("nan")
-    return float(100.0 * np.mean(np.abs(a - p) / np.abs(a)))
+    return _finite("MAPE", "actual and predicted", lambda: 100.0 * np.mean(np.abs(a - p) / np.abs(a)))
 
 
 def smape(actual: Any, predicted: Any) -> float:
     """Symmetric MAPE, in % (0 to 200): 100 · mean 2|a - p| / (|a| + |p|); a term with a = p = 0 counts 0."""
     a, p = _pair(actual, predicted)
-    denom = np.abs(a) + np.abs(p)
-    terms = np.divide(2.0 * np.abs(a - p), denom, out=np.zeros_like(denom), where=denom > 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        terms = _smape_terms(a, p)
+    if not np.isfinite(terms).all():  # |a| + |p| beyond float64: halving both keeps every ratio
+        terms = _smape_terms(a / 2, p / 2)
     return float(100.0 * np.mean(terms))
+
+
+def _smape_terms(a: np.ndarray, p: np.ndarray) -> np.ndarray:
+    denom = np.abs(a) + np.abs(p)
+    return 2.0 * np.divide(np.abs(a - p), denom, out=np.zeros_like(denom), where=denom > 0)
 
 
 def naive_scale(history: Any, season: int = 1) -> float:
     """Mean |y_t - y_{t-m}| of the seasonal naive forecast over ``history``: MASE's denominator."""
+    return _naive_scale("history", history, season)
+
+
+def _naive_scale(name: str, history: Any, season: int) -> float:
     if not isinstance(season, (int, np.integer)) or isinstance(season, bool) or season < 1:
         raise LSTMError(f"season must be a whole number ≥ 1, got {season!r}")
-    y = finite_array("history", history, np.dtype(np.float64)).ravel()
+    y = finite_array(name, history, np.dtype(np.float64)).ravel()
     if y.size <= season:
-        raise LSTMError(f"history must have more than season = {season} numbers for MASE, got {y.size}")
-    return float(np.mean(np.abs(y[season:] - y[:-season])))
+        raise LSTMError(f"{name} must have more than season = {season} numbers for MASE, got {y.size}")
+    return _finite("MASE's naive scale", name, lambda: np.mean(np.abs(y[season:] - y[:-season])))
 
 
 def mase(actual: Any, predicted: Any, season: int = 1, history: Any = None) -> float:
@@ -73,8 +93,8 @@ def mase(actual: Any, predicted: Any, season: int = 1, history: Any = None) -> f
     The scale comes from ``history`` (the training series, the usual definition),
     or from ``actual`` itself when no history is given. NaN when that scale is 0.
     """
-    scale = naive_scale(actual if history is None else history, season)
-    error = mae(actual, predicted)
+    error = mae(actual, predicted)  # first, so a bad actual is named as actual
+    scale = _naive_scale("actual" if history is None else "history", actual if history is None else history, season)
     return float("nan") if scale == 0 else error / scale
 
 

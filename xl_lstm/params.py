@@ -82,6 +82,8 @@ class LSTMParams:
         W = _weight_matrix("W", self.W, dt, None, None)
         H = W.shape[0] // 4
         b = as_vector("b", self.b, 4 * H, dt)
+        if not isinstance(self.upper, (tuple, list)):
+            raise LSTMError(f"upper must be a tuple of (W, b) pairs, one per extra layer, got {type(self.upper).__name__}")
         upper = []
         for k, layer in enumerate(self.upper, start=2):
             if not isinstance(layer, (tuple, list)) or len(layer) != 2:
@@ -174,8 +176,12 @@ class LSTMParams:
 
 def stack(layers: Sequence[tuple[Any, Any]], W_y: Any = None, b_y: Any = None, dtype: Any = None) -> LSTMParams:
     """LSTMParams from a list of (W, b) pairs, bottom layer first."""
-    if len(layers) == 0:
-        raise LSTMError("layers must hold at least one (W, b) pair, got none")
+    if not isinstance(layers, (list, tuple)) or len(layers) == 0:
+        got = "none" if isinstance(layers, (list, tuple)) else type(layers).__name__
+        raise LSTMError(f"layers must be a list of (W, b) pairs, at least one, got {got}")
+    for k, layer in enumerate(layers, start=1):
+        if not isinstance(layer, (tuple, list)) or len(layer) != 2:
+            raise LSTMError(f"layers must be a list of (W, b) pairs; layer {k} is not a pair")
     (W, b), *rest = layers
     return LSTMParams(W, b, W_y, b_y, tuple(rest), dtype=dtype)
 
@@ -200,8 +206,14 @@ def init_params(
     for name, v, lo in (("input_size", input_size, 1), ("hidden_size", hidden_size, 1), ("num_layers", num_layers, 1)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
             raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
-    if output_size is not None and (not isinstance(output_size, (int, np.integer)) or output_size < 1):
+    if output_size is not None and (
+        not isinstance(output_size, (int, np.integer)) or isinstance(output_size, bool) or output_size < 1
+    ):
         raise LSTMError(f"output_size must be a whole number ≥ 1 or None, got {output_size!r}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise LSTMError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    if not isinstance(forget_bias, (int, float, np.integer, np.floating)) or not np.isfinite(forget_bias):
+        raise LSTMError(f"forget_bias must be a finite number, got {forget_bias!r}")
     dt = resolve_dtype(dtype)
     rng = np.random.default_rng(seed)
     H, bound = hidden_size, 1.0 / np.sqrt(hidden_size)

@@ -33,15 +33,18 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value == "")
 
 
-def grid(value: Any) -> np.ndarray:
+def grid(value: Any, name: str = "a range") -> np.ndarray:
     """Any range value as a 2-D object array (a bare value becomes 1×1)."""
-    arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+    try:
+        arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+    except ValueError:  # nested lists NumPy cannot even hold as objects
+        raise LSTMError(f"{name} must be a range (rows of cells), got nested lists of different depths") from None
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     elif arr.ndim == 1:
         arr = arr.reshape(1, -1)
     elif arr.ndim > 2:
-        raise LSTMError(f"a range must be 2-D, got {arr.ndim} dimensions")
+        raise LSTMError(f"{name} must be a 2-D range, got {arr.ndim} dimensions")
     return arr
 
 
@@ -81,7 +84,7 @@ def numbers(name: str, value: Any, *, allow_empty: bool = False) -> np.ndarray:
         if allow_empty:
             return np.zeros((0, 0))
         raise LSTMError(f"{name} is empty: expected numbers")
-    arr = _trim(grid(value))
+    arr = _trim(grid(value, name))
     if arr.size == 0:
         if allow_empty:
             return np.zeros((0, 0))
@@ -92,7 +95,12 @@ def numbers(name: str, value: Any, *, allow_empty: bool = False) -> np.ndarray:
         out = np.empty(arr.shape, np.float64)
         for (r, c), v in np.ndenumerate(arr):
             if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
-                out[r, c] = v
+                try:
+                    out[r, c] = v
+                except OverflowError:  # a Python int beyond float64
+                    raise LSTMError(
+                        f"{name}: the cell at row {r + 1}, column {c + 1} holds a {len(str(v))}-digit number, too large for a float"
+                    ) from None
             else:
                 raise LSTMError(f"{name}: the cell at row {r + 1}, column {c + 1} {_describe(v)}")
     bad = np.argwhere(~np.isfinite(out))
@@ -124,4 +132,6 @@ def whole_number(name: str, value: Any, *, low: int, default: int | None = None)
     v = float(arr.flat[0])
     if v != int(v) or v < low:
         raise LSTMError(f"{name} must be a whole number ≥ {low}, got {v:g}")
+    if v > 2**53:  # beyond this a float no longer holds every whole number
+        raise LSTMError(f"{name} must be a whole number ≥ {low} and at most 2^53, got {v:g}")
     return int(v)

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 QUANTITIES = ("i", "f", "g", "c", "o", "h")  # the sheet's row order
+SHEET_ROWS = 1_048_576  # Excel's rows: no spilled result can be taller
 
 
 def _bias(b: Any) -> np.ndarray:
@@ -143,6 +144,8 @@ def forecast_table(
         raise LSTMError("W_y is empty: the forecast needs the output head (O×H)")
     params = _params(W, b, x.shape[1], "history's columns", W_y, b_y)
     n = whole_number("horizon", horizon, low=1)
+    if n > SHEET_ROWS:
+        raise LSTMError(f"horizon must be at most {SHEET_ROWS} (the rows of a sheet), got {n}")
     center, spread = _scaler(scale, x.shape[1])
     return recursive_forecast(params, x, n, center, spread)
 
