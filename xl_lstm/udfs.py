@@ -4,8 +4,8 @@ Works in classic xlwings (Windows Excel, COM) and in xlwings Lite / Server
 (Office.js custom functions). It imports only numpy, xlwings, the standard
 library and xl_lstm's own plain modules, so it also runs under Pyodide.
 
-Each function is a thin wrapper: xlwings converts each range once (a 2-D NumPy
-array, Excel errors as their text, e.g. '#N/A'), ``xl_lstm.sheet`` does the work,
+Each function is a thin wrapper: xlwings converts each range once (a 2-D object
+array, blanks as None, Excel errors as their text, e.g. '#N/A'), ``xl_lstm.sheet`` does the work,
 and ``_call`` turns any refusal into one line of text in the cell, e.g.
 ``LSTM_STEP: W must be 4H×(H+D) = 16×5 (H=4 from b's 16 numbers, D=1 from x_t), got 16×4``.
 Results are cached on the arguments' contents, so recalculating an unchanged
@@ -27,7 +27,11 @@ import xlwings as xw
 from . import sheet
 from .errors import LSTMError
 
-RANGE = {"convert": np.array, "ndim": 2, "err_to_str": True}  # how every range argument is read
+# How every range argument is read: a 2-D object array holding each cell as it is
+# (float, int, bool, str, an error's text such as '#N/A', None for a blank), so
+# xl_lstm.ranges can judge every cell. xlwings' np.array defaults would coerce a
+# mixed range first: numbers beside text become text, TRUE becomes 1.0, blanks NaN.
+RANGE = {"convert": np.array, "ndim": 2, "dtype": object, "empty": None, "err_to_str": True}
 W_DOC = "Weights, 4H rows (gates i, f, g, o) by H+D columns (h first, then x)."
 B_DOC = "Bias: 4H cells, gates i, f, g, o."
 
