@@ -9,8 +9,10 @@
 numbers fast: the input part of z for a chunk of steps as one matrix product
 (never all T·B·4H at once), one fused weight for the recurrent part, gates packed
 as [i, f, o | g] so a single call covers all sigmoids, preallocated buffers, and
-batch tiles. σ's pre-activations are clipped to ±CLIP, where σ is already 1 or
-below 2e-35; the clip runs only for chunks whose pre-activations could reach it.
+batch tiles. σ's pre-activations are clipped to ±clip_for(dtype): 80 in float64,
+30 in float32, where σ is already 1 to the dtype's precision or below 1e-13 (so
+that σ times a small tanh(C) cannot fall into float32's slow subnormal range); the
+clip runs only for chunks whose pre-activations could reach it.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from ._checks import as_float_array, check_finite, numbers, resolve_dtype, shape
 from .errors import LSTMError
 from .params import LSTMParams
 
-__all__ = ["CLIP", "Step", "RunResult", "sigmoid", "step", "run"]
+__all__ = ["CLIP", "CLIP_F32", "RunResult", "Step", "clip_for", "run", "sigmoid", "step"]
 
-CLIP = 80.0  # |pre-activation| bound for σ: exp(±80) is a normal float in f32 and f64
+CLIP = 80.0  # |pre-activation| bound for σ in float64: σ(80) is 1, σ(-80) ≈ 1.8e-35
+CLIP_F32 = 30.0  # in float32: σ(30) is 1 and σ(-30) ≈ 9.4e-14, far above float32's subnormals (1.2e-38)
 CHUNK_BYTES = 8 << 20  # working memory of run() beyond its outputs (input projections, buffers)
 BATCH_TILE = 1024  # series per tile: the working set of a step stays in cache
 
@@ -35,11 +38,17 @@ Outputs = Literal["all", "h", "last"]
 
 
 # ---- the equations, as written ------------------------------------------------
+def clip_for(dtype: np.dtype) -> float:
+    """The bound on σ's pre-activations for a dtype (see the module docstring)."""
+    return CLIP_F32 if dtype == np.float32 else CLIP
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(-z)), with z clipped to ±CLIP so e^(-z) stays finite."""
+    """σ(z) = 1 / (1 + e^(-z)), with z clipped to ±clip_for(z.dtype) so e^(-z) stays a normal float."""
     if not (isinstance(z, np.ndarray) and z.dtype.kind == "f"):  # text, None, ragged lists: one line
         z = as_float_array("z", z, np.dtype(np.float64))
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -CLIP, CLIP)))
+    bound = clip_for(z.dtype)
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -bound, bound)))
 
 
 class Step(NamedTuple):
@@ -154,7 +163,7 @@ def _recur(
     c: np.ndarray,  # (H, Bt) state in, updated in place
     z: np.ndarray,  # (4H, Bt) work buffer
     tmp: np.ndarray,  # (H, Bt) work buffer
-    clip: bool,
+    clip: float | None,  # clip σ's pre-activations to ±clip, or None when they cannot reach it
     rec_z: np.ndarray | None,  # (n, 4H, Bt) gates i, f, o, g per step, or None
     rec_c: np.ndarray | None,  # (n, H, Bt) C per step, or None
     rec_h: np.ndarray | None,  # (n, H, Bt) h per step, or None
@@ -171,9 +180,9 @@ def _recur(
     for t in range(zx.shape[0]):
         dot(Wh, h, z)  # z = W_h h_{t-1}        (4H, Bt)
         add(z, zx[t], z)  #   + W_x x_t + b
-        if clip:
-            np.maximum(e, -CLIP, out=e)
-            np.minimum(e, CLIP, out=e)
+        if clip is not None:
+            np.maximum(e, -clip, out=e)
+            np.minimum(e, clip, out=e)
         exp(e, e)
         add(e, 1.0, e)  # 1/σ(z) for i, f, o
         tanh(g, g)  # g = tanh(z_g)
@@ -305,6 +314,7 @@ def run(
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise LSTMError(f"{name} must be a whole number ≥ 1, got {v!r}")
     dt = params.dtype if dtype is None else resolve_dtype(dtype)
+    bound = clip_for(dt)
     if dt != params.dtype:
         params = params.astype(dt)
     L, H, D = params.num_layers, params.hidden_size, params.input_size
@@ -351,7 +361,8 @@ def run(
                 np.matmul(layer.Wx, inp, out=zc)
                 zc += layer.b
                 sig = zc[:, : 3 * H]
-                clip = max(float(sig.max()), -float(sig.min())) + layer.h_gain * float(h_scale[k]) > CLIP
+                reach = max(float(sig.max()), -float(sig.min())) + layer.h_gain * float(h_scale[k])
+                clip = bound if reach > bound else None
                 if k == L - 1:
                     recs = [None if r is None else r[t0:t1, :, b0:b1] for r in (rec_z, rec_c, rec_h)]
                 else:
