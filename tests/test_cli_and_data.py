@@ -13,7 +13,6 @@ from xl_lstm.cli import main
 from xl_lstm.datasets import load_airpassengers
 
 
-
 def test_airpassengers_is_box_jenkins_series_g() -> None:
     s = load_airpassengers()
     assert len(s) == 144
@@ -36,7 +35,7 @@ def test_demo_prints_the_engines_last_states(capsys: pytest.CaptureFixture[str])
 
 @pytest.mark.parametrize("argv", [["demo", "--hidden", "0"], ["demo", "--hidden", "x"], ["bogus"], []])
 def test_cli_refuses_bad_options_in_one_line(argv: list[str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "xl_lstm", *argv], capture_output=True, text=True)
+    proc = subprocess.run(check=False, args=[sys.executable, "-m", "xl_lstm", *argv], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

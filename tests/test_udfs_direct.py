@@ -201,7 +201,7 @@ def test_metrics_defaults_and_the_documented_nan() -> None:
     actual, predicted = np.array([2.0, 0.0, 3.0, 5.0]), np.array([1.5, 0.5, 3.0, 4.0])
     out = udfs.lstm_metrics(col(actual), col(predicted))
     expected = error_metrics(actual, predicted)
-    values = dict(zip(out[:, 0], out[:, 1]))
+    values = dict(zip(out[:, 0], out[:, 1], strict=True))
     assert np.isnan(values["MAPE"]) and np.isnan(expected["MAPE"])
     for name in ("MAE", "RMSE", "sMAPE", "MASE"):
         assert values[name] == expected[name]

@@ -60,7 +60,7 @@ def check(func: str, result: Any) -> None:
         assert result.shape == (5, 2) and list(result[:, 0]) == list(METRICS)
         values = result[:, 1].astype(float)
         assert not np.isinf(values).any(), result
-        nan = {m for m, v in zip(METRICS, values) if np.isnan(v)}
+        nan = {m for m, v in zip(METRICS, values, strict=True) if np.isnan(v)}
         assert nan <= NAN_ALLOWED, f"NaN where it is not documented: {nan}"
     else:
         assert result.dtype == np.float64 and np.isfinite(result).all(), result
@@ -245,7 +245,7 @@ def test_random_payloads_through_xlwings(server_results: list[dict[str, Any]]) -
     """Every random payload comes back as a 2-D list of numbers or one "FUNC: ..." line; none raised or warned."""
     assert len(server_results) == len(SERVER_BATCH)
     kinds = {"numbers": 0, "refusals": 0}
-    for (func, sent), res in zip(SERVER_BATCH, server_results):
+    for (func, sent), res in zip(SERVER_BATCH, server_results, strict=True):
         where = f"{func} args={sent['args']!r}"[:400]
         assert "raised" not in res, f"{where}: raised {res['raised']}"
         assert res["warnings"] == [], f"{where}: warned {res['warnings']}"

@@ -183,7 +183,7 @@ def server() -> dict:
     payloads = [*(p for p, _ in GOOD.values()), *(p for p, _ in METRIC_CALLS.values()),
                 *(p for p, _ in BAD.values()), REPEAT]
     out = run_payloads(payloads)
-    return {"results": dict(zip(ORDER, out["results"])), "meta": out["meta"]}
+    return {"results": dict(zip(ORDER, out["results"], strict=True)), "meta": out["meta"]}
 
 
 def value(server: dict, name: str):

@@ -6,7 +6,16 @@ The public API is small: weights (``LSTMParams``), the equations (``step``,
 
 from .engine import RunResult, Step, run, sigmoid, step
 from .errors import LSTMError
-from .interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
+from .interop import (
+    from_keras,
+    from_onnx,
+    from_torch,
+    load,
+    save,
+    to_keras,
+    to_onnx,
+    to_torch,
+)
 from .params import LSTMParams, init_params, stack
 
 __version__ = "0.1.0"

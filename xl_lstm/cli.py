@@ -29,6 +29,10 @@ def _positive(text: str) -> int:
     return value
 
 
+def _numbers(v: Sequence[float]) -> str:
+    return " ".join(f"{a:+.6f}" for a in v)
+
+
 def demo(hidden: int, seed: int) -> str:
     """Run a freshly initialised LSTM over the standardised airline series; report the last states."""
     series = load_airpassengers()
@@ -37,13 +41,12 @@ def demo(hidden: int, seed: int) -> str:
     params = init_params(1, hidden, seed=seed)
     result = run(params, scaled[:, None], outputs="last")
     h, c = result.h_n[-1], result.c_n[-1]  # (H,)
-    fmt = lambda v: " ".join(f"{a:+.6f}" for a in v)
     return "\n".join(
         [
             f"series   airline passengers, {len(x)} months {series.index[0]}..{series.index[-1]}, standardised",
             f"model    {params!r}, deterministic init (seed {seed})",
-            f"h_T      {fmt(h)}",
-            f"C_T      {fmt(c)}",
+            f"h_T      {_numbers(h)}",
+            f"C_T      {_numbers(c)}",
         ]
     )
 

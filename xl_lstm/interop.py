@@ -15,18 +15,19 @@ is plain arrays for the framework's own loader.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ._checks import finite_array, resolve_dtype, shape_str
+from ._io import atomic_write
 from .errors import LSTMError
 from .params import LSTMParams, stack
 
-__all__ = ["from_torch", "to_torch", "from_keras", "to_keras", "from_onnx", "to_onnx", "save", "load"]
+__all__ = ["from_keras", "from_onnx", "from_torch", "load", "save", "to_keras", "to_onnx", "to_torch"]
 
 ONNX_ORDER = (0, 2, 3, 1)  # our blocks i, f, g, o are ONNX's blocks 0 (i), 2 (f), 3 (c), 1 (o)
 NPZ_FORMAT = "xl_lstm.params/1"
@@ -291,21 +292,7 @@ def save(params: LSTMParams, path: str | os.PathLike[str]) -> Path:
         arrays[f"W_{k}"], arrays[f"b_{k}"] = W, b
     if params.W_y is not None:
         arrays["W_y"], arrays["b_y"] = params.W_y, params.b_y  # type: ignore[assignment]
-    if not path.parent.is_dir():
-        raise LSTMError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)  # type: ignore[arg-type]
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:  # a folder in the way, no permission, disk full
-        Path(tmp).unlink(missing_ok=True)
-        raise LSTMError(f"{path}: cannot write it ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
     return path
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from ._checks import finite_array, shape_str
 from .errors import LSTMError
 
-__all__ = ["mae", "rmse", "mape", "smape", "mase", "error_metrics", "METRICS"]
+__all__ = ["METRICS", "error_metrics", "mae", "mape", "mase", "rmse", "smape"]
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 

@@ -13,8 +13,9 @@ Layout (DESIGN.md §2, the seed's order and PyTorch's):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -22,11 +22,11 @@ from .params import LSTMParams, init_params
 from .ranges import numbers, vector_or_none, whole_number
 
 __all__ = [
-    "lstm_step_row",
-    "lstm_sequence_table",
     "forecast_table",
-    "metrics_table",
     "init_table",
+    "lstm_sequence_table",
+    "lstm_step_row",
+    "metrics_table",
     "parse_outputs",
 ]
 

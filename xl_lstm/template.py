@@ -53,7 +53,6 @@ GATE_COLOURS = {  # one colour per quantity, used for headers, heat maps and cha
     "h": "8C564B",  # hidden state: brown
 }
 ACTUAL_COLOUR, FORECAST_COLOUR = "000080", "17BECF"  # navy, teal
-TINTS = {k: None for k in GATE_COLOURS}  # filled below: light versions for headers and heat maps
 MAX_HIDDEN, MAX_INPUTS = 64, 12
 FIXED_TIME = "2026-01-01T00:00:00Z"  # docProps timestamps, so the file is reproducible
 DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
@@ -65,7 +64,7 @@ def _tint(hex_colour: str, amount: float) -> str:
     return "".join(f"{round(c + (255 - c) * amount):02X}" for c in rgb)
 
 
-TINTS.update({k: _tint(v, 0.55) for k, v in GATE_COLOURS.items()})
+TINTS = {k: _tint(v, 0.55) for k, v in GATE_COLOURS.items()}  # light versions for headers and labels
 
 
 # ---- the model the template ships with ------------------------------------------
@@ -127,7 +126,7 @@ def _digits15(a: np.ndarray) -> np.ndarray:
 
 def _ridge_head(params: LSTMParams, x: np.ndarray, ridge: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares head predicting x_{t+1} from h_t over the history:  min ‖[h 1] w - x_next‖² + ridge‖w‖²."""
-    h = run(params, x, outputs="h").h  # (T, H)
+    h: np.ndarray = run(params, x, outputs="h").h  # type: ignore[assignment]  # (T, H)
     A = np.hstack([h[:-1], np.ones((len(h) - 1, 1))])  # (T-1, H+1)
     Y = x[1:]  # (T-1, D)
     w = np.linalg.solve(A.T @ A + ridge * np.eye(A.shape[1]), A.T @ Y)  # (H+1, D)
@@ -366,7 +365,7 @@ def _weights(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         for j in range(H):
             r = r0 + k * H + j
             label = ws.cell(row=r, column=1, value=f"{q}{j + 1}")
-            label.fill, label.font = _fill(TINTS[q]), BOLD  # type: ignore[index]
+            label.fill, label.font = _fill(TINTS[q]), BOLD
             for c, v in enumerate(p.W[k * H + j], start=2):
                 ws.cell(row=r, column=c, value=float(v))
             ws.cell(row=r, column=lay.b_col, value=float(p.b[k * H + j]))
@@ -600,7 +599,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         "sMAPE": f"=100*SUMPRODUCT(2*ABS({a}-{p})/(ABS({a})+ABS({p})))/{n}",
         "MASE": f"={get_column_letter(s + 1)}{tr}/(SUMPRODUCT(ABS({later}-{lagged}))/{T_h - m_})",
     }
-    for k, (metric, formula) in enumerate(native.items()):
+    for k, formula in enumerate(native.values()):
         ws.cell(row=tr + k, column=s + 1, value=formula).number_format = "0.000"
     ws.cell(row=tr, column=s + 2).value = ArrayFormula(
         _ref("", tr, s + 2, tr + 4, s + 3, absolute=False),
@@ -736,8 +735,6 @@ def write_template(
         raise LSTMError(f"{path}: the template is an .xlsx workbook; give a name ending in .xlsx")
     if path.exists() and not force:
         raise LSTMError(f"{path} already exists; use --force to replace it")
-    if not path.parent.is_dir():
-        raise LSTMError(f"{path}: folder {path.parent} does not exist")
     data = template_bytes(hidden, inputs, steps)
     atomic_write(path, lambda fh: fh.write(data))
     return path

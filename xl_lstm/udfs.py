@@ -19,7 +19,8 @@ from __future__ import annotations
 import pickle
 import threading
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import xlwings as xw
@@ -132,7 +133,7 @@ def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
 @xw.arg("c_prev", **RANGE, doc="Previous cell state C: H cells (the row above); blank means zeros.")
 @xw.arg("W", **RANGE, doc=W_DOC)
 @xw.arg("b", **RANGE, doc=B_DOC)
-def lstm_step(x_t, h_prev, c_prev, W, b):  # noqa: N803
+def lstm_step(x_t, h_prev, c_prev, W, b):
     """One LSTM time step. Returns one row of 6H cells: i | f | g | C | o | h."""
     return _call("LSTM_STEP", sheet.lstm_step_row, x_t, h_prev, c_prev, W, b)
 
@@ -144,7 +145,7 @@ def lstm_step(x_t, h_prev, c_prev, W, b):  # noqa: N803
 @xw.arg("h0", **RANGE, doc="Optional starting hidden state: H cells; blank means zeros.")
 @xw.arg("c0", **RANGE, doc="Optional starting cell state: H cells; blank means zeros.")
 @xw.arg("outputs", doc='Optional: "all" (i|f|g|C|o|h, the default) or names such as "h" or "c,h".')
-def lstm_sequence(X, W, b, h0=None, c0=None, outputs="all"):  # noqa: N803
+def lstm_sequence(X, W, b, h0=None, c0=None, outputs="all"):
     """Runs the LSTM over every row of X. Returns T rows of the chosen quantities (H cells each)."""
     return _call("LSTM_SEQUENCE", sheet.lstm_sequence_table, X, W, b, h0, c0, outputs)
 
@@ -157,7 +158,7 @@ def lstm_sequence(X, W, b, h0=None, c0=None, outputs="all"):  # noqa: N803
 @xw.arg("b_y", **RANGE, doc="Output head bias: D cells; blank means zeros.")
 @xw.arg("horizon", **RANGE, doc="How many steps ahead to forecast: a whole number.")
 @xw.arg("scale", **RANGE, doc="Optional scaler the model was trained with: center and scale (2 cells, or 2×D).")
-def lstm_forecast(history, W, b, W_y, b_y, horizon, scale=None):  # noqa: N803
+def lstm_forecast(history, W, b, W_y, b_y, horizon, scale=None):
     """Forecasts the next steps after history, each fed back as the next input. Returns horizon rows."""
     return _call("LSTM_FORECAST", sheet.forecast_table, history, W, b, W_y, b_y, horizon, scale)
 
