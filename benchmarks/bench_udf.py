@@ -2,7 +2,8 @@
 
     python benchmarks/bench_udf.py [--quick]
 
-Arguments are what xlwings hands over after its np.array (ndim=2) conversion.
+Arguments are what xlwings hands over after the conversion declared in xl_lstm.udfs
+(np.array, ndim=2, dtype=object, blanks as None): 2-D object arrays of floats.
 "cold" clears the result cache before every call; "cached" repeats an unchanged
 call (a recalculation with nothing changed). "engine" is xl_lstm.step / run doing
 the same work with no sheet layer. Excel's own per-call overhead (COM: ms) is
@@ -46,14 +47,16 @@ def main() -> None:
     T, H, calls = (50, 4, 5) if args.quick else (1000, 32, 50)
     rng = np.random.default_rng(0)
     params = xl.init_params(1, H, seed=0)
-    W, b = params.W.copy(), params.b[:, None].copy()  # (4H, H+1), a 4H×1 column
+    W, b = params.W.astype(object), params.b[:, None].astype(object)  # (4H, H+1), a 4H×1 column
     X = rng.standard_normal((T, 1))  # a T×1 column
-    x_t, h_prev, c_prev = X[:1], rng.uniform(-1, 1, (1, H)), rng.uniform(-1, 1, (1, H))
+    h, c = rng.uniform(-1, 1, (1, H)), rng.uniform(-1, 1, (1, H))
+    X_obj = X.astype(object)
+    x_t, h_prev, c_prev = X_obj[:1], h.astype(object), c.astype(object)
 
     cases = [
         ("LSTM_STEP", lambda: udfs.lstm_step(x_t, h_prev, c_prev, W, b),
-         lambda: xl.step(params, x_t[0], h_prev[0], c_prev[0])),
-        (f"LSTM_SEQUENCE T={T}", lambda: udfs.lstm_sequence(X, W, b, None, None, "all"),
+         lambda: xl.step(params, X[0], h[0], c[0])),
+        (f"LSTM_SEQUENCE T={T}", lambda: udfs.lstm_sequence(X_obj, W, b, None, None, "all"),
          lambda: xl.run(params, X, outputs="all")),
     ]
     print(f"H={H}, D=1, one thread, median of {calls} calls, microseconds per call")

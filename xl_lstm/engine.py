@@ -81,6 +81,13 @@ def _state(name: str, value: Any, batch_shape: tuple[int, ...], H: int, dt: np.d
     return s
 
 
+@lru_cache(maxsize=32)
+def _gains(params: LSTMParams) -> tuple[tuple[float, float], ...]:
+    """Per layer (max row sum of |W|, max |b|): bounds |z| given max |[h, x]|."""
+    with np.errstate(over="ignore", invalid="ignore"):  # weights near the float limit: inf, refused by the caller
+        return tuple((float(np.abs(W).sum(axis=1).max()), float(np.abs(b).max())) for W, b in params.layers)
+
+
 def step(params: LSTMParams, x_t: Any, h_prev: Any = None, c_prev: Any = None, *, layer: int = 0) -> Step:
     """One time step of one layer: returns (i, f, g, C, o, h).
 
@@ -107,9 +114,8 @@ def step(params: LSTMParams, x_t: Any, h_prev: Any = None, c_prev: Any = None, *
     # As in run(): refuse inputs whose pre-activations could overflow (inf - inf gives
     # wrong gates, not an error), with the same bound |z| ≤ max|hx|·max_row Σ|W| + max|b|.
     hx_max = float(np.abs(hx).max()) if hx.size else 0.0
-    with np.errstate(over="ignore", invalid="ignore"):  # weights near the float limit: the sum is inf, refused below
-        w_gain = float(np.abs(W).sum(axis=1).max())
-    if not hx_max * w_gain + float(np.abs(b).max()) < np.finfo(dt).max / 16:
+    w_gain, b_max = _gains(params)[layer]
+    if not hx_max * w_gain + b_max < np.finfo(dt).max / 16:
         raise LSTMError(
             f"x_t and h_prev have values up to {hx_max:.3g}: with these weights the gate pre-activations "
             f"would overflow {dt.name}; rescale the inputs"
@@ -333,9 +339,10 @@ def run(
 
     bt = min(B, batch_tile)
     # chunk_bytes bounds the working memory beyond the outputs: a tile's state and
-    # gate buffers, plus as many steps of input projections as fit beside them.
+    # gate buffers, plus as many steps of input projections as fit beside them (and
+    # the contiguous copy of the inputs that matmul makes of a strided chunk).
     fixed = bt * (5 * H + 2 * L * H) * dt.itemsize
-    per_step = bt * (4 * H + (H if L > 1 else 0)) * dt.itemsize
+    per_step = bt * (4 * H + (H if L > 1 else 0) + D) * dt.itemsize
     n_max = max(1, min(T, (chunk_bytes - fixed) // per_step))  # steps per chunk
     # Work buffers, allocated once; a narrower last tile takes a contiguous prefix.
     flat = {name: np.empty(size * bt, dt) for name, size in (

@@ -78,13 +78,31 @@ def _describe(value: Any) -> str:
     return f"holds {type(value).__name__} {str(value)[:40]!r}, not a number"
 
 
+def _plain_numbers(arr: np.ndarray) -> np.ndarray | None:
+    """The common case fast: a grid of only Python floats and ints (no blanks, text or
+    TRUE/FALSE, since bool is its own type) as float64; None for anything else."""
+    if arr.dtype != object or arr.size == 0:
+        return None
+    values = arr.ravel().tolist()
+    if not set(map(type, values)) <= {float, int}:
+        return None
+    try:
+        return np.array(values, dtype=np.float64).reshape(arr.shape)
+    except OverflowError:  # a Python int beyond float64: let the cell-by-cell path name it
+        return None
+
+
 def numbers(name: str, value: Any, *, allow_empty: bool = False) -> np.ndarray:
     """A range as a 2-D float64 array, trailing blanks dropped; anything else is refused."""
     if value is None:
         if allow_empty:
             return np.zeros((0, 0))
         raise LSTMError(f"{name} is empty: expected numbers")
-    arr = _trim(grid(value, name))
+    arr = grid(value, name)
+    plain = _plain_numbers(arr)
+    if plain is not None:
+        return _finite(name, plain)
+    arr = _trim(arr)
     if arr.size == 0:
         if allow_empty:
             return np.zeros((0, 0))
@@ -103,9 +121,13 @@ def numbers(name: str, value: Any, *, allow_empty: bool = False) -> np.ndarray:
                     ) from None
             else:
                 raise LSTMError(f"{name}: the cell at row {r + 1}, column {c + 1} {_describe(v)}")
-    bad = np.argwhere(~np.isfinite(out))
-    if bad.size:
-        r, c = bad[0]
+    return _finite(name, out)
+
+
+def _finite(name: str, out: np.ndarray) -> np.ndarray:
+    """Refuse NaN and ±inf cells, naming the first."""
+    if not np.isfinite(out).all():
+        r, c = np.argwhere(~np.isfinite(out))[0]
         raise LSTMError(f"{name}: the cell at row {r + 1}, column {c + 1} {_describe(float(out[r, c]))}")
     return out
 
