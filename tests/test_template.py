@@ -48,6 +48,7 @@ def expected_shapes(H: int, D: int, T: int, n: int) -> dict[str, tuple[int, int]
         "lstm_h0": (1, H), "lstm_c0": (1, H), "lstm_states": (T, 6 * H), "lstm_states_formulas": (T, 6 * H),
         "lstm_forecast": (n, D), "lstm_forecast_formulas": (n, D), "lstm_actuals": (n, 1),
         "lstm_horizon": (1, 1), "lstm_season": (1, 1), "lstm_metrics": (5, 2), "lstm_metrics_formulas": (5, 1),
+        "lstm_states_inputs": (T, D), "lstm_states_formulas_inputs": (T, D), "lstm_forecast_steps": (n, 2 * D + 6 * H),
     }
 
 

@@ -3,6 +3,8 @@
     xl-lstm demo [--hidden H] [--seed S]   run the engine on the shipped airline series
     xl-lstm template OUT.xlsx [--hidden H] [--inputs D] [--steps T] [--force]
                                            write a fresh template workbook
+    xl-lstm refresh PATH... [--values] [--output DIR] [--jobs N] [--quiet]
+                                           recompute the LSTM blocks of workbooks, without Excel
 
 Every failure is one line on stderr and a non-zero exit, never a traceback.
 """
@@ -70,7 +72,36 @@ def build_parser() -> argparse.ArgumentParser:
     p_tpl.add_argument("--inputs", type=_positive, default=1, help="inputs per step D: the series and D-1 lags (default 1)")
     p_tpl.add_argument("--steps", type=_positive, default=None, help="time steps T (default: the whole series)")
     p_tpl.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
+    p_ref = sub.add_parser("refresh", help="recompute the LSTM blocks of workbooks made from the template, without Excel")
+    p_ref.add_argument("paths", nargs="+", metavar="PATH", help="workbooks, folders of workbooks, or globs")
+    p_ref.add_argument("--values", action="store_true", help="store plain numbers instead of formulas (for readers without the add-in)")
+    p_ref.add_argument("--output", metavar="DIR", help="write refreshed copies into DIR instead of replacing the files")
+    p_ref.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1)")
+    p_ref.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
     return parser
+
+
+def refresh(args: argparse.Namespace) -> int:
+    """Refresh every file; problems are one line each on stderr; exit 1 if any file failed."""
+    from .refresh import expand, refresh_many, summary_table
+
+    sources = expand(args.paths)
+    if not sources:
+        print("xl-lstm: refresh: no workbooks found in " + " ".join(args.paths), file=sys.stderr)
+        return 2
+
+    def progress(outcome, done: int, total: int) -> None:  # type: ignore[no-untyped-def]
+        if outcome.error:
+            print(f"xl-lstm: {outcome.error}", file=sys.stderr)
+        if not args.quiet:
+            bar = "#" * round(20 * done / total)
+            status = "ok" if outcome.result else "failed"
+            print(f"[{bar:<20}] {done}/{total} {outcome.source} {status}", file=sys.stderr, flush=True)
+
+    outcomes = refresh_many(sources, values_only=args.values, output=args.output, jobs=args.jobs, on_done=progress)
+    if not args.quiet:
+        print(summary_table(outcomes))
+    return 0 if all(o.result for o in outcomes) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force)
             print(f"wrote {path}")
+        elif args.command == "refresh":
+            return refresh(args)
     except LSTMError as exc:
         print(f"xl-lstm: {exc}", file=sys.stderr)
         return 2

@@ -35,6 +35,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
+from ._checks import finite_array
 from ._io import atomic_write
 from .datasets import load_airpassengers
 from .engine import run
@@ -95,17 +96,25 @@ def _whole(name: str, value: Any, low: int, high: int) -> int:
     return int(value)
 
 
-def template_model(hidden: int = 4, inputs: int = 1, steps: int | None = None) -> TemplateModel:
-    """The deterministic model and data of a template with H units, D inputs and T steps."""
-    series = load_airpassengers()
+def template_model(hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None) -> TemplateModel:
+    """The deterministic model and data of a template with H units, D inputs and T steps.
+
+    ``series`` (a pandas Series, labels from its index, or any 1-D numbers) replaces
+    the shipped airline passengers series.
+    """
+    if series is None:
+        series = load_airpassengers()
+    labels = [str(p) for p in getattr(series, "index", range(1, len(series) + 1))]
+    values = finite_array("series", np.asarray(series), np.dtype(np.float64))
+    if values.ndim != 1 or values.size < 8:
+        raise LSTMError(f"series must be one column of at least 8 numbers, got shape {values.shape}")
     H = _whole("hidden", hidden, 1, MAX_HIDDEN)
     D = _whole("inputs", inputs, 1, MAX_INPUTS)
-    available = len(series) - (D - 1)  # each step needs D - 1 earlier values as lags
+    available = len(values) - (D - 1)  # each step needs D - 1 earlier values as lags
     T = available if steps is None else _whole("steps", steps, 8, available)
-    values = series.to_numpy()
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
-    months = [str(p) for p in series.index[first : first + T]]
+    months = labels[first : first + T]
     horizon = 12 if T >= 48 else max(2, T // 4)
     season = 12 if T - horizon > 24 else 1
     hist = raw[: T - horizon, 0]
@@ -210,7 +219,7 @@ class Layout:
         return self.fc_y_col + self.D
 
     @property
-    def fc_side_col(self) -> int:  # month | actual | forecast (native) | LSTM_FORECAST (D)
+    def fc_side_col(self) -> int:  # month | actual | LSTM_FORECAST (D)
         return self.fc_value_col + self.D + 1
 
 
@@ -496,10 +505,13 @@ def _states(wb: Workbook, lay: Layout, native: bool) -> None:
     _number_format(ws, r0, 2, r1, lay.gate_col + 6 * lay.H - 1, "0.0000")
     _heat_maps(ws, lay, r0, r1)
     block = _ref(name, r0, lay.gate_col, r1, lay.gate_col + 6 * lay.H - 1)
+    inputs = _ref(name, r0, 2, r1, 1 + lay.D)
     if native:
         _name(wb, lay, "lstm_states_formulas", block)
+        _name(wb, lay, "lstm_states_formulas_inputs", inputs)
     else:
         _name(wb, lay, "lstm_states", block)
+        _name(wb, lay, "lstm_states_inputs", inputs)
         r = lay.state_row0
         _name(wb, lay, "lstm_h0", _ref(name, r, lay.block_col("h"), r, lay.block_col("h") + lay.H - 1))
         _name(wb, lay, "lstm_c0", _ref(name, r, lay.block_col("C"), r, lay.block_col("C") + lay.H - 1))
@@ -528,7 +540,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     for d in range(D):
         _header(ws, r0 - 1, 2 + d, f"x{d + 1} fed back")
         _header(ws, r0 - 1, lay.fc_y_col + d, f"y{d + 1} (scaled)")
-        _header(ws, r0 - 1, lay.fc_value_col + d, f"forecast {d + 1}")
+        _header(ws, r0 - 1, lay.fc_value_col + d, "forecast" if D == 1 else f"forecast {d + 1}")
     for q in QUANTITIES:
         for j in range(H):
             _header(ws, r0 - 1, lay.block_col(q) + j, f"{q}{j + 1}", TINTS[q])
@@ -556,23 +568,23 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     _number_format(ws, r0, 2, last, lay.fc_value_col - 1, "0.0000")
     _number_format(ws, r0, lay.fc_value_col, last, lay.fc_value_col + D - 1, "0.0")
     _name(wb, lay, "lstm_forecast_formulas", _ref("Forecast", r0, lay.fc_value_col, last, lay.fc_value_col + D - 1))
+    _name(wb, lay, "lstm_forecast_steps", _ref("Forecast", r0, 2, last, lay.fc_value_col - 1))
 
-    # side table: month | actual | forecast (native) | LSTM_FORECAST
+    # side table: month | actual | LSTM_FORECAST
     s = lay.fc_side_col
-    for c, text in enumerate(("month", "actual", "forecast", "LSTM_FORECAST"), start=s):
+    for c, text in enumerate(("month", "actual", "LSTM_FORECAST"), start=s):
         _header(ws, r0 - 1, c, text)
     for k in range(n):
         r, t = r0 + k, T_h + k  # 0-based step index of the actual
         ws.cell(row=r, column=s, value=m.months[t])
         ws.cell(row=r, column=s + 1, value=f"={_ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
-        ws.cell(row=r, column=s + 2, value=f"={get_column_letter(lay.fc_value_col)}{r}")
-    ws.cell(row=r0, column=s + 3).value = ArrayFormula(
-        _ref("", r0, s + 3, last, s + 2 + D, absolute=False),
+    ws.cell(row=r0, column=s + 2).value = ArrayFormula(
+        _ref("", r0, s + 2, last, s + 1 + D, absolute=False),
         "=LSTM_FORECAST(lstm_history,lstm_W,lstm_b,lstm_W_y,lstm_b_y,lstm_horizon,lstm_scaler)",
     )
-    _number_format(ws, r0, s + 1, last, s + 2 + D, "0.0")
+    _number_format(ws, r0, s + 1, last, s + 1 + D, "0.0")
     _name(wb, lay, "lstm_actuals", _ref("Forecast", r0, s + 1, last, s + 1))
-    _name(wb, lay, "lstm_forecast", _ref("Forecast", r0, s + 3, last, s + 2 + D))
+    _name(wb, lay, "lstm_forecast", _ref("Forecast", r0, s + 2, last, s + 1 + D))
 
     # settings and metrics below the side table
     mr = last + 3
@@ -587,7 +599,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     _header(ws, tr - 1, s + 1, "formulas")
     _header(ws, tr - 1, s + 2, "LSTM_METRICS")
     a = _ref("", r0, s + 1, last, s + 1)  # actual
-    p = _ref("", r0, s + 2, last, s + 2)  # forecast (native)
+    p = _ref("", r0, lay.fc_value_col, last, lay.fc_value_col)  # forecast (native)
     hist_first, hist_last = lay.first_row, lay.first_row + T_h - 1
     m_ = m.season
     lagged = _ref("Inputs", hist_first, lay.raw_col, hist_last - m_, lay.raw_col)
@@ -603,7 +615,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         ws.cell(row=tr + k, column=s + 1, value=formula).number_format = "0.000"
     ws.cell(row=tr, column=s + 2).value = ArrayFormula(
         _ref("", tr, s + 2, tr + 4, s + 3, absolute=False),
-        f"=LSTM_METRICS(lstm_actuals,{_ref('', r0, s + 3, last, s + 3)},lstm_season,{_ref('Inputs', hist_first, lay.raw_col, hist_last, lay.raw_col)})",
+        f"=LSTM_METRICS(lstm_actuals,{_ref('', r0, s + 2, last, s + 2)},lstm_season,{_ref('Inputs', hist_first, lay.raw_col, hist_last, lay.raw_col)})",
     )
     for k, metric in enumerate(native):
         ws.cell(row=tr + k, column=s, value=metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
@@ -655,7 +667,7 @@ def _charts(wb: Workbook, lay: Layout) -> None:
     chart.x_axis.title = "month"
     chart.x_axis.tickLblSkip = chart.x_axis.tickMarkSkip = 1
     chart.y_axis.numFmt = "0"
-    for col, colour in ((s + 1, ACTUAL_COLOUR), (s + 2, FORECAST_COLOUR)):
+    for col, colour in ((s + 1, ACTUAL_COLOUR), (lay.fc_value_col, FORECAST_COLOUR)):
         _add_line(chart, fc, col, f0 - 1, f0, f1, colour, "solid", 28575)
     chart.set_categories(Reference(fc, min_col=s, min_row=f0, max_row=f1))
     ws.add_chart(chart, next(anchors))
@@ -686,9 +698,11 @@ def _conf(wb: Workbook) -> None:
     ws["A1"], ws["B1"] = "UDF Modules", "xl_lstm.udfs"
 
 
-def build_template(hidden: int = 4, inputs: int = 1, steps: int | None = None) -> tuple[Workbook, Layout]:
+def build_template(
+    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None
+) -> tuple[Workbook, Layout]:
     """The template workbook for H units, D inputs and T steps, and where its blocks are."""
-    m = template_model(hidden, inputs, steps)
+    m = template_model(hidden, inputs, steps, series)
     lay = Layout(m.params.hidden_size, m.params.input_size, m.raw.shape[0], m.horizon)
     wb = Workbook()
     guide = wb.active
@@ -719,8 +733,8 @@ def _reproducible(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def template_bytes(hidden: int = 4, inputs: int = 1, steps: int | None = None) -> bytes:
-    wb, _ = build_template(hidden, inputs, steps)
+def template_bytes(hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None) -> bytes:
+    wb, _ = build_template(hidden, inputs, steps, series)
     buf = io.BytesIO()
     wb.save(buf)
     return _reproducible(buf.getvalue())

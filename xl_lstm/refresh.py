@@ -1,0 +1,287 @@
+"""Batch refresh: recompute the LSTM blocks of template-contract workbooks, losing nothing.
+
+For a workbook with the template's defined names (README: "Defined names"), read
+the weights, head, scaler and series, recompute every states, forecast and metrics
+block with the engine, and store the numbers in those cells: formula cells keep
+their formulas and get current cached values (or, with ``values_only``, become plain
+numbers). Only those cells' XML changes; every other part of the file is copied as
+it was. The file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._io import atomic_write
+from .engine import run, step
+from .errors import LSTMError
+from .forecast import recursive_forecast
+from .metrics import METRICS, error_metrics
+from .params import LSTMParams
+from .xlsx import Book, CellRange, patch_sheet, write_package
+
+__all__ = ["RefreshResult", "refresh_file", "compute_blocks", "INPUT_NAMES", "OUTPUT_NAMES"]
+
+INPUT_NAMES = ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler", "lstm_series", "lstm_history",
+               "lstm_horizon", "lstm_season")
+OUTPUT_NAMES = ("lstm_inputs", "lstm_states_inputs", "lstm_states_formulas_inputs", "lstm_states",
+                "lstm_states_formulas", "lstm_forecast", "lstm_forecast_formulas", "lstm_forecast_steps",
+                "lstm_actuals", "lstm_metrics", "lstm_metrics_formulas")
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    path: Path  # the file written
+    steps: int  # T
+    cells: int  # cells written
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Model:
+    params: LSTMParams
+    center: np.ndarray  # (D,)
+    scale: np.ndarray  # (D,)
+    series: np.ndarray  # (T, D) raw
+    history: np.ndarray  # (T_h, D) raw
+    horizon: int
+    season: int
+
+
+def _whole(book: Book, name: str, low: int) -> int:
+    v = book.numbers(name)
+    if v.shape != (1, 1) or v[0, 0] != int(v[0, 0]) or v[0, 0] < low or v[0, 0] > 1_048_576:
+        raise LSTMError(f"{book.path}: {name} must be one cell holding a whole number ≥ {low}, got {v.ravel()[:3]}")
+    return int(v[0, 0])
+
+
+def _shape(book: Book, name: str, got: tuple[int, int], want: tuple[int, int], why: str) -> None:
+    if got != want:
+        raise LSTMError(f"{book.path}: {name} must be {want[0]}×{want[1]} ({why}), got {got[0]}×{got[1]}")
+
+
+def read_model(book: Book) -> Model:
+    """Weights, head, scaler and series from the defined names, with shapes checked against each other."""
+    b = book.numbers("lstm_b")
+    if 1 not in b.shape or b.size % 4:
+        raise LSTMError(f"{book.path}: lstm_b must be one column of 4H cells, got {b.shape[0]}×{b.shape[1]}")
+    H = b.size // 4
+    W = book.numbers("lstm_W")
+    if W.shape[0] != 4 * H or W.shape[1] <= H:
+        raise LSTMError(f"{book.path}: lstm_W must be 4H×(H+D) with H={H} (from lstm_b), got {W.shape[0]}×{W.shape[1]}")
+    D = W.shape[1] - H
+    W_y, b_y = book.numbers("lstm_W_y"), book.numbers("lstm_b_y")
+    _shape(book, "lstm_W_y", W_y.shape, (D, H), f"D×H with D={D}, H={H}")
+    _shape(book, "lstm_b_y", b_y.shape, (D, 1), f"D×1 with D={D}")
+    scaler = book.numbers("lstm_scaler")
+    _shape(book, "lstm_scaler", scaler.shape, (2, D), f"center and scale rows, D={D}")
+    if np.any(scaler[1] == 0):
+        raise LSTMError(f"{book.path}: lstm_scaler's scale row holds 0: it divides the data")
+    series = book.numbers("lstm_series")
+    history = book.numbers("lstm_history")
+    if series.shape[1] != D or history.shape[1] != D:
+        raise LSTMError(f"{book.path}: lstm_series and lstm_history must have D={D} columns, got {series.shape[1]} and {history.shape[1]}")
+    params = LSTMParams(W, b.ravel(), W_y, b_y.ravel())
+    return Model(params, scaler[0], scaler[1], series, history, _whole(book, "lstm_horizon", 1),
+                 _whole(book, "lstm_season", 1))
+
+
+def compute_blocks(m: Model) -> dict[str, np.ndarray]:
+    """Every output block's values by defined name (object arrays; None = leave the cell alone)."""
+    p = m.params
+    x = (m.series - m.center) / m.scale  # (T, D)
+    table = run(p, x, outputs="all").table()  # (T, 6H)
+    n, T_h = m.horizon, m.history.shape[0]
+    fc = recursive_forecast(p, m.history, n, m.center, m.scale)  # (n, D)
+    actual = m.series[T_h : T_h + n, :1]  # (≤ n, 1)
+    blocks: dict[str, np.ndarray] = {
+        "lstm_inputs": x, "lstm_states_inputs": x, "lstm_states_formulas_inputs": x,
+        "lstm_states": table, "lstm_states_formulas": table,
+        "lstm_forecast": fc, "lstm_forecast_formulas": fc,
+        "lstm_forecast_steps": _forecast_steps(p, (m.history - m.center) / m.scale, n),
+        "lstm_actuals": actual,
+    }
+    if actual.shape[0] == n:
+        metrics = error_metrics(actual[:, 0], fc[:, 0], m.season, m.history[:, 0])
+        values = [metrics[k] for k in METRICS]
+        blocks["lstm_metrics"] = np.array([[k, v] for k, v in zip(METRICS, values, strict=True)], dtype=object)
+        blocks["lstm_metrics_formulas"] = np.array(values, dtype=float)[:, None]
+    return {k: np.asarray(v, dtype=object) for k, v in blocks.items()}
+
+
+def _forecast_steps(p: LSTMParams, history: np.ndarray, n: int) -> np.ndarray:
+    """The native recursion block: per row k, x fed back | i f g C o h | y (scaled); row 0 is the warm state."""
+    H, D = p.hidden_size, p.input_size
+    warm = run(p, history, outputs="last")
+    h, c = warm.h_n[-1], warm.c_n[-1]
+    out = np.full((n, 2 * D + 6 * H), None, dtype=object)
+    y = p.W_y @ h + p.b_y  # type: ignore[operator]
+    out[0, D + 3 * H : D + 4 * H], out[0, D + 5 * H : D + 6 * H], out[0, D + 6 * H :] = c, h, y
+    for k in range(1, n):
+        s = step(p, y, h, c)
+        h, c = s.h, s.c
+        out[k, :D], out[k, D : D + 6 * H] = y, s.row()
+        y = p.W_y @ h + p.b_y  # type: ignore[operator]
+        out[k, D + 6 * H :] = y
+    return out
+
+
+def _cell_values(rng: CellRange, block: np.ndarray, name: str, path: Path) -> dict[tuple[int, int], Any]:
+    rows, cols = rng.shape
+    if block.shape[0] > rows or block.shape[1] != cols:
+        raise LSTMError(
+            f"{path}: {name} is {rows}×{cols} but the model gives {block.shape[0]}×{block.shape[1]} "
+            "(do its shape and the weights' H and D agree?)"
+        )
+    out: dict[tuple[int, int], Any] = {}
+    for i, row in enumerate(block.tolist()):
+        r = rng.r0 + i
+        for j, v in enumerate(row):
+            if v is not None:
+                out[(r, rng.c0 + j)] = v if isinstance(v, str) else float(v)
+    return out
+
+
+def _refuse_unwritable(path: Path) -> None:
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        raise LSTMError(f"{path}: is open in Excel (lock file {lock.name}); close it first")
+    if not os.access(path, os.W_OK):
+        raise LSTMError(f"{path}: is read-only; make it writable or use --output DIR")
+
+
+def refresh_file(path: str | Path, *, values_only: bool = False, output: str | Path | None = None) -> RefreshResult:
+    """Refresh one workbook in place (or write the refreshed copy into folder ``output``)."""
+    start = time.perf_counter()
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise LSTMError(f"{path}: not an .xlsx or .xlsm workbook")
+    target = path if output is None else Path(output) / path.name
+    if output is None:
+        _refuse_unwritable(path)
+    elif not Path(output).is_dir():
+        raise LSTMError(f"{output}: no such folder for --output")
+    elif target.resolve() == path.resolve():
+        raise LSTMError(f"{path}: --output {output} is the file's own folder, so the copy would replace it; "
+                        "leave out --output to refresh in place")
+    with Book(path) as book:
+        missing = [n for n in INPUT_NAMES if n not in book.names]
+        if missing:
+            raise LSTMError(f"{path}: missing defined name(s) {', '.join(missing)}: not a workbook made from the xl_lstm template")
+        model = read_model(book)
+        blocks = compute_blocks(model)
+        per_sheet: dict[str, dict[tuple[int, int], Any]] = {}
+        for name, block in blocks.items():
+            if name in book.names:
+                rng = book.range(name)
+                per_sheet.setdefault(rng.sheet, {}).update(_cell_values(rng, block, name, path))
+        replaced = {
+            book.sheets[sheet]: patch_sheet(book.read(book.sheets[sheet]), cells, keep_formulas=not values_only)
+            for sheet, cells in per_sheet.items()
+        }
+        drop: frozenset[str] = frozenset()
+        if values_only and "xl/calcChain.xml" in book.zip.namelist():
+            drop, replaced = _without_calc_chain(book, replaced)
+        atomic_write(target, lambda fh: write_package(book.zip, replaced, fh, drop))
+    cells = sum(len(v) for v in per_sheet.values())
+    return RefreshResult(target, model.series.shape[0], cells, time.perf_counter() - start)
+
+
+def _without_calc_chain(book: Book, replaced: dict[str, bytes]) -> tuple[frozenset[str], dict[str, bytes]]:
+    """Formulas turned into values leave the calculation chain stale: drop it, its relationship and content type."""
+    rels = book.read("xl/_rels/workbook.xml.rels")
+    types = book.read("[Content_Types].xml")
+    replaced = dict(replaced)
+    replaced["xl/_rels/workbook.xml.rels"] = re.sub(rb"<Relationship\b[^>]*Target=\"[^\"]*calcChain\.xml\"[^>]*/>", b"", rels)
+    replaced["[Content_Types].xml"] = re.sub(rb"<Override\b[^>]*PartName=\"/xl/calcChain\.xml\"[^>]*/>", b"", types)
+    return frozenset({"xl/calcChain.xml"}), replaced
+
+
+# ---- many files ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """One file's result: a RefreshResult, or the one-line reason it was refused."""
+
+    source: str
+    result: RefreshResult | None
+    error: str | None
+    seconds: float
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Files, folders (their .xlsx/.xlsm files) and globs, in order, each once."""
+    import glob
+
+    out: list[str] = []
+    for text in paths:
+        p = Path(text)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.iterdir() if f.suffix.lower() in (".xlsx", ".xlsm") and not f.name.startswith(("~$", ".")))
+        elif any(ch in text for ch in "*?["):
+            found = sorted(glob.glob(text, recursive=True))
+        else:
+            found = [text]
+        out += [f for f in found if f not in out]
+    return out
+
+
+def _one(source: str, values_only: bool, output: str | None) -> Outcome:
+    start = time.perf_counter()
+    try:
+        result = refresh_file(source, values_only=values_only, output=output)
+        return Outcome(source, result, None, time.perf_counter() - start)
+    except LSTMError as exc:
+        return Outcome(source, None, str(exc), time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001  a bug of ours: still one line, and the other files go on
+        detail = " ".join(str(exc).split())[:200]
+        return Outcome(source, None, f"{source}: unexpected {type(exc).__name__}: {detail} (please report this)",
+                       time.perf_counter() - start)
+
+
+def refresh_many(sources: list[str], *, values_only: bool = False, output: str | None = None, jobs: int = 1,
+                 on_done: Any = None) -> list[Outcome]:
+    """Refresh every file, ``jobs`` at a time in worker processes; one file's failure does not stop the rest.
+
+    ``on_done(outcome, done, total)`` is called as each file finishes (a progress bar).
+    Outcomes come back in the order of ``sources``.
+    """
+    total, done, outcomes = len(sources), 0, {}
+    if jobs <= 1 or total <= 1:
+        for s in sources:
+            outcomes[s] = _one(s, values_only, output)
+            done += 1
+            if on_done:
+                on_done(outcomes[s], done, total)
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_one, s, values_only, output): s for s in sources}
+            for fut in as_completed(futures):
+                outcomes[futures[fut]] = fut.result()
+                done += 1
+                if on_done:
+                    on_done(outcomes[futures[fut]], done, total)
+    return [outcomes[s] for s in sources]
+
+
+def summary_table(outcomes: list[Outcome]) -> str:
+    """file | steps | time | status, one row per file."""
+    rows = [("file", "steps", "time", "status")]
+    for o in outcomes:
+        steps = str(o.result.steps) if o.result else "-"
+        status = "ok" if o.result else "failed"
+        rows.append((o.source, steps, f"{o.seconds:.2f}s", status))
+    widths = [max(len(r[k]) for r in rows) for k in range(4)]
+    lines = ["  ".join(cell.ljust(w) if k in (0, 3) else cell.rjust(w)
+                       for k, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip() for r in rows]
+    ok = sum(1 for o in outcomes if o.result)
+    lines.append(f"{ok} of {len(outcomes)} refreshed")
+    return "\n".join(lines)
