@@ -15,12 +15,13 @@ import numpy as np
 
 from tests.conftest import need_program
 
-# OOXMLRecalcMode 0 = "always recalculate" when an xlsx is loaded (DESIGN.md §3).
+# OOXMLRecalcMode 0 = "always recalculate" when an xlsx is loaded (DESIGN.md §3); 1 = "never",
+# which shows the values stored in the file, as a reader who just opens it sees them.
 PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
            xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>{mode}</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>{mode}</value></prop></item>
 </oor:items>
 """
 
@@ -29,10 +30,11 @@ def soffice() -> str:
     return need_program("soffice", "Debian package libreoffice-calc-nogui")
 
 
-def _convert(src: Path, outdir: Path, target: str, work: Path) -> Path:
-    profile = work / "lo-profile"
+def _convert(src: Path, outdir: Path, target: str, work: Path, recalc: bool = True) -> Path:
+    profile = work / ("lo-profile" if recalc else "lo-profile-stored")
     (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(PROFILE_XCU, encoding="utf-8")
+    xcu = PROFILE_XCU.replace("{mode}", "0" if recalc else "1")
+    (profile / "user" / "registrymodifications.xcu").write_text(xcu, encoding="utf-8")
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = [
         soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
@@ -48,6 +50,11 @@ def _convert(src: Path, outdir: Path, target: str, work: Path) -> Path:
 def recalculate(src: Path, work: Path) -> Path:
     """A fully recalculated copy of ``src`` (xlsx), written under ``work``."""
     return _convert(src, work / "recalculated", "xlsx", work)
+
+
+def as_stored(src: Path, work: Path) -> Path:
+    """``src`` opened by LibreOffice without recalculating (stored values shown) and saved as xlsx."""
+    return _convert(src, work / "stored", "xlsx", work, recalc=False)
 
 
 def to_pdf(src: Path, work: Path) -> Path:

@@ -153,7 +153,7 @@ def _refuse_unwritable(path: Path) -> None:
     lock = path.with_name("~$" + path.name)
     if lock.exists():
         raise LSTMError(f"{path}: is open in Excel (lock file {lock.name}); close it first")
-    if not os.access(path, os.W_OK):
+    if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:  # root passes os.access: check the bits too
         raise LSTMError(f"{path}: is read-only; make it writable or use --output DIR")
 
 

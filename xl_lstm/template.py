@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -734,10 +735,27 @@ def _reproducible(data: bytes) -> bytes:
 
 
 def template_bytes(hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None) -> bytes:
+    """The template as .xlsx bytes, with every formula's value already stored.
+
+    The stored values come from the batch refresh, so a reader that does not
+    recalculate (pandas, LibreOffice's default, Excel without the add-in opening a
+    refreshed copy) sees numbers; ``fullCalcOnLoad`` is off, since nothing is stale.
+    """
     wb, _ = build_template(hidden, inputs, steps, series)
+    wb.calculation.fullCalcOnLoad = False
     buf = io.BytesIO()
     wb.save(buf)
-    return _reproducible(buf.getvalue())
+    return _reproducible(_with_values(buf.getvalue()))
+
+
+def _with_values(data: bytes) -> bytes:
+    from .refresh import refresh_file  # the refresh reads and writes the package without openpyxl
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "template.xlsx"
+        path.write_bytes(data)
+        refresh_file(path)
+        return path.read_bytes()
 
 
 def write_template(
