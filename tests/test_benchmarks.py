@@ -26,3 +26,8 @@ def test_forward_benchmark_runs() -> None:
 def test_udf_benchmark_runs() -> None:
     rows = [line for line in _quick("bench_udf.py") if line.startswith("LSTM_")]
     assert [r.split()[0] for r in rows] == ["LSTM_STEP", "LSTM_SEQUENCE"]
+
+
+def test_refresh_benchmark_runs() -> None:
+    lines = _quick("bench_refresh.py")
+    assert any(line.startswith("ratio refresh / openpyxl:") for line in lines)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,10 @@ import pytest
 import xl_lstm as xl
 from xl_lstm.cli import main
 from xl_lstm.datasets import load_airpassengers
+from xl_lstm.forecast import recursive_forecast
+from xl_lstm.template import template_model
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "workbooks" / "lstm_template.xlsx"
 
 
 def test_airpassengers_is_box_jenkins_series_g() -> None:
@@ -23,14 +29,23 @@ def test_airpassengers_is_box_jenkins_series_g() -> None:
     assert s.sum() == 40363
 
 
-def test_demo_prints_the_engines_last_states(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--hidden", "3", "--seed", "7"]) == 0
+def test_demo_writes_refreshes_and_forecasts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The main job: the template workbook for the airline series, refreshed, and its forecast printed."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    printed = {line.split()[0]: np.array(line.split()[1:], float) for line in out.splitlines() if line[:3] in ("h_T", "C_T")}
-    x = load_airpassengers().to_numpy()
-    r = xl.run(xl.init_params(1, 3, seed=7), ((x - x.mean()) / x.std())[:, None], outputs="last")
-    np.testing.assert_allclose(printed["h_T"], r.h_n[-1], atol=5e-7)
-    np.testing.assert_allclose(printed["C_T"], r.c_n[-1], atol=5e-7)
+    lines = {line.split()[0]: line.split()[1:] for line in out.splitlines()}
+    assert Path(lines["wrote"][0]) == tmp_path / "lstm_demo.xlsx"
+    with zipfile.ZipFile(tmp_path / "lstm_demo.xlsx") as made, zipfile.ZipFile(TEMPLATE) as shipped:
+        assert {n: made.read(n) for n in made.namelist()} == {n: shipped.read(n) for n in shipped.namelist()}
+    m = template_model()
+    fc = recursive_forecast(m.params, m.raw[: m.history_steps], m.horizon, m.center, m.scale)[:, 0]
+    np.testing.assert_allclose(np.array(lines["forecast"], float), fc, atol=0.05)
+    np.testing.assert_array_equal(np.array(lines["actual"], float), m.raw[m.history_steps :, 0])
+    r = xl.run(m.params, m.scaled, outputs="last")
+    np.testing.assert_allclose(np.array(lines["h_T"], float), r.h_n[-1], atol=5e-7)
+    np.testing.assert_allclose(np.array(lines["C_T"], float), r.c_n[-1], atol=5e-7)
 
 
 @pytest.mark.parametrize("argv", [["demo", "--hidden", "0"], ["demo", "--hidden", "x"], ["bogus"], []])

@@ -1,6 +1,8 @@
 """The ``xl-lstm`` command.
 
-    xl-lstm demo [--hidden H] [--seed S]   run the engine on the shipped airline series
+    xl-lstm demo [--hidden H] [--seed S] [--out PATH]
+                                           the main job: a template workbook for the shipped
+                                           airline series, refreshed, and its forecast
     xl-lstm template OUT.xlsx [--hidden H] [--inputs D] [--steps T] [--force]
                                            write a fresh template workbook
     xl-lstm refresh PATH... [--values] [--output DIR] [--jobs N] [--quiet]
@@ -13,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from .datasets import load_airpassengers
 from .engine import run
 from .errors import LSTMError
-from .params import init_params
+from .forecast import recursive_forecast
+from .metrics import error_metrics
 
 
 def _positive(text: str) -> int:
@@ -31,24 +33,36 @@ def _positive(text: str) -> int:
     return value
 
 
-def _numbers(v: Sequence[float]) -> str:
-    return " ".join(f"{a:+.6f}" for a in v)
+def _numbers(v: Iterable[float], fmt: str = "+.6f") -> str:
+    return " ".join(f"{a:{fmt}}" for a in v)
 
 
-def demo(hidden: int, seed: int) -> str:
-    """Run a freshly initialised LSTM over the standardised airline series; report the last states."""
-    series = load_airpassengers()
-    x = series.to_numpy()
-    scaled = (x - x.mean()) / x.std()  # (T,)
-    params = init_params(1, hidden, seed=seed)
-    result = run(params, scaled[:, None], outputs="last")
-    h, c = result.h_n[-1], result.c_n[-1]  # (H,)
+def demo(hidden: int, seed: int, out: str) -> str:
+    """The main job end to end: a template workbook for the shipped airline series,
+    refreshed by the engine without Excel; reports where it wrote and the forecast."""
+    from .refresh import refresh_file  # openpyxl (for the template) is only needed here
+    from .template import template_model, write_template
+
+    path = write_template(out, hidden, force=True, seed=seed).resolve()
+    result = refresh_file(path)
+    m = template_model(hidden, seed=seed)
+    T_h, n = m.history_steps, m.horizon
+    fc = recursive_forecast(m.params, m.raw[:T_h], n, m.center, m.scale)[:, 0]  # (n,)
+    actual = m.raw[T_h:, 0]
+    metrics = error_metrics(actual, fc, m.season, m.raw[:T_h, 0])
+    last = run(m.params, m.scaled, outputs="last")
     return "\n".join(
         [
-            f"series   airline passengers, {len(x)} months {series.index[0]}..{series.index[-1]}, standardised",
-            f"model    {params!r}, deterministic init (seed {seed})",
-            f"h_T      {_numbers(h)}",
-            f"C_T      {_numbers(c)}",
+            f"wrote    {path}",
+            f"model    {m.params!r}: deterministic init (seed {seed}), least-squares head; not trained yet",
+            f"series   airline passengers, {m.months[0]}..{m.months[-1]}, {len(m.months)} months",
+            f"refresh  {result.cells} cells recomputed in {result.seconds:.2f} s, without Excel",
+            f"months   {' '.join(f'{mo:>7}' for mo in m.months[T_h:])}",
+            f"forecast {_numbers(fc, '7.1f')}",
+            f"actual   {_numbers(actual, '7.1f')}",
+            f"errors   sMAPE {metrics['sMAPE']:.1f}%  MASE {metrics['MASE']:.2f}  (season {m.season})",
+            f"h_T      {_numbers(last.h_n[-1])}",
+            f"C_T      {_numbers(last.c_n[-1])}",
         ]
     )
 
@@ -63,9 +77,12 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xl-lstm", description="LSTMs for people who live in spreadsheets.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_demo = sub.add_parser("demo", help="run the engine on the shipped airline series and print the last states")
+    p_demo = sub.add_parser(
+        "demo", help="the main job: write a template workbook for the shipped airline series, refresh it, print the forecast"
+    )
     p_demo.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
     p_demo.add_argument("--seed", type=int, default=0, help="seed of the deterministic initialisation (default 0)")
+    p_demo.add_argument("--out", default="lstm_demo.xlsx", help="the workbook it writes (default lstm_demo.xlsx, replaced)")
     p_tpl = sub.add_parser("template", help="write a fresh template workbook (weights, inputs, states, forecast, charts)")
     p_tpl.add_argument("out", metavar="OUT.xlsx", help="the workbook to write")
     p_tpl.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
@@ -108,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            print(demo(args.hidden, args.seed))
+            print(demo(args.hidden, args.seed, args.out))
         elif args.command == "template":
             from .template import write_template  # openpyxl is only needed here
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from .errors import LSTMError
 from .forecast import recursive_forecast
 from .metrics import METRICS, error_metrics
 from .params import LSTMParams
-from .xlsx import Book, CellRange, patch_sheet, write_package
+from .xlsx import Blocks, Book, CellRange, patch_sheet, write_package
 
 __all__ = ["RefreshResult", "refresh_file", "compute_blocks", "INPUT_NAMES", "OUTPUT_NAMES"]
 
@@ -133,20 +134,15 @@ def _forecast_steps(p: LSTMParams, history: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _cell_values(rng: CellRange, block: np.ndarray, name: str, path: Path) -> dict[tuple[int, int], Any]:
+def _block_values(rng: CellRange, block: np.ndarray, name: str, path: Path) -> list[list[Any]]:
+    """A block as rows of Python values (floats, text, None to skip), checked against its range."""
     rows, cols = rng.shape
     if block.shape[0] > rows or block.shape[1] != cols:
         raise LSTMError(
             f"{path}: {name} is {rows}×{cols} but the model gives {block.shape[0]}×{block.shape[1]} "
             "(do its shape and the weights' H and D agree?)"
         )
-    out: dict[tuple[int, int], Any] = {}
-    for i, row in enumerate(block.tolist()):
-        r = rng.r0 + i
-        for j, v in enumerate(row):
-            if v is not None:
-                out[(r, rng.c0 + j)] = v if isinstance(v, str) else float(v)
-    return out
+    return [[v if v is None or isinstance(v, str) else float(v) for v in row] for row in block.tolist()]
 
 
 def _refuse_unwritable(path: Path) -> None:
@@ -177,30 +173,40 @@ def refresh_file(path: str | Path, *, values_only: bool = False, output: str | P
             raise LSTMError(f"{path}: missing defined name(s) {', '.join(missing)}: not a workbook made from the xl_lstm template")
         model = read_model(book)
         blocks = compute_blocks(model)
-        per_sheet: dict[str, dict[tuple[int, int], Any]] = {}
+        per_sheet: dict[str, Blocks] = {}
+        cells = 0
         for name, block in blocks.items():
             if name in book.names:
                 rng = book.range(name)
-                per_sheet.setdefault(rng.sheet, {}).update(_cell_values(rng, block, name, path))
-        replaced = {
-            book.sheets[sheet]: patch_sheet(book.read(book.sheets[sheet]), cells, keep_formulas=not values_only)
-            for sheet, cells in per_sheet.items()
-        }
+                rows = _block_values(rng, block, name, path)
+                per_sheet.setdefault(rng.sheet, Blocks()).add(rng.r0, rng.c0, rows)
+                cells += sum(v is not None for row in rows for v in row)
+        def patched(sheet: str, values: Blocks) -> Callable[[], bytes]:
+            def make() -> bytes:
+                part = book.sheets[sheet]
+                xml = book.read(part)
+                book.forget(part)
+                return patch_sheet(xml, values, keep_formulas=not values_only)
+
+            return make
+
+        replaced = {book.sheets[sheet]: patched(sheet, values) for sheet, values in per_sheet.items()}
         drop: frozenset[str] = frozenset()
         if values_only and "xl/calcChain.xml" in book.zip.namelist():
             drop, replaced = _without_calc_chain(book, replaced)
         atomic_write(target, lambda fh: write_package(book.zip, replaced, fh, drop))
-    cells = sum(len(v) for v in per_sheet.values())
     return RefreshResult(target, model.series.shape[0], cells, time.perf_counter() - start)
 
 
-def _without_calc_chain(book: Book, replaced: dict[str, bytes]) -> tuple[frozenset[str], dict[str, bytes]]:
+def _without_calc_chain(
+    book: Book, replaced: dict[str, Callable[[], bytes]]
+) -> tuple[frozenset[str], dict[str, Callable[[], bytes]]]:
     """Formulas turned into values leave the calculation chain stale: drop it, its relationship and content type."""
-    rels = book.read("xl/_rels/workbook.xml.rels")
-    types = book.read("[Content_Types].xml")
+    rels = re.sub(rb"<Relationship\b[^>]*Target=\"[^\"]*calcChain\.xml\"[^>]*/>", b"", book.read("xl/_rels/workbook.xml.rels"))
+    types = re.sub(rb"<Override\b[^>]*PartName=\"/xl/calcChain\.xml\"[^>]*/>", b"", book.read("[Content_Types].xml"))
     replaced = dict(replaced)
-    replaced["xl/_rels/workbook.xml.rels"] = re.sub(rb"<Relationship\b[^>]*Target=\"[^\"]*calcChain\.xml\"[^>]*/>", b"", rels)
-    replaced["[Content_Types].xml"] = re.sub(rb"<Override\b[^>]*PartName=\"/xl/calcChain\.xml\"[^>]*/>", b"", types)
+    replaced["xl/_rels/workbook.xml.rels"] = lambda: rels
+    replaced["[Content_Types].xml"] = lambda: types
     return frozenset({"xl/calcChain.xml"}), replaced
 
 

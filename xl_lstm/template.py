@@ -97,7 +97,9 @@ def _whole(name: str, value: Any, low: int, high: int) -> int:
     return int(value)
 
 
-def template_model(hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None) -> TemplateModel:
+def template_model(
+    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0
+) -> TemplateModel:
     """The deterministic model and data of a template with H units, D inputs and T steps.
 
     ``series`` (a pandas Series, labels from its index, or any 1-D numbers) replaces
@@ -122,7 +124,7 @@ def template_model(hidden: int = 4, inputs: int = 1, steps: int | None = None, s
     center = np.full(D, hist.mean())
     scale = np.full(D, hist.std())
     center, scale = _digits15(center), _digits15(scale)
-    base = init_params(D, H, seed=0)
+    base = init_params(D, H, seed=seed)
     W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
     params = LSTMParams(_digits15(base.W), _digits15(base.b), _digits15(W_y), _digits15(b_y))
     return TemplateModel(params, months, raw, center, scale, horizon, season)
@@ -700,10 +702,10 @@ def _conf(wb: Workbook) -> None:
 
 
 def build_template(
-    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None
+    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0
 ) -> tuple[Workbook, Layout]:
     """The template workbook for H units, D inputs and T steps, and where its blocks are."""
-    m = template_model(hidden, inputs, steps, series)
+    m = template_model(hidden, inputs, steps, series, seed)
     lay = Layout(m.params.hidden_size, m.params.input_size, m.raw.shape[0], m.horizon)
     wb = Workbook()
     guide = wb.active
@@ -734,14 +736,16 @@ def _reproducible(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def template_bytes(hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None) -> bytes:
+def template_bytes(
+    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0
+) -> bytes:
     """The template as .xlsx bytes, with every formula's value already stored.
 
     The stored values come from the batch refresh, so a reader that does not
     recalculate (pandas, LibreOffice's default, Excel without the add-in opening a
     refreshed copy) sees numbers; ``fullCalcOnLoad`` is off, since nothing is stale.
     """
-    wb, _ = build_template(hidden, inputs, steps, series)
+    wb, _ = build_template(hidden, inputs, steps, series, seed)
     wb.calculation.fullCalcOnLoad = False
     buf = io.BytesIO()
     wb.save(buf)
@@ -759,7 +763,7 @@ def _with_values(data: bytes) -> bytes:
 
 
 def write_template(
-    path: str | os.PathLike[str], hidden: int = 4, inputs: int = 1, steps: int | None = None, *, force: bool = False
+    path: str | os.PathLike[str], hidden: int = 4, inputs: int = 1, steps: int | None = None, *, force: bool = False, seed: int = 0
 ) -> Path:
     """Write a fresh template to ``path`` (.xlsx) atomically; refuse to overwrite unless ``force``."""
     path = Path(path)
@@ -767,7 +771,7 @@ def write_template(
         raise LSTMError(f"{path}: the template is an .xlsx workbook; give a name ending in .xlsx")
     if path.exists() and not force:
         raise LSTMError(f"{path} already exists; use --force to replace it")
-    data = template_bytes(hidden, inputs, steps)
+    data = template_bytes(hidden, inputs, steps, seed=seed)
     atomic_write(path, lambda fh: fh.write(data))
     return path
 

@@ -18,6 +18,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -27,7 +28,7 @@ import numpy as np
 
 from .errors import LSTMError
 
-__all__ = ["Book", "CellRange", "Cell", "parse_range", "cell_name", "MAX_PART_BYTES", "MAX_TOTAL_BYTES"]
+__all__ = ["Blocks", "Book", "CellRange", "Cell", "parse_range", "cell_name", "MAX_PART_BYTES", "MAX_TOTAL_BYTES"]
 
 MAX_MEMBERS = 10_000
 MAX_PART_BYTES = 256 << 20  # one XML part inflated
@@ -248,6 +249,10 @@ class Book:
             self._cache[name] = data
         return self._cache[name]
 
+    def forget(self, name: str) -> None:
+        """Drop a part from the read cache (its bytes are no longer needed)."""
+        self._cache.pop(name, None)
+
     def _xml(self, name: str) -> ET.Element:
         try:
             return ET.fromstring(self.read(name))
@@ -372,44 +377,78 @@ def _cell_xml(prefix: bytes, attrs: bytes, formula: bytes | None, value: float |
     return b"<" + prefix + b"c" + attrs.rstrip(b"/ \t\r\n") + kind + b">" + (formula or b"") + content + b"</" + prefix + b"c>"
 
 
-def patch_sheet(xml: bytes, values: dict[tuple[int, int], Value], keep_formulas: bool = True) -> bytes:
+class Blocks:
+    """Values to write, as rectangular blocks: (top-left row, column, 2-D array; None = skip).
+
+    Rows are produced one at a time, so writing half a million cells never holds half
+    a million (row, column) keys at once.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[int, int, list[list[Value]]]] = []
+
+    def add(self, r0: int, c0: int, values: list[list[Value]]) -> None:
+        self._blocks.append((r0, c0, values))
+
+    def rows(self) -> list[int]:
+        return sorted({r0 + i for r0, _, v in self._blocks for i in range(len(v))})
+
+    def row(self, r: int) -> dict[int, Value]:
+        out: dict[int, Value] = {}
+        for r0, c0, v in self._blocks:
+            if r0 <= r < r0 + len(v):
+                for j, x in enumerate(v[r - r0]):
+                    if x is not None:
+                        out[c0 + j] = x
+        return out
+
+    @classmethod
+    def of_cells(cls, values: dict[tuple[int, int], Value]) -> Blocks:
+        blocks = cls()
+        for (r, c), v in values.items():
+            blocks.add(r, c, [[v]])
+        return blocks
+
+
+def patch_sheet(xml: bytes, values: Blocks | dict[tuple[int, int], Value], keep_formulas: bool = True) -> bytes:
     """The sheet XML with the given cells set; every other byte is unchanged.
 
-    values maps (row, col) to a number or text (None: skip). Existing cells keep their
-    attributes (style, ...) and, unless keep_formulas is False, their formula; cells
-    that do not exist yet are inserted in order, creating rows as needed.
+    values: Blocks, or a dict (row, col) -> number or text (None: skip). Existing
+    cells keep their attributes (style, ...) and, unless keep_formulas is False, their
+    formula; cells that do not exist yet are inserted in order, creating rows as needed.
     """
-    todo: dict[int, dict[int, Value]] = {}
-    for (r, c), v in values.items():
-        if v is not None:
-            todo.setdefault(r, {})[c] = v
+    blocks = values if isinstance(values, Blocks) else Blocks.of_cells(values)
     data = _sheet_data(xml)
     if data is None:
         raise LSTMError("the worksheet has no sheetData")
     prefix, start, end = data
     body = xml[start:end] if end >= 0 else b""
     out, pos = [], 0
-    rows = list(_ROW.finditer(body))
-    pending = sorted(todo)
-    for row in rows:
+    pending, k = blocks.rows(), 0  # rows to write, and the next one
+    for row in _ROW.finditer(body):
+        if k == len(pending):
+            break
         r = int(_attrs(row.group(1)).get("r", "0"))
-        while pending and pending[0] < r:  # rows that do not exist yet go before this one
+        while k < len(pending) and pending[k] < r:  # rows that do not exist yet go before this one
             out.append(body[pos : row.start()])
             pos = row.start()
-            out.append(_new_row(prefix, pending[0], todo[pending.pop(0)], keep_formulas))
-        if pending and pending[0] == r:
+            out.append(_new_row(prefix, pending[k], blocks.row(pending[k]), keep_formulas))
+            k += 1
+        if k < len(pending) and pending[k] == r:
             out.append(body[pos : row.start()])
-            out.append(_patch_row(prefix, row, todo[pending.pop(0)], keep_formulas))
+            out.append(_patch_row(prefix, row, blocks.row(r), keep_formulas))
             pos = row.end()
+            k += 1
     out.append(body[pos:])
-    for r in pending:
-        out.append(_new_row(prefix, r, todo[r], keep_formulas))
+    for r in pending[k:]:
+        out.append(_new_row(prefix, r, blocks.row(r), keep_formulas))
     new_body = b"".join(out)
+    del out
     if end < 0:  # <sheetData/>: open it up
         p = prefix.decode()
         open_tag = xml[:start].rstrip(b">").rstrip().rstrip(b"/") + b">"
         return open_tag + new_body + f"</{p}sheetData>".encode() + xml[start:]
-    return xml[:start] + new_body + xml[end:]
+    return b"".join((xml[:start], new_body, xml[end:]))
 
 
 _LETTERS: dict[int, str] = {}
@@ -495,25 +534,28 @@ def _widen_spans(head: bytes, cells: dict[int, Value]) -> bytes:
     return head[: m.start()] + f'spans="{lo}:{hi}"'.encode() + head[m.end() :]
 
 
-def write_package(src: zipfile.ZipFile, replaced: dict[str, bytes], fh: BinaryIO, drop: frozenset[str] = frozenset()) -> None:
+def write_package(
+    src: zipfile.ZipFile, replaced: dict[str, Callable[[], bytes]], fh: BinaryIO, drop: frozenset[str] = frozenset()
+) -> None:
     """Copy every member of src into fh, replacing some and dropping others.
 
-    Members keep their order, names, dates and compression; unchanged members are
-    copied with their exact bytes.
+    ``replaced`` maps a member to a function making its new bytes, called when that
+    member is written, so only one rewritten part is in memory at a time. Members keep
+    their order, names, dates and compression method; unchanged members keep their bytes.
     """
     with zipfile.ZipFile(fh, "w") as dst:
         for info in src.infolist():
             if info.filename in drop:
                 continue
-            data = replaced.get(info.filename)
-            if data is None:
-                data = src.read(info.filename)
+            make = replaced.get(info.filename)
+            data = src.read(info.filename) if make is None else make()
             new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             new.compress_type = info.compress_type
             new.external_attr = info.external_attr
             new.create_system = info.create_system
-            level = 1 if info.filename in replaced else None  # fast deflate for the parts we rewrote
+            level = 1 if make is not None else None  # fast deflate for the parts we rewrote
             dst.writestr(new, data, compresslevel=level)
+            del data
 
 
 def zip_bytes_of(data: bytes) -> dict[str, bytes]:
