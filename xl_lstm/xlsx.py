@@ -360,21 +360,22 @@ def _cell_xml(prefix: bytes, attrs: bytes, formula: bytes | None, value: float |
         attrs = _T_ATTR.sub(b"", attrs)
     if formula is None and b"cm=" in attrs:
         attrs = _CM_ATTR.sub(b"", attrs)
+    p = prefix  # children carry the sheet's namespace prefix too (<x:v> in an x:-prefixed sheet)
     if isinstance(value, float) and value - value == 0:  # a finite number: the common case, fast
-        return b"<" + prefix + b"c" + attrs + b">" + (formula or b"") + b"<v>" + repr(value).encode() + b"</v></" + prefix + b"c>"
+        return b"<" + p + b"c" + attrs + b">" + (formula or b"") + b"<" + p + b"v>" + repr(value).encode() + b"</" + p + b"v></" + p + b"c>"
     if isinstance(value, str):
         text = escape(value).encode()
         if value.startswith("#"):  # an error value, e.g. #NUM!
-            kind, content = b' t="e"', b"<v>" + text + b"</v>"
+            kind, content = b' t="e"', b"<" + p + b"v>" + text + b"</" + p + b"v>"
         elif formula is not None:
-            kind, content = b' t="str"', b"<v>" + text + b"</v>"
+            kind, content = b' t="str"', b"<" + p + b"v>" + text + b"</" + p + b"v>"
         else:
-            kind, content = b' t="inlineStr"', b"<is><t>" + text + b"</t></is>"
+            kind, content = b' t="inlineStr"', b"<" + p + b"is><" + p + b"t>" + text + b"</" + p + b"t></" + p + b"is>"
     elif value != value or value in (np.inf, -np.inf):
-        kind, content = b' t="e"', b"<v>#NUM!</v>"
+        kind, content = b' t="e"', b"<" + p + b"v>#NUM!</" + p + b"v>"
     else:
-        kind, content = b"", b"<v>" + repr(float(value)).encode() + b"</v>"
-    return b"<" + prefix + b"c" + attrs.rstrip(b"/ \t\r\n") + kind + b">" + (formula or b"") + content + b"</" + prefix + b"c>"
+        kind, content = b"", b"<" + p + b"v>" + repr(float(value)).encode() + b"</" + p + b"v>"
+    return b"<" + p + b"c" + attrs.rstrip(b"/ \t\r\n") + kind + b">" + (formula or b"") + content + b"</" + p + b"c>"
 
 
 class Blocks:
@@ -480,7 +481,10 @@ def _patch_row(prefix: bytes, row: re.Match[bytes], cells: dict[int, Value], kee
         if value is None:
             xml = cell.group(0)
         else:
-            xml = _cell_xml(prefix, attrs, _formula(prefix, cell.group(3)) if keep else None, value)
+            formula = _formula(prefix, cell.group(3))
+            if not keep and not (formula and b'"shared"' in formula and b"ref=" in formula):
+                formula = None  # a shared formula's master stays: cells outside the block may use it
+            xml = _cell_xml(prefix, attrs, formula, value)
         parts.append((c, xml))
         last, tail = c, body[cell.end() :]
     present = {c for c, _ in parts}
