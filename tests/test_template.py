@@ -254,3 +254,14 @@ def test_cli_template_refuses_a_non_xlsx_name_and_a_missing_folder(tmp_path: Pat
     for target, message in ((tmp_path / "t.xls", "give a name ending in .xlsx"), (tmp_path / "no" / "t.xlsx", "does not exist")):
         proc = run_cli("template", str(target))
         assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_a_label_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    """Formula injection: a series label such as '=HYPERLINK(...)' is written as text, never as a formula."""
+    import pandas as pd
+
+    series = pd.Series(np.arange(1.0, 21.0), index=['=HYPERLINK("http://example.com")'] + [f"p{k}" for k in range(19)])
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(template_bytes(series=series))
+    cell = openpyxl.load_workbook(path)["Inputs"]["B4"]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://example.com")'

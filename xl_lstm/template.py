@@ -283,6 +283,13 @@ def _title(ws: Any, text: str, note: str = "") -> None:
         ws["A2"].font = Font(italic=True, color="595959")
 
 
+def _label(ws: Any, row: int, col: int, text: str) -> None:
+    """A text cell that stays text: a label such as "=cmd|..." from the user's data is never a formula."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = text
+    cell.data_type = "s"
+
+
 def _header(ws: Any, row: int, col: int, text: str, colour: str | None = None) -> None:
     cell = ws.cell(row=row, column=col, value=text)
     cell.font = BOLD
@@ -431,7 +438,7 @@ def _inputs(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     for t in range(lay.T):
         r = r0 + t
         ws.cell(row=r, column=1, value=t + 1)
-        ws.cell(row=r, column=2, value=m.months[t])
+        _label(ws, r, 2, m.months[t])
         for d in range(D):
             ws.cell(row=r, column=lay.raw_col + d, value=float(m.raw[t, d]))
             raw = get_column_letter(lay.raw_col + d) + str(r)
@@ -579,7 +586,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         _header(ws, r0 - 1, c, text)
     for k in range(n):
         r, t = r0 + k, T_h + k  # 0-based step index of the actual
-        ws.cell(row=r, column=s, value=m.months[t])
+        _label(ws, r, s, m.months[t])
         ws.cell(row=r, column=s + 1, value=f"={_ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
     ws.cell(row=r0, column=s + 2).value = ArrayFormula(
         _ref("", r0, s + 2, last, s + 1 + D, absolute=False),
