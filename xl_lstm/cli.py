@@ -7,6 +7,10 @@
                                            write a fresh template workbook
     xl-lstm refresh PATH... [--values] [--output DIR] [--jobs N] [--quiet]
                                            recompute the LSTM blocks of workbooks, without Excel
+    xl-lstm fit BOOK.xlsx [--epochs N] [--seed S] [--quiet]
+                                           train on the workbook's series, write the weights, refresh
+    xl-lstm forecast DATA.csv|- [--column C] [--horizon N] [--levels 80,95] [--output OUT.csv] ...
+                                           train on a column of numbers and forecast with intervals
 
 Every failure is one line on stderr and a non-zero exit, never a traceback.
 """
@@ -16,6 +20,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
 
 from .engine import run
 from .errors import LSTMError
@@ -37,30 +44,33 @@ def _numbers(v: Iterable[float], fmt: str = "+.6f") -> str:
     return " ".join(f"{a:{fmt}}" for a in v)
 
 
-def demo(hidden: int, seed: int, out: str) -> str:
-    """The main job end to end: a template workbook for the shipped airline series,
-    refreshed by the engine without Excel; reports where it wrote and the forecast."""
-    from .refresh import refresh_file  # openpyxl (for the template) is only needed here
+def demo(hidden: int, seed: int, out: str, epochs: int = 800) -> str:
+    """The main job end to end: a template workbook for the shipped airline series, trained
+    on its history and refreshed by the engine without Excel; reports where it wrote and the forecast."""
+    from .refresh import fit_workbook
     from .template import template_model, write_template
 
     path = write_template(out, hidden, force=True, seed=seed).resolve()
-    result = refresh_file(path)
-    m = template_model(hidden, seed=seed)
+    model, result = fit_workbook(path, epochs=epochs, seed=seed)
+    m = template_model(hidden, seed=seed)  # the series, hold-out and season the workbook was made with
     T_h, n = m.history_steps, m.horizon
-    fc = recursive_forecast(m.params, m.raw[:T_h], n, m.center, m.scale)[:, 0]  # (n,)
+    p, sc = model.params, model.scaler
+    fc = recursive_forecast(p, m.raw[:T_h], n, sc.center, sc.scale)[:, 0]  # (n,)
     actual = m.raw[T_h:, 0]
     metrics = error_metrics(actual, fc, m.season, m.raw[:T_h, 0])
-    last = run(m.params, m.scaled, outputs="last")
+    naive = error_metrics(actual, m.raw[T_h - m.season : T_h - m.season + n, 0], m.season, m.raw[:T_h, 0])
+    last = run(p, sc.transform(m.raw), outputs="last")
     return "\n".join(
         [
             f"wrote    {path}",
-            f"model    {m.params!r}: deterministic init (seed {seed}), least-squares head; not trained yet",
-            f"series   airline passengers, {m.months[0]}..{m.months[-1]}, {len(m.months)} months",
-            f"refresh  {result.cells} cells recomputed in {result.seconds:.2f} s, without Excel",
+            f"series   airline passengers, {m.months[0]}..{m.months[-1]}, {len(m.months)} months; the last {n} held out",
+            f"trained  {p!r} on {T_h} months: {model.epochs} epochs, loss {model.train_loss:.4f}",
+            f"refresh  {result.cells} cells recomputed, without Excel",
             f"months   {' '.join(f'{mo:>7}' for mo in m.months[T_h:])}",
             f"forecast {_numbers(fc, '7.1f')}",
             f"actual   {_numbers(actual, '7.1f')}",
-            f"errors   sMAPE {metrics['sMAPE']:.1f}%  MASE {metrics['MASE']:.2f}  (season {m.season})",
+            f"errors   sMAPE {metrics['sMAPE']:.1f}%  MASE {metrics['MASE']:.2f}  "
+            f"(seasonal naive: sMAPE {naive['sMAPE']:.1f}%  MASE {naive['MASE']:.2f})",
             f"h_T      {_numbers(last.h_n[-1])}",
             f"C_T      {_numbers(last.c_n[-1])}",
         ]
@@ -95,7 +105,100 @@ def build_parser() -> argparse.ArgumentParser:
     p_ref.add_argument("--output", metavar="DIR", help="write refreshed copies into DIR instead of replacing the files")
     p_ref.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1)")
     p_ref.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
+    p_fit = sub.add_parser("fit", help="train on a template workbook's series, write weights, head and scaler, refresh it")
+    p_fit.add_argument("book", metavar="BOOK.xlsx")
+    p_fit.add_argument("--epochs", type=_positive, default=800, help="passes over the history (default 800)")
+    p_fit.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
+    p_fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_fc = sub.add_parser("forecast", help="train on a column of numbers (CSV file, or - for stdin) and forecast it")
+    p_fc.add_argument("data", metavar="DATA.csv", help="a CSV file, or - to read numbers from stdin (one per line)")
+    p_fc.add_argument("--column", help="the CSV column to forecast (default: the last numeric column)")
+    p_fc.add_argument("--horizon", type=_positive, default=12, help="steps ahead (default 12)")
+    p_fc.add_argument("--levels", default="80,95", help="prediction-interval levels in %% (default 80,95)")
+    p_fc.add_argument("--hidden", type=_positive, default=8, help="hidden units H (default 8)")
+    p_fc.add_argument("--epochs", type=_positive, default=400, help="at most this many passes (default 400)")
+    p_fc.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p_fc.add_argument("--log", action="store_true", help="model the log of the series (positive series)")
+    p_fc.add_argument("--diff", action="store_true", help="model the differences of the series (trends)")
+    p_fc.add_argument("--output", metavar="OUT.csv", help="write the forecast table here instead of printing it")
+    p_fc.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def fit_command(args: argparse.Namespace) -> int:
+    """Train on BOOK's history, write the weights into it and refresh it in one atomic write."""
+    from .metrics import METRICS
+    from .refresh import compute_blocks, fit_workbook, read_model
+    from .xlsx import Book
+
+    model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, progress=not args.quiet)
+    with Book(result.path) as book:
+        metrics = compute_blocks(read_model(book)).get("lstm_metrics")
+    print(f"trained  H={model.params.hidden_size}: {model.epochs} epochs, loss {model.train_loss:.4f}")
+    print(f"wrote    weights, head and scaler into {result.path}; {result.cells} cells recomputed")
+    if metrics is not None:
+        print("held out " + "  ".join(f"{k} {float(v):.3f}" for k, v in zip(METRICS, metrics[:, 1], strict=True)))
+    return 0
+
+
+def _read_column(data: str, column: str | None) -> tuple[str, np.ndarray]:
+    import pandas as pd
+
+    if data == "-":
+        text = sys.stdin.read().split()
+        try:
+            return "stdin", np.array([float(t) for t in text])
+        except ValueError as exc:
+            raise LSTMError(f"stdin must hold numbers, one per line: {exc}") from None
+    try:
+        frame = pd.read_csv(data, comment="#")
+    except FileNotFoundError:
+        raise LSTMError(f"{data}: no such file") from None
+    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
+        raise LSTMError(f"{data}: cannot read it as CSV ({' '.join(str(exc).split())[:120]})") from None
+    if column is None:
+        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        if not numeric:
+            raise LSTMError(f"{data}: no numeric column; name one with --column")
+        column = str(numeric[-1])
+    if column not in frame.columns:
+        raise LSTMError(f"{data}: no column {column!r}; columns are {', '.join(map(str, frame.columns))}")
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise LSTMError(f"{data}: column {column!r}, row {row + 2} holds {frame[column].iloc[row]!r}, not a number")
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise LSTMError(f"{data}: column {column!r} has a gap (an empty cell) at row {row + 2}; fill or remove it first")
+    return column, values.to_numpy(dtype=float)
+
+
+def forecast_command(args: argparse.Namespace) -> int:
+    from ._io import atomic_write
+    from .train import fit, forecast
+
+    try:
+        levels = tuple(float(v) / 100 for v in args.levels.split(","))
+    except ValueError:
+        raise LSTMError(f"--levels must be percentages such as 80,95; got {args.levels!r}") from None
+    name, y = _read_column(args.data, args.column)
+    model = fit(y, hidden=args.hidden, epochs=args.epochs, seed=args.seed, log=args.log, diff=args.diff,
+                progress=not args.quiet)
+    fc = forecast(model, y, args.horizon, levels)
+    head = ["step", "forecast"] + [f"{b}{round(q * 100)}" for q in levels for b in ("lower", "upper")]
+    rows = [[str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]
+            for k in range(args.horizon)]
+    if args.output:
+        text = "\n".join(",".join(r) for r in [head, *rows]) + "\n"
+        path = Path(args.output)
+        atomic_write(path, lambda fh: fh.write(text.encode()))
+        print(f"wrote {path}: {args.horizon} steps of {name}")
+    else:
+        widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+        for r in [head, *rows]:
+            print("  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)))
+    return 0
 
 
 def refresh(args: argparse.Namespace) -> int:
@@ -133,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {path}")
         elif args.command == "refresh":
             return refresh(args)
+        elif args.command == "fit":
+            return fit_command(args)
+        elif args.command == "forecast":
+            return forecast_command(args)
     except LSTMError as exc:
         print(f"xl-lstm: {exc}", file=sys.stderr)
         return 2

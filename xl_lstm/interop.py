@@ -31,6 +31,7 @@ __all__ = ["from_keras", "from_onnx", "from_torch", "load", "save", "to_keras", 
 
 ONNX_ORDER = (0, 2, 3, 1)  # our blocks i, f, g, o are ONNX's blocks 0 (i), 2 (f), 3 (c), 1 (o)
 NPZ_FORMAT = "xl_lstm.params/1"
+MODEL_FORMAT = "xl_lstm.model/1"  # a trained model: the weights plus scaler, transforms, residuals
 NPZ_MAX_BYTES = 1 << 30  # refuse .npz files whose members would inflate past 1 GiB
 
 
@@ -287,11 +288,7 @@ def save(params: LSTMParams, path: str | os.PathLike[str]) -> Path:
     """Write params to ``path`` (.npz) atomically: the file is whole or untouched."""
     _check_params(params)
     path = _path(path)
-    arrays: dict[str, np.ndarray] = {"format": np.array(NPZ_FORMAT)}
-    for k, (W, b) in enumerate(params.layers):
-        arrays[f"W_{k}"], arrays[f"b_{k}"] = W, b
-    if params.W_y is not None:
-        arrays["W_y"], arrays["b_y"] = params.W_y, params.b_y  # type: ignore[assignment]
+    arrays = {"format": np.array(NPZ_FORMAT), **params_arrays(params)}
     atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
     return path
 
@@ -302,8 +299,8 @@ def _path(path: Any) -> Path:
     return Path(path)
 
 
-def load(path: str | os.PathLike[str]) -> LSTMParams:
-    """Read params written by ``save``; a missing, foreign, hostile or damaged file is an LSTMError."""
+def read_npz(path: str | os.PathLike[str]) -> tuple[Path, dict[str, np.ndarray]]:
+    """Every array of an .npz file, refusing missing, hostile (oversized, pickled) or damaged files."""
     path = _path(path)
     if path.is_dir():
         raise LSTMError(f"{path}: is a folder, not an .npz file")
@@ -318,11 +315,13 @@ def load(path: str | os.PathLike[str]) -> LSTMParams:
         raise LSTMError(f"{path}: its arrays would inflate to {inflated / 2**20:.0f} MiB, over the 1 GiB limit")
     try:
         with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
+            return path, {k: z[k] for k in z.files}
     except Exception as exc:  # damaged members, pickled objects, bad headers
         raise LSTMError(f"{path}: cannot read it as an .npz of arrays ({type(exc).__name__}: {exc})") from None
-    if str(data.get("format", "")) != NPZ_FORMAT:
-        raise LSTMError(f"{path}: not an xl_lstm params file (format {str(data.get('format', 'missing'))!r})")
+
+
+def params_from_arrays(path: Path, data: dict[str, np.ndarray]) -> LSTMParams:
+    """The weights stored as W_0, b_0, ..., W_y, b_y (by save, or inside a trained model's file)."""
     layers, k = [], 0
     while f"W_{k}" in data:
         if f"b_{k}" not in data:
@@ -335,3 +334,21 @@ def load(path: str | os.PathLike[str]) -> LSTMParams:
         return stack(layers, data.get("W_y"), data.get("b_y"))
     except LSTMError as exc:
         raise LSTMError(f"{path}: {exc}") from None
+
+
+def params_arrays(params: LSTMParams) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    for k, (W, b) in enumerate(params.layers):
+        arrays[f"W_{k}"], arrays[f"b_{k}"] = W, b
+    if params.W_y is not None:
+        arrays["W_y"], arrays["b_y"] = params.W_y, params.b_y  # type: ignore[assignment]
+    return arrays
+
+
+def load(path: str | os.PathLike[str]) -> LSTMParams:
+    """Read params written by ``save`` (or the weights of a model saved by ``xl_lstm.train.save_model``);
+    a missing, foreign, hostile or damaged file is an LSTMError."""
+    path, data = read_npz(path)
+    if str(data.get("format", "")) not in (NPZ_FORMAT, MODEL_FORMAT):
+        raise LSTMError(f"{path}: not an xl_lstm params file (format {str(data.get('format', 'missing'))!r})")
+    return params_from_arrays(path, data)

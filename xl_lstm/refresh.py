@@ -68,8 +68,13 @@ def _shape(book: Book, name: str, got: tuple[int, int], want: tuple[int, int], w
         raise LSTMError(f"{book.path}: {name} must be {want[0]}×{want[1]} ({why}), got {got[0]}×{got[1]}")
 
 
-def read_model(book: Book) -> Model:
-    """Weights, head, scaler and series from the defined names, with shapes checked against each other."""
+def read_model(book: Book, given: dict[str, np.ndarray] | None = None) -> Model:
+    """Weights, head, scaler and series from the defined names, with shapes checked against each other.
+
+    ``given`` replaces some blocks' contents (new weights from training) before the checks.
+    """
+    if given:
+        book = _Overlay(book, given)  # type: ignore[assignment]
     b = book.numbers("lstm_b")
     if 1 not in b.shape or b.size % 4:
         raise LSTMError(f"{book.path}: lstm_b must be one column of 4H cells, got {b.shape[0]}×{b.shape[1]}")
@@ -92,6 +97,18 @@ def read_model(book: Book) -> Model:
     params = LSTMParams(W, b.ravel(), W_y, b_y.ravel())
     return Model(params, scaler[0], scaler[1], series, history, _whole(book, "lstm_horizon", 1),
                  _whole(book, "lstm_season", 1))
+
+
+class _Overlay:
+    """A Book whose numbers() answers from ``given`` first."""
+
+    def __init__(self, book: Book, given: dict[str, np.ndarray]) -> None:
+        self._book, self._given, self.path = book, given, book.path
+
+    def numbers(self, name: str) -> np.ndarray:
+        if name in self._given:
+            return np.asarray(self._given[name], dtype=float)
+        return self._book.numbers(name)
 
 
 def compute_blocks(m: Model) -> dict[str, np.ndarray]:
@@ -153,8 +170,18 @@ def _refuse_unwritable(path: Path) -> None:
         raise LSTMError(f"{path}: is read-only; make it writable or use --output DIR")
 
 
-def refresh_file(path: str | Path, *, values_only: bool = False, output: str | Path | None = None) -> RefreshResult:
-    """Refresh one workbook in place (or write the refreshed copy into folder ``output``)."""
+def refresh_file(
+    path: str | Path,
+    *,
+    values_only: bool = False,
+    output: str | Path | None = None,
+    set_blocks: dict[str, np.ndarray] | None = None,
+) -> RefreshResult:
+    """Refresh one workbook in place (or write the refreshed copy into folder ``output``).
+
+    ``set_blocks`` writes new contents into input blocks first (e.g. trained lstm_W, lstm_b,
+    lstm_W_y, lstm_b_y, lstm_scaler), in the same atomic write as the refresh.
+    """
     start = time.perf_counter()
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -171,8 +198,14 @@ def refresh_file(path: str | Path, *, values_only: bool = False, output: str | P
         missing = [n for n in INPUT_NAMES if n not in book.names]
         if missing:
             raise LSTMError(f"{path}: missing defined name(s) {', '.join(missing)}: not a workbook made from the xl_lstm template")
-        model = read_model(book)
-        blocks = compute_blocks(model)
+        given = {k: np.asarray(v, dtype=float) for k, v in (set_blocks or {}).items()}
+        for name, block in given.items():
+            shape = book.range(name).shape
+            if block.ndim != 2 or block.shape != shape:
+                raise LSTMError(f"{path}: {name} is {shape[0]}×{shape[1]}, cannot hold an array of shape {block.shape}")
+        model = read_model(book, given)
+        blocks: dict[str, np.ndarray] = {k: v.astype(object) for k, v in given.items()}
+        blocks.update(compute_blocks(model))
         per_sheet: dict[str, Blocks] = {}
         cells = 0
         for name, block in blocks.items():
@@ -208,6 +241,29 @@ def _without_calc_chain(
     replaced["xl/_rels/workbook.xml.rels"] = lambda: rels
     replaced["[Content_Types].xml"] = lambda: types
     return frozenset({"xl/calcChain.xml"}), replaced
+
+
+# ---- training into a workbook -------------------------------------------------------------------
+def fit_workbook(path: str | Path, *, epochs: int = 800, seed: int = 0, progress: bool = False) -> tuple[Any, RefreshResult]:
+    """Train on a template workbook's history (lstm_history), write lstm_W, lstm_b, lstm_W_y,
+    lstm_b_y and lstm_scaler, and refresh every block, in one atomic write.
+
+    The workbook already holds its own test (the months after lstm_history), so the
+    whole history trains (no validation tail) for a fixed number of epochs.
+    Returns the trained model and the refresh result.
+    """
+    from .train import fit, workbook_blocks
+
+    with Book(path) as book:
+        missing = [n for n in INPUT_NAMES if n not in book.names]
+        if missing:
+            raise LSTMError(f"{path}: missing defined name(s) {', '.join(missing)}: not a workbook made from the xl_lstm template")
+        current = read_model(book)
+    D, H = current.params.input_size, current.params.hidden_size
+    if D != 1:
+        raise LSTMError(f"{path}: fit trains on one input column (D=1); this workbook has D={D}")
+    model = fit(current.history[:, 0], hidden=H, epochs=epochs, seed=seed, val_fraction=0.0, progress=progress)
+    return model, refresh_file(path, set_blocks=workbook_blocks(model))
 
 
 # ---- many files ---------------------------------------------------------------------------

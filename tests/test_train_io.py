@@ -1,0 +1,171 @@
+"""Training's ways in and out: model files, workbooks (the command and the xlwings script), CSV forecasts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xl_lstm.datasets import load_airpassengers
+from xl_lstm.errors import LSTMError
+from xl_lstm.forecast import recursive_forecast
+from xl_lstm.refresh import fit_workbook, read_model, refresh_file
+from xl_lstm.scripts import fit_book
+from xl_lstm.train import fit, forecast, load_model, save_model, workbook_blocks
+from xl_lstm.xlsx import Book
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
+AIR = load_airpassengers().to_numpy()
+
+
+@pytest.fixture(scope="module")
+def model():
+    return fit(AIR[:132], hidden=4, epochs=60, seed=1, log=True, diff=True)
+
+
+def cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xl_lstm", *argv], check=False, capture_output=True, text=True,
+                          input=stdin, timeout=300)
+
+
+# ---- model files ---------------------------------------------------------------------------------------
+def test_a_saved_model_comes_back_the_same(model, tmp_path: Path) -> None:
+    path = save_model(model, tmp_path / "m.npz")
+    back = load_model(path)
+    np.testing.assert_array_equal(back.params.W, model.params.W)
+    np.testing.assert_array_equal(back.residuals, model.residuals)
+    assert (back.log, back.diff, back.scaler.kind, back.epochs) == (model.log, model.diff, model.scaler.kind, model.epochs)
+    a, b = forecast(model, AIR[:132], 12), forecast(back, AIR[:132], 12)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.upper[0.95], b.upper[0.95])
+
+
+def test_model_files_refuse_what_is_not_one(model, tmp_path: Path) -> None:
+    import xl_lstm as xl
+
+    params_only = xl.save(model.params, tmp_path / "p.npz")
+    with pytest.raises(LSTMError, match="not an xl_lstm model file"):
+        load_model(params_only)
+    np.testing.assert_array_equal(xl.load(save_model(model, tmp_path / "m.npz")).W, model.params.W)  # load() reads its weights
+    (tmp_path / "junk.npz").write_text("junk")
+    with pytest.raises(LSTMError, match="not an .npz file"):
+        load_model(tmp_path / "junk.npz")
+    with pytest.raises(LSTMError, match="must be a trained Model"):
+        save_model(model.params, tmp_path / "x.npz")  # type: ignore[arg-type]
+
+
+# ---- workbooks -----------------------------------------------------------------------------------------
+def test_fit_workbook_writes_the_trained_weights_and_refreshes(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(TEMPLATE.read_bytes())
+    trained, result = fit_workbook(path, epochs=40, seed=2)
+    with Book(path) as book:
+        stored = read_model(book)
+        for name, block in workbook_blocks(trained).items():
+            np.testing.assert_array_equal(book.numbers(name), block)
+        fc = recursive_forecast(stored.params, stored.history, stored.horizon, stored.center, stored.scale)
+        np.testing.assert_array_equal(book.numbers("lstm_forecast_formulas"), fc)  # refreshed with the new weights
+    assert result.steps == 144
+
+
+def test_a_model_with_transforms_cannot_go_into_a_workbook(model) -> None:
+    with pytest.raises(LSTMError, match="fit without log and diff"):
+        workbook_blocks(model)
+
+
+def test_set_blocks_must_fit_their_ranges(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(TEMPLATE.read_bytes())
+    with pytest.raises(LSTMError, match="lstm_W is 16×5, cannot hold an array of shape"):
+        refresh_file(path, set_blocks={"lstm_W": np.zeros((4, 2))})
+    assert path.read_bytes() == TEMPLATE.read_bytes()
+
+
+class FakeRange:
+    """What xlwings' Range gives the script: .options(...).value to read, .value = ... to write."""
+
+    def __init__(self, value: np.ndarray) -> None:
+        self.value = value
+
+    def options(self, *args: object, **kwargs: object) -> FakeRange:
+        return self
+
+
+class FakeName:
+    def __init__(self, value: np.ndarray) -> None:
+        self.refers_to_range = FakeRange(value)
+
+
+def test_the_xlwings_script_trains_and_writes_the_blocks() -> None:
+    with Book(TEMPLATE) as book:
+        names = {n: FakeName(book.numbers(n)) for n in ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler", "lstm_history")}
+
+    class FakeBook:
+        pass
+
+    fake = FakeBook()
+    fake.names = names  # type: ignore[attr-defined]
+    written = fit_book(fake, epochs=20, seed=0)
+    expected = workbook_blocks(fit(names["lstm_history"].refers_to_range.value[:, 0], hidden=4, epochs=20, seed=0))
+    for name, block in expected.items():
+        np.testing.assert_array_equal(names[name].refers_to_range.value, block)
+        np.testing.assert_array_equal(written[name], block)
+    del names["lstm_W"]
+    with pytest.raises(LSTMError, match="no defined name lstm_W"):
+        fit_book(fake)
+
+
+# ---- the commands ----------------------------------------------------------------------------------------
+def test_cli_fit_reports_and_writes(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(TEMPLATE.read_bytes())
+    proc = cli("fit", str(path), "--epochs", "30", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("held out MAE ") and proc.stderr == ""
+    assert path.read_bytes() != TEMPLATE.read_bytes()
+
+
+def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
+    proc = cli("forecast", str(ROOT / "xl_lstm" / "data" / "airpassengers.csv"), "--horizon", "6", "--epochs", "30",
+               "--log", "--diff", "--quiet", "--levels", "80,95")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert rows[0] == ["step", "forecast", "lower80", "upper80", "lower95", "upper95"] and len(rows) == 7
+    table = np.array(rows[1:], float)
+    assert np.all(table[:, 4] <= table[:, 2]) and np.all(table[:, 2] <= table[:, 1]) and np.all(table[:, 1] <= table[:, 3])
+    out = tmp_path / "f.csv"
+    assert cli("forecast", "-", "--horizon", "3", "--epochs", "10", "--quiet", "--output", str(out),
+               stdin="\n".join(str(v) for v in AIR[:40])).returncode == 0
+    assert out.read_text().splitlines()[0].startswith("step,forecast,lower80")
+
+
+@pytest.mark.parametrize(
+    "csv, args, message",
+    [
+        ("month,y\n1,1\n2,oops\n3,3\n", ["--column", "y"], "column 'y', row 3 holds 'oops', not a number"),
+        ("month,y\n1,1\n2,\n3,3\n", ["--column", "y"], "has a gap (an empty cell) at row 3"),
+        ("a,b\nx,y\n", [], "no numeric column"),
+        ("month,y\n1,1\n", ["--column", "z"], "no column 'z'"),
+        ("y\n" + "5\n" * 20, [], "constant"),
+        ("y\n1\n2\n3\n", [], "too short"),
+        ("y\n" + "\n".join(str(v) for v in range(1, 30)), ["--levels", "eighty"], "--levels must be percentages"),
+    ],
+    ids=["text", "gap", "no-number-column", "missing-column", "constant", "short", "levels"],
+)
+def test_cli_forecast_refuses_bad_data_in_one_line(tmp_path: Path, csv: str, args: list[str], message: str) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text(csv)
+    proc = cli("forecast", str(data), "--epochs", "5", "--quiet", *args)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_cli_fit_refuses_a_workbook_that_is_not_a_template(tmp_path: Path) -> None:
+    bad = tmp_path / "x.xlsx"
+    bad.write_bytes(b"nope")
+    proc = cli("fit", str(bad), "--quiet")
+    assert proc.returncode == 2 and "not an .xlsx workbook" in proc.stderr and len(proc.stderr.splitlines()) == 1
