@@ -1,0 +1,433 @@
+"""Training: backpropagation through time and Adam, in NumPy, for an LSTM with a linear head.
+
+The model reads a series one step at a time and its head predicts the next step,
+y_t = W_y h_t + b_y ≈ x_{t+1}: exactly what the template's sheets and LSTM_FORECAST
+compute, so a trained model drops into a workbook unchanged.
+
+    loss  L = mean over t, b, o of (y_t - x_{t+1})²
+
+Backward pass, per step (σ' = σ(1-σ), tanh' = 1 - tanh²), from the top:
+    dy = 2 (y - target) / N           dW_y += dyᵀ h      db_y += Σ dy
+    dh = dy W_y + dh_next
+    do = dh · tanh(C)                 dC = dh · o · (1 - tanh²C) + dC_next
+    di = dC · g    dg = dC · i        df = dC · C_{t-1}  dC_next = dC · f
+    dz = [di·i(1-i), df·f(1-f), dg·(1-g²), do·o(1-o)]
+    dW += dzᵀ [h_{t-1}, x_t]          db += Σ dz         dh_next = (dz W)[:, :H]
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._checks import finite_array
+from .engine import run
+from .errors import LSTMError
+from .forecast import recursive_forecast
+from .params import LSTMParams, init_params
+
+__all__ = ["Grads", "Scaler", "Model", "ForecastResult", "loss_and_grads", "sequence_loss", "fit", "forecast"]
+
+
+class Grads(NamedTuple):
+    """Gradients of the loss, shaped like the weights."""
+
+    W: np.ndarray  # (4H, H+D)
+    b: np.ndarray  # (4H,)
+    W_y: np.ndarray  # (O, H)
+    b_y: np.ndarray  # (O,)
+
+
+# ---- the loss and its gradient -----------------------------------------------------------
+def _as_batch(name: str, a: Any) -> np.ndarray:
+    arr = finite_array(name, a, np.dtype(np.float64))
+    if arr.ndim == 2:
+        arr = arr[:, None, :]
+    if arr.ndim != 3:
+        raise LSTMError(f"{name} must be T×D or T×B×D, got shape {arr.shape}")
+    return arr
+
+
+def _forward(params: LSTMParams, X: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
+    """The engine's forward pass, plus what the backward pass needs: h_{t-1}, C_{t-1} and y."""
+    r = run(params, X, h0, c0, outputs="all")  # gates and states (T, B, H)
+    B, H = X.shape[1], params.hidden_size
+    h_start = np.zeros((B, H)) if h0 is None else np.broadcast_to(h0, (B, H))
+    c_start = np.zeros((B, H)) if c0 is None else np.broadcast_to(c0, (B, H))
+    h: np.ndarray = r.h  # type: ignore[assignment]  # (T, B, H), outputs="all"
+    c: np.ndarray = r.c  # type: ignore[assignment]
+    h_prev = np.concatenate([h_start[None], h[:-1]])  # (T, B, H)
+    c_prev = np.concatenate([c_start[None], c[:-1]])  # (T, B, H)
+    y = h @ params.W_y.T + params.b_y  # type: ignore[union-attr]  # (T, B, O)
+    return r, h_prev, c_prev, y
+
+
+def sequence_loss(params: LSTMParams, X: Any, Y: Any) -> float:
+    """Mean squared error of the head's outputs y_t against targets Y_t; X (T, [B,] D), Y (T, [B,] O)."""
+    Xb, Yb = _as_batch("X", X), _as_batch("Y", Y)
+    _, _, _, y = _forward(params, Xb, None, None)
+    return float(np.mean((y - Yb) ** 2))
+
+
+def loss_and_grads(params: LSTMParams, X: Any, Y: Any, h0: Any = None, c0: Any = None, *, weight: Any = None
+                   ) -> tuple[float, Grads, np.ndarray, np.ndarray]:
+    """The loss, its gradients, and the last h and C (for the next chunk of a long series).
+
+    X (T, [B,] D) inputs, Y (T, [B,] O) targets; ``weight`` (T,) (optional) weights each
+    step's squared error, e.g. 0 for steps that only warm the state up. The loss is the
+    weighted mean over steps, series and outputs.
+    """
+    if params.W_y is None or params.num_layers != 1:
+        raise LSTMError("training needs a one-layer LSTM with a head (W_y, b_y)")
+    Xb, Yb = _as_batch("X", X), _as_batch("Y", Y)
+    T, B, _ = Xb.shape
+    H, O = params.hidden_size, params.output_size or 0
+    if Yb.shape != (T, B, O):
+        raise LSTMError(f"Y must be {T}×{B}×{O} to match X and the head, got {Yb.shape}")
+    w = np.ones(T) if weight is None else np.asarray(weight, float)
+    N = float(w.sum()) * B * O
+    r, h_prev, c_prev, y = _forward(params, Xb, h0, c0)
+    dy = 2.0 * (y - Yb) * w[:, None, None] / N  # (T, B, O)
+    loss = float(np.sum((y - Yb) ** 2 * w[:, None, None]) / N)
+
+    i, f, g, c, o, h = r.i, r.f, r.g, r.c, r.o, r.h  # (T, B, H)
+    tc = np.tanh(c)
+    dW_y = np.einsum("tbo,tbh->oh", dy, h)
+    db_y = dy.sum(axis=(0, 1))
+    dh_out = dy @ params.W_y  # (T, B, H): the head's share of dh
+    Wh = params.W[:, :H]  # (4H, H)
+    dz = np.empty((T, B, 4 * H))
+    dh_next = np.zeros((B, H))
+    dc_next = np.zeros((B, H))
+    for t in range(T - 1, -1, -1):
+        dh = dh_out[t] + dh_next
+        dc = dh * o[t] * (1.0 - tc[t] ** 2) + dc_next
+        dz[t, :, :H] = dc * g[t] * i[t] * (1.0 - i[t])  # input gate
+        dz[t, :, H : 2 * H] = dc * c_prev[t] * f[t] * (1.0 - f[t])  # forget gate
+        dz[t, :, 2 * H : 3 * H] = dc * i[t] * (1.0 - g[t] ** 2)  # candidate
+        dz[t, :, 3 * H :] = dh * tc[t] * o[t] * (1.0 - o[t])  # output gate
+        dc_next = dc * f[t]
+        dh_next = dz[t] @ Wh
+    hx = np.concatenate([h_prev, Xb], axis=2)  # (T, B, H+D)
+    dW = np.einsum("tbk,tbj->kj", dz, hx)
+    db = dz.sum(axis=(0, 1))
+    return loss, Grads(dW, db, dW_y, db_y), h[-1], c[-1]
+
+
+# ---- scaling and transforms -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Scaler:
+    """x' = (x - center) / scale, per column; kind: standard, robust (median, IQR) or minmax."""
+
+    kind: str
+    center: np.ndarray  # (D,)
+    scale: np.ndarray  # (D,)
+
+    @classmethod
+    def fit(cls, kind: str, X: np.ndarray) -> Scaler:
+        if kind == "standard":
+            center, scale = X.mean(axis=0), X.std(axis=0)
+        elif kind == "robust":
+            q1, med, q3 = np.percentile(X, [25, 50, 75], axis=0)
+            center, scale = med, q3 - q1
+        elif kind == "minmax":
+            center, scale = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+        else:
+            raise LSTMError(f"scaler must be standard, robust or minmax, got {kind!r}")
+        if np.any(scale <= 0):
+            raise LSTMError(f"the series is constant (its {kind} scale is 0): there is nothing to learn")
+        return cls(kind, center, scale)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.center) / self.scale
+
+    def inverse(self, X: np.ndarray) -> np.ndarray:
+        return X * self.scale + self.center
+
+
+@dataclass(frozen=True)
+class Model:
+    """A trained model: weights, the scaler, the transforms, and backtest residuals for intervals."""
+
+    params: LSTMParams  # one layer, head O = D
+    scaler: Scaler
+    log: bool = False
+    diff: bool = False
+    residuals: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (origins, k) forecast errors
+    train_loss: float = float("nan")
+    val_loss: float = float("nan")
+    epochs: int = 0
+
+    def transform(self, series: np.ndarray) -> np.ndarray:
+        """Raw (T,) values -> the model's scaled inputs (T', 1) (T' = T - 1 with differencing)."""
+        z = _pre(series, self.log, self.diff)
+        return self.scaler.transform(z[:, None])
+
+
+def _pre(y: np.ndarray, log: bool, diff: bool) -> np.ndarray:
+    if log:
+        if np.any(y <= 0):
+            raise LSTMError("log=True needs a series of positive numbers; it has values ≤ 0")
+        y = np.log(y)
+    return np.diff(y) if diff else y
+
+
+def _series(name: str, series: Any, minimum: int) -> np.ndarray:
+    values = getattr(series, "to_numpy", lambda: series)()
+    y = finite_array(name, values, np.dtype(np.float64))
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise LSTMError(f"{name} must be one column of numbers, got shape {y.shape}")
+    if y.size < minimum:
+        raise LSTMError(f"{name} is too short: {y.size} values, need at least {minimum}")
+    return y
+
+
+# ---- Adam -------------------------------------------------------------------------------------
+class _Adam:
+    def __init__(self, shapes: list[tuple[int, ...]], lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
+        self.m = [np.zeros(s) for s in shapes]
+        self.v = [np.zeros(s) for s in shapes]
+        self.t = 0
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
+        self.t += 1
+        out = []
+        for k, (p, g) in enumerate(zip(params, grads, strict=True)):
+            self.m[k] = self.b1 * self.m[k] + (1 - self.b1) * g
+            self.v[k] = self.b2 * self.v[k] + (1 - self.b2) * g * g
+            m_hat = self.m[k] / (1 - self.b1**self.t)
+            v_hat = self.v[k] / (1 - self.b2**self.t)
+            out.append(p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+        return out
+
+
+def _clip(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+    return grads if norm <= max_norm or norm == 0 else [g * (max_norm / norm) for g in grads]
+
+
+# ---- fit -------------------------------------------------------------------------------------------
+def _epoch_grads(p: LSTMParams, x: np.ndarray, lookback: int, n_train: int) -> tuple[float, Grads]:
+    """Truncated BPTT over one series x (T, 1): chunks of `lookback` steps, the state carried forward.
+
+    Steps from n_train on (the validation tail) do not count in the loss.
+    """
+    T = x.shape[0] - 1  # inputs x_0..x_{T-1}, targets x_1..x_T
+    total, grads = 0.0, None
+    h = c = None
+    weight = (np.arange(T) < n_train).astype(float)
+    count = weight.sum()
+    for t0 in range(0, T, lookback):
+        t1 = min(T, t0 + lookback)
+        wc = weight[t0:t1]
+        if wc.sum() == 0:
+            break
+        loss, g, h, c = loss_and_grads(p, x[t0:t1], x[t0 + 1 : t1 + 1], h, c, weight=wc)
+        share = wc.sum() / count
+        total += loss * share
+        scaled = [a * share for a in g]
+        grads = scaled if grads is None else [a + s for a, s in zip(grads, scaled, strict=True)]
+    return total, Grads(*grads)  # type: ignore[misc]
+
+
+def _val_loss(p: LSTMParams, x: np.ndarray, n_train: int) -> float:
+    T = x.shape[0] - 1
+    if n_train >= T:
+        return float("nan")
+    _, _, _, y = _forward(p, x[:T, None, :], None, None)
+    return float(np.mean((y[n_train:, 0] - x[n_train + 1 :]) ** 2))
+
+
+def fit(
+    series: Any,
+    *,
+    hidden: int = 8,
+    lookback: int | None = None,
+    epochs: int = 400,
+    lr: float = 0.01,
+    seed: int = 0,
+    scaler: str = "standard",
+    log: bool = False,
+    diff: bool = False,
+    val_fraction: float = 0.15,
+    patience: int = 60,
+    clip: float = 1.0,
+    progress: bool = False,
+) -> Model:
+    """Train an LSTM with a linear head to predict each next value of ``series`` (one column of numbers).
+
+    lookback   steps of backpropagation through time (None: the whole series)
+    epochs     passes over the series; training stops early when the loss on the
+               validation tail (the last ``val_fraction`` of the steps) has not improved
+               for ``patience`` epochs, and the best weights are kept
+    scaler     standard, robust or minmax; log and diff transform the series first
+    clip       the gradient's global norm is clipped to this
+    Deterministic for a given seed. Returns a Model with the backtest residuals of the
+    validation tail, which ``forecast`` turns into prediction intervals.
+    """
+    y = _series("series", series, 8)
+    for name, v, lo in (("hidden", hidden, 1), ("epochs", epochs, 1), ("patience", patience, 1)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
+            raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
+    if not 0 <= val_fraction < 0.9:
+        raise LSTMError(f"val_fraction must be from 0 to 0.9, got {val_fraction!r}")
+    z = _pre(y, log, diff)
+    T = z.size - 1
+    n_train = max(4, int(round(T * (1 - val_fraction))))
+    sc = Scaler.fit(scaler, z[: n_train + 1, None])
+    x = sc.transform(z[:, None])  # (T+1, 1)
+    L = T if lookback is None else int(lookback)
+    if L < 1:
+        raise LSTMError(f"lookback must be a whole number ≥ 1, got {lookback!r}")
+
+    p = init_params(1, hidden, output_size=1, seed=seed)
+    arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
+    adam = _Adam([a.shape for a in arrays], lr)
+    best, best_val, since, train_loss, done = arrays, np.inf, 0, np.nan, 0
+    for epoch in range(1, epochs + 1):
+        p = _weights(arrays)
+        train_loss, g = _epoch_grads(p, x, L, n_train)
+        arrays = adam.step(arrays, _clip(list(g), clip))
+        val = _val_loss(_weights(arrays), x, n_train)
+        score = val if np.isfinite(val) else train_loss
+        if score < best_val - 1e-12:
+            best, best_val, since = arrays, score, 0
+        else:
+            since += 1
+        done = epoch
+        if progress and (epoch % 10 == 0 or epoch == epochs):
+            _bar(epoch, epochs, train_loss, val)
+        if since >= patience:
+            break
+    if progress:
+        print(file=sys.stderr)
+    model = Model(_weights(best), sc, log, diff, train_loss=float(train_loss), val_loss=float(best_val), epochs=done)
+    return _with_residuals(model, y, n_train)
+
+
+def _weights(arrays: list[np.ndarray]) -> LSTMParams:
+    W, b, W_y, b_y = arrays
+    return LSTMParams(W, b, W_y, b_y)
+
+
+def _bar(epoch: int, epochs: int, train: float, val: float) -> None:
+    filled = round(20 * epoch / epochs)
+    print(f"\rfit [{'#' * filled:<20}] epoch {epoch}/{epochs}  loss {train:.4f}  validation {val:.4f}",
+          end="", file=sys.stderr, flush=True)
+
+
+def _with_residuals(model: Model, y: np.ndarray, n_train: int) -> Model:
+    """Rolling-origin errors on the validation tail: for each origin, the k-step-ahead errors."""
+    offset = 1 + (1 if model.diff else 0)  # raw values before the first validation target
+    origins = list(range(n_train + offset, y.size))
+    k_max = max(1, min(24, y.size - origins[0])) if origins else 1
+    res = np.full((len(origins), k_max), np.nan)
+    for row, o in enumerate(origins):
+        k = min(k_max, y.size - o)
+        res[row, :k] = y[o : o + k] - _point_forecast(model, y[:o], k)
+    return Model(model.params, model.scaler, model.log, model.diff, res, model.train_loss, model.val_loss, model.epochs)
+
+
+def _point_forecast(model: Model, history: np.ndarray, horizon: int) -> np.ndarray:
+    x = model.transform(history)  # (T', 1) scaled
+    steps = recursive_forecast(model.params, x, horizon)[:, 0]  # scaled, (horizon,)
+    z = model.scaler.inverse(steps[:, None])[:, 0]
+    if model.diff:
+        last = np.log(history[-1]) if model.log else history[-1]
+        z = last + np.cumsum(z)
+    return np.exp(z) if model.log else z
+
+
+class ForecastResult(NamedTuple):
+    mean: np.ndarray  # (horizon,)
+    lower: dict[float, np.ndarray]  # level -> (horizon,)
+    upper: dict[float, np.ndarray]
+
+
+def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...] = (0.8, 0.95)) -> ForecastResult:
+    """Recursive multi-step forecast after ``history`` with split-conformal intervals.
+
+    The interval at level q for k steps ahead is the forecast ± the q-quantile of the
+    absolute k-step errors seen in the validation backtest (the last column's errors
+    for k beyond it). Without residuals the intervals are NaN.
+    """
+    if not isinstance(model, Model):
+        raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
+    y = _series("history", history, 2)
+    if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or not 1 <= horizon <= 100_000:
+        raise LSTMError(f"horizon must be a whole number from 1 to 100000, got {horizon!r}")
+    for q in levels:
+        if not 0 < q < 1:
+            raise LSTMError(f"levels must be between 0 and 1 (e.g. 0.8, 0.95), got {q!r}")
+    mean = _point_forecast(model, y, horizon)
+    lower, upper = {}, {}
+    res = np.abs(model.residuals)
+    for q in levels:
+        width = np.full(horizon, np.nan)
+        if res.size:
+            for k in range(horizon):
+                col = res[:, min(k, res.shape[1] - 1)]
+                col = col[np.isfinite(col)]
+                if col.size:
+                    n = col.size  # split-conformal quantile with the finite-sample correction
+                    width[k] = np.quantile(col, min(1.0, np.ceil((n + 1) * q) / n))
+        lower[q], upper[q] = mean - width, mean + width
+    return ForecastResult(mean, lower, upper)
+
+
+# ---- keeping a model: .npz and workbooks --------------------------------------------------------
+def save_model(model: Model, path: Any) -> Path:
+    """Write a trained model (weights, scaler, transforms, residuals) to an .npz file, atomically."""
+    from ._io import atomic_write
+    from .interop import MODEL_FORMAT, _path, params_arrays
+
+    if not isinstance(model, Model):
+        raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
+    path = _path(path)
+    arrays = {
+        "format": np.array(MODEL_FORMAT), **params_arrays(model.params),
+        "scaler_kind": np.array(model.scaler.kind), "scaler_center": model.scaler.center,
+        "scaler_scale": model.scaler.scale, "log": np.array(model.log), "diff": np.array(model.diff),
+        "residuals": model.residuals, "losses": np.array([model.train_loss, model.val_loss, model.epochs]),
+    }
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
+    return path
+
+
+def load_model(path: Any) -> Model:
+    """Read a model written by save_model; anything else is one LSTMError line."""
+    from .interop import MODEL_FORMAT, params_from_arrays, read_npz
+
+    path, data = read_npz(path)
+    if str(data.get("format", "")) != MODEL_FORMAT:
+        raise LSTMError(f"{path}: not an xl_lstm model file (format {str(data.get('format', 'missing'))!r})")
+    params = params_from_arrays(path, data)
+    try:
+        scaler = Scaler(str(data["scaler_kind"]), np.asarray(data["scaler_center"], float), np.asarray(data["scaler_scale"], float))
+        losses = np.asarray(data["losses"], float)
+        return Model(params, scaler, bool(data["log"]), bool(data["diff"]), np.asarray(data["residuals"], float),
+                     float(losses[0]), float(losses[1]), int(losses[2]))
+    except (KeyError, ValueError, IndexError, TypeError) as exc:
+        raise LSTMError(f"{path}: a model file with a missing or damaged field ({exc})") from None
+
+
+def workbook_blocks(model: Model) -> dict[str, np.ndarray]:
+    """The template's input blocks for this model: lstm_W, lstm_b, lstm_W_y, lstm_b_y, lstm_scaler.
+
+    The sheets compute x = (value - center) / scale on the raw series, so a model
+    trained with log or differencing cannot be written into them.
+    """
+    if model.log or model.diff:
+        raise LSTMError("a workbook's sheets scale the raw series only: fit without log and diff to write into one")
+    p = model.params
+    return {
+        "lstm_W": np.asarray(p.W), "lstm_b": np.asarray(p.b)[:, None], "lstm_W_y": np.asarray(p.W_y),
+        "lstm_b_y": np.asarray(p.b_y)[:, None], "lstm_scaler": np.vstack([model.scaler.center, model.scaler.scale]),
+    }
