@@ -261,7 +261,8 @@ def fit(
     clip: float = 1.0,
     progress: bool = False,
 ) -> Model:
-    """Train an LSTM with a linear head to predict each next value of ``series`` (one column of numbers).
+    """Train an LSTM with a linear head to predict each next value of ``series``: one column of
+    numbers, or a list of such series (one model for all, one scaler fitted on all of them).
 
     lookback   steps of backpropagation through time (None: the whole series)
     epochs     passes over the series; training stops early when the loss on the
@@ -272,19 +273,19 @@ def fit(
     Deterministic for a given seed. Returns a Model with the backtest residuals of the
     validation tail, which ``forecast`` turns into prediction intervals.
     """
-    y = _series("series", series, 8)
+    ys = _many(series)
     for name, v, lo in (("hidden", hidden, 1), ("epochs", epochs, 1), ("patience", patience, 1)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
             raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
     if not 0 <= val_fraction < 0.9:
         raise LSTMError(f"val_fraction must be from 0 to 0.9, got {val_fraction!r}")
-    z = _pre(y, log, diff)
-    T = z.size - 1
-    n_train = max(4, int(round(T * (1 - val_fraction))))
-    sc = Scaler.fit(scaler, z[: n_train + 1, None])
-    x = sc.transform(z[:, None])  # (T+1, 1)
-    L = T if lookback is None else int(lookback)
-    if L < 1:
+    zs = [_pre(y, log, diff) for y in ys]
+    n_trains = [max(4, int(round((z.size - 1) * (1 - val_fraction)))) for z in zs]
+    sc = Scaler.fit(scaler, np.concatenate([z[: n + 1] for z, n in zip(zs, n_trains, strict=True)])[:, None])
+    xs = [sc.transform(z[:, None]) for z in zs]  # each (T_k + 1, 1)
+    shares = np.array(n_trains, float) / sum(n_trains)  # each series weighs by its training steps
+    L = max(z.size for z in zs) if lookback is None else lookback
+    if not isinstance(L, (int, np.integer)) or isinstance(L, bool) or L < 1:
         raise LSTMError(f"lookback must be a whole number ≥ 1, got {lookback!r}")
 
     p = init_params(1, hidden, output_size=1, seed=seed)
@@ -293,9 +294,14 @@ def fit(
     best, best_val, since, train_loss, done = arrays, np.inf, 0, np.nan, 0
     for epoch in range(1, epochs + 1):
         p = _weights(arrays)
-        train_loss, g = _epoch_grads(p, x, L, n_train)
-        arrays = adam.step(arrays, _clip(list(g), clip))
-        val = _val_loss(_weights(arrays), x, n_train)
+        train_loss, grads = 0.0, [np.zeros_like(a) for a in arrays]
+        for x, n, share in zip(xs, n_trains, shares, strict=True):
+            loss, g = _epoch_grads(p, x, int(L), n)
+            train_loss += share * loss
+            grads = [acc + share * gk for acc, gk in zip(grads, g, strict=True)]
+        arrays = adam.step(arrays, _clip(grads, clip))
+        vals = [_val_loss(_weights(arrays), x, n) for x, n in zip(xs, n_trains, strict=True)]
+        val = float(np.mean(vals)) if all(np.isfinite(vals)) else float("nan")
         score = val if np.isfinite(val) else train_loss
         if score < best_val - 1e-12:
             best, best_val, since = arrays, score, 0
@@ -309,7 +315,14 @@ def fit(
     if progress:
         print(file=sys.stderr)
     model = Model(_weights(best), sc, log, diff, train_loss=float(train_loss), val_loss=float(best_val), epochs=done)
-    return _with_residuals(model, y, n_train)
+    return _with_residuals(model, ys, n_trains)
+
+
+def _many(series: Any) -> list[np.ndarray]:
+    """One series, or a list of them (each one column of at least 8 numbers)."""
+    if isinstance(series, (list, tuple)) and series and not np.isscalar(series[0]):
+        return [_series(f"series[{k}]", s, 8) for k, s in enumerate(series)]
+    return [_series("series", series, 8)]
 
 
 def _weights(arrays: list[np.ndarray]) -> LSTMParams:
@@ -323,15 +336,20 @@ def _bar(epoch: int, epochs: int, train: float, val: float) -> None:
           end="", file=sys.stderr, flush=True)
 
 
-def _with_residuals(model: Model, y: np.ndarray, n_train: int) -> Model:
-    """Rolling-origin errors on the validation tail: for each origin, the k-step-ahead errors."""
+def _with_residuals(model: Model, ys: list[np.ndarray], n_trains: list[int]) -> Model:
+    """Rolling-origin errors on each series' validation tail: per origin, the k-step-ahead errors."""
     offset = 1 + (1 if model.diff else 0)  # raw values before the first validation target
-    origins = list(range(n_train + offset, y.size))
-    k_max = max(1, min(24, y.size - origins[0])) if origins else 1
-    res = np.full((len(origins), k_max), np.nan)
-    for row, o in enumerate(origins):
-        k = min(k_max, y.size - o)
-        res[row, :k] = y[o : o + k] - _point_forecast(model, y[:o], k)
+    rows: list[np.ndarray] = []
+    k_max = 24
+    for y, n_train in zip(ys, n_trains, strict=True):
+        for o in range(n_train + offset, y.size):
+            k = min(k_max, y.size - o)
+            row = np.full(k_max, np.nan)
+            row[:k] = y[o : o + k] - _point_forecast(model, y[:o], k)
+            rows.append(row)
+    res = np.array(rows) if rows else np.zeros((0, 0))
+    if res.size:
+        res = res[:, : int(np.max(np.flatnonzero(np.isfinite(res).any(axis=0)))) + 1]  # drop all-NaN columns
     return Model(model.params, model.scaler, model.log, model.diff, res, model.train_loss, model.val_loss, model.epochs)
 
 
