@@ -45,7 +45,7 @@ def main() -> None:
     series = 100 + 10 * np.sin(2 * np.pi * t / 12) + 0.01 * t
     with tempfile.TemporaryDirectory() as folder:
         src = Path(folder) / "big.xlsx"
-        src.write_bytes(template_bytes(series=series))
+        src.write_bytes(template_bytes(series=series, train_epochs=0))
         ours_path, theirs_path = Path(folder) / "ours.xlsx", Path(folder) / "theirs.xlsx"
 
         def ours() -> None:

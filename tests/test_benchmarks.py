@@ -31,3 +31,19 @@ def test_udf_benchmark_runs() -> None:
 def test_refresh_benchmark_runs() -> None:
     lines = _quick("bench_refresh.py")
     assert any(line.startswith("ratio refresh / openpyxl:") for line in lines)
+
+
+def test_forecast_benchmark_runs() -> None:
+    need("statsmodels")
+    lines = _quick("bench_forecast.py")
+    rows = [line for line in lines if line.startswith(("airline ", "cpi "))]
+    assert len(rows) == 2  # the two quick series, each with all three methods' metrics
+    assert any(line.startswith("median") for line in lines)
+    assert sum("beat seasonal naive on every series" in line for line in lines) == 2
+
+
+def test_train_benchmark_runs() -> None:
+    need("torch")
+    rows = [line for line in _quick("bench_train.py") if "float" in line and "|" in line]
+    assert len(rows) == 4  # two cases × two torch dtypes, each with a ratio
+    assert all(float(row.split("|")[2]) < 1e-5 for row in rows)  # Δloss: the same model on both sides

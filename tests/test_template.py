@@ -90,13 +90,17 @@ def test_defined_names_have_the_documented_shapes(options: dict, tmp_path: Path)
     np.testing.assert_array_equal(block(wb, "lstm_scaler").astype(float), np.vstack([m.center, m.scale]))
 
 
-def test_shipped_weights_are_the_documented_initialisation() -> None:
-    """W and b are init_params(D, H, seed=0) to 15 digits: deterministic, never random at open."""
+def test_shipped_weights_are_trained_on_the_history_deterministically() -> None:
+    """The shipped weights are what xl-lstm fit makes from the history, to 15 digits; never random at open."""
+    from xl_lstm.train import fit
+
     m = template_model()
-    ref = xl.init_params(1, 4, seed=0)
-    np.testing.assert_allclose(m.params.W, ref.W, rtol=1e-14)
-    np.testing.assert_allclose(m.params.b, ref.b, rtol=1e-14)
-    assert np.all(m.params.b[4:8] == 1.0)  # forget bias 1
+    trained = fit(m.raw[: m.history_steps, 0], hidden=4, epochs=800, seed=0, val_fraction=0.0)
+    np.testing.assert_allclose(m.params.W, trained.params.W, rtol=1e-14)
+    np.testing.assert_allclose(m.params.W_y, trained.params.W_y, rtol=1e-14)
+    np.testing.assert_allclose(m.center, trained.scaler.center, rtol=1e-14)
+    lags = template_model(**SMALL)  # with lags (D > 1): the documented initialisation
+    np.testing.assert_allclose(lags.params.W, xl.init_params(3, 2, seed=0).W, rtol=1e-14)
 
 
 def test_states_formulas_refer_to_the_previous_row() -> None:

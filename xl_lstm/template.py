@@ -9,13 +9,15 @@ same numbers from native spreadsheet formulas), Forecast, Charts, xlwings.conf.
 The defined names in ``Layout.names`` are the contract that the batch refresh and
 users' own workbooks rely on.
 
-The model (until training exists): ``init_params(D, H, seed=0)`` (uniform ±1/√H,
-forget bias 1), and a head fitted by ridge least squares on the history's hidden
-states, predicting the next scaled input. Deterministic: the same file every time.
+The model: with one input (D=1) the weights are trained on the history by
+``xl_lstm.train.fit`` (seeded, whole history, a fixed number of epochs), as ``xl-lstm
+fit`` does; with lags (D>1) they are ``init_params(D, H, seed=0)`` with a head fitted
+by ridge least squares. Deterministic either way: the same file every time.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -56,6 +58,7 @@ GATE_COLOURS = {  # one colour per quantity, used for headers, heat maps and cha
 }
 ACTUAL_COLOUR, FORECAST_COLOUR = "000080", "17BECF"  # navy, teal
 MAX_HIDDEN, MAX_INPUTS = 64, 12
+TRAIN_EPOCHS = 800  # the shipped template's weights are trained (D=1), as xl-lstm fit would
 FIXED_TIME = "2026-01-01T00:00:00Z"  # docProps timestamps, so the file is reproducible
 DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
 
@@ -98,12 +101,16 @@ def _whole(name: str, value: Any, low: int, high: int) -> int:
 
 
 def template_model(
-    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0
+    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0,
+    train_epochs: int = TRAIN_EPOCHS,
 ) -> TemplateModel:
     """The deterministic model and data of a template with H units, D inputs and T steps.
 
     ``series`` (a pandas Series, labels from its index, or any 1-D numbers) replaces
-    the shipped airline passengers series.
+    the shipped airline passengers series. With one input (D=1) and ``train_epochs`` > 0
+    the weights are trained on the history (``xl_lstm.train.fit``, the same settings as
+    ``xl-lstm fit``); otherwise they are the deterministic initialisation with a
+    least-squares head.
     """
     if series is None:
         series = load_airpassengers()
@@ -123,11 +130,24 @@ def template_model(
     hist = raw[: T - horizon, 0]
     center = np.full(D, hist.mean())
     scale = np.full(D, hist.std())
-    center, scale = _digits15(center), _digits15(scale)
-    base = init_params(D, H, seed=seed)
-    W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
-    params = LSTMParams(_digits15(base.W), _digits15(base.b), _digits15(W_y), _digits15(b_y))
-    return TemplateModel(params, months, raw, center, scale, horizon, season)
+    if D == 1 and train_epochs > 0:
+        model = _trained(hist.tobytes(), H, train_epochs, seed)
+        center, scale = model.scaler.center, model.scaler.scale
+        W, b, W_y, b_y = model.params.W, model.params.b, model.params.W_y, model.params.b_y
+    else:
+        base = init_params(D, H, seed=seed)
+        W, b = base.W, base.b
+        W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
+    params = LSTMParams(_digits15(W), _digits15(b), _digits15(W_y), _digits15(b_y))  # type: ignore[arg-type]
+    return TemplateModel(params, months, raw, _digits15(center), _digits15(scale), horizon, season)
+
+
+@functools.lru_cache(maxsize=8)
+def _trained(history: bytes, hidden: int, epochs: int, seed: int) -> Any:
+    """The same training as xl-lstm fit (whole history, fixed epochs), kept for repeated builds."""
+    from .train import fit
+
+    return fit(np.frombuffer(history, dtype=np.float64), hidden=hidden, epochs=epochs, seed=seed, val_fraction=0.0)
 
 
 def _digits15(a: np.ndarray) -> np.ndarray:
@@ -347,7 +367,7 @@ States (formulas): the same numbers from native formulas only (SUMPRODUCT, EXP, 
 Forecast: the model warms up on the history, then each forecast is fed back as the next input. Native formulas and =LSTM_FORECAST side by side, the actuals of the held-out months, and the error metrics (native and =LSTM_METRICS).
 Charts: the four gates, C and h, and the forecast against the actuals. One colour per quantity throughout: i blue, f orange, g green, C purple, o red, h brown.
 # The model in this file
-W and b are a deterministic initialisation (uniform between ±1/√H from seed 0, forget-gate bias 1), not random at open and not trained yet. The head W_y, b_y is fitted by least squares on the history's hidden states. Training (xl-lstm fit) will replace these numbers.
+W, b, W_y and b_y are trained on the history (the months before the held-out ones) by xl_lstm's NumPy training (backpropagation through time and Adam, seed 0, 800 passes), the same as running xl-lstm fit on this file. The result is deterministic: never random at open. To retrain after changing the series, run xl-lstm fit BOOK.xlsx, or the lstm_fit script in xlwings Lite (a button in the task pane), or in classic xlwings a macro button with RunPython "import xl_lstm.scripts as s; s.lstm_fit_caller()".
 # Turning on the functions (States, and the LSTM_ columns of Forecast)
 Without Python those cells show #NAME?; everything else works. Windows Excel with classic xlwings: pip install xl_lstm, then xlwings addin install; the sheet xlwings.conf already names the module (UDF Modules = xl_lstm.udfs); click Import Functions in the xlwings tab.
 xlwings Lite (Windows, macOS, Excel on the web): add xl_lstm to requirements.txt in the Lite editor and put from xl_lstm.udfs import * in main.py.
@@ -709,10 +729,11 @@ def _conf(wb: Workbook) -> None:
 
 
 def build_template(
-    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0
+    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0,
+    train_epochs: int = TRAIN_EPOCHS,
 ) -> tuple[Workbook, Layout]:
     """The template workbook for H units, D inputs and T steps, and where its blocks are."""
-    m = template_model(hidden, inputs, steps, series, seed)
+    m = template_model(hidden, inputs, steps, series, seed, train_epochs)
     lay = Layout(m.params.hidden_size, m.params.input_size, m.raw.shape[0], m.horizon)
     wb = Workbook()
     guide = wb.active
@@ -744,7 +765,8 @@ def _reproducible(data: bytes) -> bytes:
 
 
 def template_bytes(
-    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0
+    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0,
+    train_epochs: int = TRAIN_EPOCHS,
 ) -> bytes:
     """The template as .xlsx bytes, with every formula's value already stored.
 
@@ -752,7 +774,7 @@ def template_bytes(
     recalculate (pandas, LibreOffice's default, Excel without the add-in opening a
     refreshed copy) sees numbers; ``fullCalcOnLoad`` is off, since nothing is stale.
     """
-    wb, _ = build_template(hidden, inputs, steps, series, seed)
+    wb, _ = build_template(hidden, inputs, steps, series, seed, train_epochs)
     wb.calculation.fullCalcOnLoad = False
     buf = io.BytesIO()
     wb.save(buf)
@@ -778,6 +800,8 @@ def write_template(
         raise LSTMError(f"{path}: the template is an .xlsx workbook; give a name ending in .xlsx")
     if path.exists() and not force:
         raise LSTMError(f"{path} already exists; use --force to replace it")
+    if not path.parent.is_dir():
+        raise LSTMError(f"{path}: folder {path.parent} does not exist")
     data = template_bytes(hidden, inputs, steps, seed=seed)
     atomic_write(path, lambda fh: fh.write(data))
     return path

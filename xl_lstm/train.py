@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._checks import finite_array
+from ._checks import as_vector, finite_array
 from .engine import run
 from .errors import LSTMError
 from .forecast import recursive_forecast
@@ -56,8 +56,8 @@ def _forward(params: LSTMParams, X: np.ndarray, h0: np.ndarray | None, c0: np.nd
     """The engine's forward pass, plus what the backward pass needs: h_{t-1}, C_{t-1} and y."""
     r = run(params, X, h0, c0, outputs="all")  # gates and states (T, B, H)
     B, H = X.shape[1], params.hidden_size
-    h_start = np.zeros((B, H)) if h0 is None else np.broadcast_to(h0, (B, H))
-    c_start = np.zeros((B, H)) if c0 is None else np.broadcast_to(c0, (B, H))
+    h_start = np.zeros((B, H)) if h0 is None else np.broadcast_to(np.reshape(h0, (-1, H)), (B, H))  # H, B×H or 1×B×H
+    c_start = np.zeros((B, H)) if c0 is None else np.broadcast_to(np.reshape(c0, (-1, H)), (B, H))
     h: np.ndarray = r.h  # type: ignore[assignment]  # (T, B, H), outputs="all"
     c: np.ndarray = r.c  # type: ignore[assignment]
     h_prev = np.concatenate([h_start[None], h[:-1]])  # (T, B, H)
@@ -68,7 +68,11 @@ def _forward(params: LSTMParams, X: np.ndarray, h0: np.ndarray | None, c0: np.nd
 
 def sequence_loss(params: LSTMParams, X: Any, Y: Any) -> float:
     """Mean squared error of the head's outputs y_t against targets Y_t; X (T, [B,] D), Y (T, [B,] O)."""
+    if not isinstance(params, LSTMParams) or params.W_y is None:
+        raise LSTMError(f"params must be LSTMParams with a head (W_y, b_y), got {type(params).__name__}")
     Xb, Yb = _as_batch("X", X), _as_batch("Y", Y)
+    if Yb.shape != Xb.shape[:2] + (params.output_size,):
+        raise LSTMError(f"Y must be {Xb.shape[0]}×{Xb.shape[1]}×{params.output_size} to match X and the head, got {Yb.shape}")
     _, _, _, y = _forward(params, Xb, None, None)
     return float(np.mean((y - Yb) ** 2))
 
@@ -81,6 +85,8 @@ def loss_and_grads(params: LSTMParams, X: Any, Y: Any, h0: Any = None, c0: Any =
     step's squared error, e.g. 0 for steps that only warm the state up. The loss is the
     weighted mean over steps, series and outputs.
     """
+    if not isinstance(params, LSTMParams):
+        raise LSTMError(f"params must be LSTMParams, got {type(params).__name__}")
     if params.W_y is None or params.num_layers != 1:
         raise LSTMError("training needs a one-layer LSTM with a head (W_y, b_y)")
     Xb, Yb = _as_batch("X", X), _as_batch("Y", Y)
@@ -88,7 +94,9 @@ def loss_and_grads(params: LSTMParams, X: Any, Y: Any, h0: Any = None, c0: Any =
     H, O = params.hidden_size, params.output_size or 0
     if Yb.shape != (T, B, O):
         raise LSTMError(f"Y must be {T}×{B}×{O} to match X and the head, got {Yb.shape}")
-    w = np.ones(T) if weight is None else np.asarray(weight, float)
+    w = np.ones(T) if weight is None else as_vector("weight", weight, T, np.dtype(np.float64))
+    if np.any(w < 0) or not np.any(w > 0):
+        raise LSTMError("weight must be one number ≥ 0 per step, at least one of them > 0")
     N = float(w.sum()) * B * O
     r, h_prev, c_prev, y = _forward(params, Xb, h0, c0)
     dy = 2.0 * (y - Yb) * w[:, None, None] / N  # (T, B, O)
@@ -277,8 +285,12 @@ def fit(
     for name, v, lo in (("hidden", hidden, 1), ("epochs", epochs, 1), ("patience", patience, 1)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
             raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
-    if not 0 <= val_fraction < 0.9:
+    real = (int, float, np.integer, np.floating)
+    if not isinstance(val_fraction, real) or isinstance(val_fraction, bool) or not 0 <= val_fraction < 0.9:
         raise LSTMError(f"val_fraction must be from 0 to 0.9, got {val_fraction!r}")
+    for name, num in (("lr", lr), ("clip", clip)):
+        if not isinstance(num, real) or isinstance(num, bool) or not (np.isfinite(num) and num > 0):
+            raise LSTMError(f"{name} must be a number > 0, got {num!r}")
     zs = [_pre(y, log, diff) for y in ys]
     n_trains = [max(4, int(round((z.size - 1) * (1 - val_fraction)))) for z in zs]
     sc = Scaler.fit(scaler, np.concatenate([z[: n + 1] for z, n in zip(zs, n_trains, strict=True)])[:, None])
@@ -381,8 +393,10 @@ def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...]
     y = _series("history", history, 2)
     if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or not 1 <= horizon <= 100_000:
         raise LSTMError(f"horizon must be a whole number from 1 to 100000, got {horizon!r}")
+    if isinstance(levels, (int, float, np.number)):
+        levels = (float(levels),)  # one level given as a number
     for q in levels:
-        if not 0 < q < 1:
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0 < q < 1:
             raise LSTMError(f"levels must be between 0 and 1 (e.g. 0.8, 0.95), got {q!r}")
     mean = _point_forecast(model, y, horizon)
     lower, upper = {}, {}
