@@ -12,7 +12,7 @@ import pytest
 import xl_lstm as xl
 from xl_lstm.cli import main
 from xl_lstm.datasets import load_airpassengers
-from xl_lstm.forecast import recursive_forecast
+from xl_lstm.recursive import recursive_forecast
 from xl_lstm.refresh import read_model
 from xl_lstm.template import template_model
 from xl_lstm.train import fit, workbook_blocks

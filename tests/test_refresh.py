@@ -26,8 +26,8 @@ import xl_lstm as xl
 from tests.libreoffice import as_stored, recalculate
 from xl_lstm import xlsx
 from xl_lstm.errors import LSTMError
-from xl_lstm.forecast import recursive_forecast
 from xl_lstm.metrics import METRICS, error_metrics
+from xl_lstm.recursive import recursive_forecast
 from xl_lstm.refresh import OUTPUT_NAMES, refresh_file
 from xl_lstm.template import template_bytes, template_model
 

@@ -14,8 +14,8 @@ import pytest
 
 import xl_lstm as xl
 from tests.libreoffice import page_text, pdf_pages, read_ppm, recalculate, to_pdf
-from xl_lstm.forecast import recursive_forecast
 from xl_lstm.metrics import METRICS, error_metrics
+from xl_lstm.recursive import recursive_forecast
 from xl_lstm.template import (
     ACTUAL_COLOUR,
     FORECAST_COLOUR,

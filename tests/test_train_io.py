@@ -11,7 +11,7 @@ import pytest
 
 from xl_lstm.datasets import load_airpassengers
 from xl_lstm.errors import LSTMError
-from xl_lstm.forecast import recursive_forecast
+from xl_lstm.recursive import recursive_forecast
 from xl_lstm.refresh import fit_workbook, read_model, refresh_file
 from xl_lstm.scripts import fit_book
 from xl_lstm.train import fit, forecast, load_model, save_model, workbook_blocks

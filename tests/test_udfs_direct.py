@@ -15,8 +15,8 @@ import pytest
 
 import xl_lstm as xl
 from xl_lstm import udfs
-from xl_lstm.forecast import recursive_forecast
 from xl_lstm.metrics import METRICS, error_metrics
+from xl_lstm.recursive import recursive_forecast
 from xl_lstm.udfs import ResultCache
 
 H, D = 4, 1

@@ -24,8 +24,8 @@ import pytest
 import xl_lstm as xl
 from tests.xlwings_driver import payload, run_payloads, xl_error
 from xl_lstm import udfs
-from xl_lstm.forecast import recursive_forecast
 from xl_lstm.metrics import METRICS, error_metrics
+from xl_lstm.recursive import recursive_forecast
 
 H = 3
 RNG = np.random.default_rng(7)

@@ -26,8 +26,8 @@ import numpy as np
 
 from .engine import run
 from .errors import LSTMError
-from .forecast import recursive_forecast
 from .metrics import error_metrics
+from .recursive import recursive_forecast
 
 
 def _positive(text: str) -> int:

@@ -23,9 +23,9 @@ import numpy as np
 from ._io import atomic_write
 from .engine import run, step
 from .errors import LSTMError
-from .forecast import recursive_forecast
 from .metrics import METRICS, error_metrics
 from .params import LSTMParams
+from .recursive import recursive_forecast
 from .xlsx import Blocks, Book, CellRange, patch_sheet, write_package
 
 __all__ = ["RefreshResult", "refresh_file", "compute_blocks", "INPUT_NAMES", "OUTPUT_NAMES"]

@@ -16,10 +16,10 @@ import numpy as np
 
 from .engine import run, step
 from .errors import LSTMError
-from .forecast import recursive_forecast
 from .metrics import METRICS, error_metrics
 from .params import LSTMParams, init_params
 from .ranges import numbers, vector_or_none, whole_number
+from .recursive import recursive_forecast
 
 __all__ = [
     "forecast_table",

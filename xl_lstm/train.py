@@ -27,8 +27,8 @@ import numpy as np
 from ._checks import as_vector, finite_array
 from .engine import run
 from .errors import LSTMError
-from .forecast import recursive_forecast
 from .params import LSTMParams, init_params
+from .recursive import recursive_forecast
 
 __all__ = ["Grads", "Scaler", "Model", "ForecastResult", "loss_and_grads", "sequence_loss", "fit", "forecast"]
 
