@@ -17,13 +17,12 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"  # before NumPy or torch load their thread pools
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 import xl_lstm  # noqa: E402
 from xl_lstm.engine import CHUNK_BYTES  # noqa: E402
@@ -37,16 +36,6 @@ class Case:
     B: int
     outputs: str  # what xl_lstm returns: "h" (like torch's output) or "last"
     repeats: int
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm up: caches, lazy imports, allocator
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:
@@ -72,8 +61,8 @@ def bench(case: Case, dtype: type, torch) -> dict:  # type: ignore[no-untyped-de
         with torch.no_grad():
             return lstm(Xt)
 
-    t_ours = median_seconds(ours, case.repeats)
-    t_torch = median_seconds(theirs, case.repeats)
+    t_ours = median_seconds(ours, case.repeats, warm_up=True)
+    t_torch = median_seconds(theirs, case.repeats, warm_up=True)
     itemsize = np.dtype(dtype).itemsize
     out_bytes = 2 * case.B * case.H * itemsize + (case.T * case.B * case.H * itemsize if case.outputs == "h" else 0)
     return {

@@ -18,26 +18,12 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 import xl_lstm as xl  # noqa: E402
 from xl_lstm import udfs  # noqa: E402
-
-
-def per_call(fn: Callable[[], object], calls: int, before: Callable[[], None] | None = None) -> float:
-    """Median seconds per call over `calls` calls (setup in `before` is not timed)."""
-    times = []
-    for _ in range(calls):
-        if before:
-            before()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -62,10 +48,10 @@ def main() -> None:
     print(f"H={H}, D=1, one thread, median of {calls} calls, microseconds per call")
     print(f"{'function':<22} {'engine':>10} {'cold':>10} {'cached':>10} {'cold/engine':>12} {'cached/engine':>14}")
     for name, udf, engine in cases:
-        t_engine = per_call(engine, calls)
-        t_cold = per_call(udf, calls, before=udfs.CACHE.clear)
+        t_engine = median_seconds(engine, calls)
+        t_cold = median_seconds(udf, calls, before=udfs.CACHE.clear)
         udf()
-        t_cached = per_call(udf, calls)
+        t_cached = median_seconds(udf, calls)
         assert not isinstance(udf(), str), udf()
         print(f"{name:<22} {t_engine * 1e6:>10.1f} {t_cold * 1e6:>10.1f} {t_cached * 1e6:>10.1f} "
               f"{t_cold / t_engine:>12.2f} {t_cached / t_engine:>14.3f}")
