@@ -169,3 +169,29 @@ def test_cli_fit_refuses_a_workbook_that_is_not_a_template(tmp_path: Path) -> No
     bad.write_bytes(b"nope")
     proc = cli("fit", str(bad), "--quiet")
     assert proc.returncode == 2 and "not an .xlsx workbook" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+# ---- backtest ------------------------------------------------------------------------------------------
+def test_backtest_refits_at_each_origin_and_scores_all_forecasts() -> None:
+    from xl_lstm.metrics import error_metrics
+    from xl_lstm.train import backtest
+
+    kwargs = dict(hidden=4, epochs=20, seed=3, diff=True)
+    r = backtest(AIR, horizon=6, origins=2, season=12, **kwargs)
+    assert r.origins == [132, 138]
+    for row, o in enumerate(r.origins):  # each origin: a model fitted on what came before it only
+        np.testing.assert_array_equal(r.forecasts[row], forecast(fit(AIR[:o], **kwargs), AIR[:o], 6, levels=()).mean)
+        np.testing.assert_array_equal(r.actuals[row], AIR[o : o + 6])
+    assert r.metrics == error_metrics(r.actuals.ravel(), r.forecasts.ravel(), 12, AIR[:132])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(horizon=0), "horizon must be a whole number"),
+    (dict(horizon=50, origins=3), "too short for 3 origins of 50 steps"),
+    (dict(horizon=6, season=0), "season must be a whole number"),
+])
+def test_backtest_refuses_bad_settings(kwargs: dict, message: str) -> None:
+    from xl_lstm.train import backtest
+
+    with pytest.raises(LSTMError, match=message):
+        backtest(AIR, **kwargs)

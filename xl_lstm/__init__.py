@@ -21,7 +21,7 @@ from .interop import (
 from .params import LSTMParams, init_params, stack
 from .recursive import recursive_forecast
 from .refresh import refresh_file
-from .train import Model, fit, forecast, load_model, save_model
+from .train import Model, backtest, fit, forecast, load_model, save_model
 
 __version__ = "0.1.0"
 
@@ -31,6 +31,7 @@ __all__ = [
     "Model",
     "RunResult",
     "Step",
+    "backtest",
     "from_keras",
     "from_onnx",
     "fit",

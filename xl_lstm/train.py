@@ -30,7 +30,7 @@ from .errors import LSTMError
 from .params import LSTMParams, init_params
 from .recursive import recursive_forecast
 
-__all__ = ["Grads", "Scaler", "Model", "ForecastResult", "loss_and_grads", "sequence_loss", "fit", "forecast"]
+__all__ = ["Grads", "Scaler", "Model", "ForecastResult", "BacktestResult", "loss_and_grads", "sequence_loss", "fit", "forecast", "backtest"]
 
 
 class Grads(NamedTuple):
@@ -463,3 +463,33 @@ def workbook_blocks(model: Model) -> dict[str, np.ndarray]:
         "lstm_W": np.asarray(p.W), "lstm_b": np.asarray(p.b)[:, None], "lstm_W_y": np.asarray(p.W_y),
         "lstm_b_y": np.asarray(p.b_y)[:, None], "lstm_scaler": np.vstack([model.scaler.center, model.scaler.scale]),
     }
+
+
+# ---- rolling-origin evaluation ---------------------------------------------------------------------
+class BacktestResult(NamedTuple):
+    metrics: dict[str, float]  # MAE, RMSE, MAPE, sMAPE, MASE over every origin's forecasts
+    origins: list[int]  # where each forecast started (number of values it saw)
+    forecasts: np.ndarray  # (origins, horizon)
+    actuals: np.ndarray  # (origins, horizon)
+
+
+def backtest(series: Any, *, horizon: int, origins: int = 3, season: int = 1, **fit_kwargs: Any) -> BacktestResult:
+    """Rolling-origin evaluation: refit on the values before each origin, forecast ``horizon`` steps.
+
+    The origins are the last ``origins`` non-overlapping blocks of ``horizon`` values;
+    MASE is scaled by the seasonal naive error on the values before the first origin.
+    ``fit_kwargs`` go to ``fit`` (hidden, epochs, log, diff, ...).
+    """
+    from .metrics import error_metrics
+
+    y = _series("series", series, 8)
+    for name, v, lo in (("horizon", horizon, 1), ("origins", origins, 1), ("season", season, 1)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
+            raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
+    starts = [y.size - horizon * k for k in range(origins, 0, -1)]
+    if starts[0] < max(8, season + 2):
+        raise LSTMError(f"series has {y.size} values: too short for {origins} origins of {horizon} steps")
+    preds = np.array([forecast(fit(y[:o], **fit_kwargs), y[:o], horizon, levels=()).mean for o in starts])
+    actual = np.array([y[o : o + horizon] for o in starts])
+    metrics = error_metrics(actual.ravel(), preds.ravel(), season, y[: starts[0]])
+    return BacktestResult(metrics, starts, preds, actual)
