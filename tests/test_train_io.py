@@ -73,7 +73,7 @@ def test_fit_workbook_writes_the_trained_weights_and_refreshes(tmp_path: Path) -
 
 
 def test_a_model_with_transforms_cannot_go_into_a_workbook(model) -> None:
-    with pytest.raises(LSTMError, match="fit without log and diff"):
+    with pytest.raises(LSTMError, match="fit without log, diff and season"):
         workbook_blocks(model)
 
 
@@ -195,3 +195,27 @@ def test_backtest_refuses_bad_settings(kwargs: dict, message: str) -> None:
 
     with pytest.raises(LSTMError, match=message):
         backtest(AIR, **kwargs)
+
+
+# ---- seasonal differencing --------------------------------------------------------------------------------
+def test_seasonal_differencing_undoes_itself_in_the_forecast(tmp_path: Path) -> None:
+    """With season=m the model sees y_t - y_{t-m}; a forecast of zero differences is seasonal naive."""
+    import dataclasses
+
+    noise = np.random.default_rng(0).normal(0, 0.1, 48)
+    y = 10 + np.tile([1.0, 3.0, 2.0, 5.0], 12) + np.arange(48) * 0.5 + noise  # (48,) seasonal, with a trend
+    model = fit(y, hidden=3, epochs=5, season=4, diff=True)
+    zero = dataclasses.replace(model, params=model.params.with_head(np.zeros((1, 3)), [-model.scaler.center[0] / model.scaler.scale[0]]))
+    fc = forecast(zero, y, 8, levels=()).mean  # every transformed forecast is 0: no change on the season before's change
+    expected = list(y)
+    for _ in range(8):
+        expected.append(expected[-1] + (expected[-4] - expected[-5]))
+    np.testing.assert_allclose(fc, expected[48:], rtol=1e-12)
+    back = load_model(save_model(model, tmp_path / "m.npz"))
+    assert back.season == 4
+    with pytest.raises(LSTMError, match="fit without log, diff and season"):
+        workbook_blocks(dataclasses.replace(model, diff=False))
+    with pytest.raises(LSTMError, match="too short for its differencing"):
+        fit(y[:12], season=6)
+    with pytest.raises(LSTMError, match="season must be a whole number"):
+        fit(y, season=-1)

@@ -17,6 +17,7 @@ Backward pass, per step (σ' = σ(1-σ), tanh' = 1 - tanh²), from the top:
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,19 +170,22 @@ class Model:
     train_loss: float = float("nan")
     val_loss: float = float("nan")
     epochs: int = 0
+    season: int = 0  # seasonal differencing lag (0: none)
 
     def transform(self, series: np.ndarray) -> np.ndarray:
-        """Raw (T,) values -> the model's scaled inputs (T', 1) (T' = T - 1 with differencing)."""
-        z = _pre(series, self.log, self.diff)
+        """Raw (T,) values -> the model's scaled inputs (T', 1) (shorter by the differencing lags)."""
+        z = _pre(series, self.log, self.diff, self.season)
         return self.scaler.transform(z[:, None])
 
 
-def _pre(y: np.ndarray, log: bool, diff: bool) -> np.ndarray:
+def _pre(y: np.ndarray, log: bool, diff: bool, season: int = 0) -> np.ndarray:
+    """log, then first differences, then differences at the seasonal lag: each optional."""
     if log:
         if np.any(y <= 0):
             raise LSTMError("log=True needs a series of positive numbers; it has values ≤ 0")
         y = np.log(y)
-    return np.diff(y) if diff else y
+    y = np.diff(y) if diff else y
+    return y[season:] - y[:-season] if season else y
 
 
 def _series(name: str, series: Any, minimum: int) -> np.ndarray:
@@ -264,6 +268,7 @@ def fit(
     scaler: str = "standard",
     log: bool = False,
     diff: bool = False,
+    season: int = 0,
     val_fraction: float = 0.15,
     patience: int = 60,
     clip: float = 1.0,
@@ -276,7 +281,8 @@ def fit(
     epochs     passes over the series; training stops early when the loss on the
                validation tail (the last ``val_fraction`` of the steps) has not improved
                for ``patience`` epochs, and the best weights are kept
-    scaler     standard, robust or minmax; log and diff transform the series first
+    scaler     standard, robust or minmax; log, diff (first differences) and season (differences
+               at that lag, e.g. 12 for monthly data) transform the series first
     clip       the gradient's global norm is clipped to this
     Deterministic for a given seed. Returns a Model with the backtest residuals of the
     validation tail, which ``forecast`` turns into prediction intervals.
@@ -291,7 +297,11 @@ def fit(
     for name, num in (("lr", lr), ("clip", clip)):
         if not isinstance(num, real) or isinstance(num, bool) or not (np.isfinite(num) and num > 0):
             raise LSTMError(f"{name} must be a number > 0, got {num!r}")
-    zs = [_pre(y, log, diff) for y in ys]
+    if not isinstance(season, (int, np.integer)) or isinstance(season, bool) or season < 0:
+        raise LSTMError(f"season must be a whole number ≥ 0 (0: no seasonal differencing), got {season!r}")
+    zs = [_pre(y, log, diff, season) for y in ys]
+    if min(z.size for z in zs) < 8:
+        raise LSTMError(f"series is too short for its differencing: {min(z.size for z in zs)} values remain, need at least 8")
     n_trains = [max(4, int(round((z.size - 1) * (1 - val_fraction)))) for z in zs]
     sc = Scaler.fit(scaler, np.concatenate([z[: n + 1] for z, n in zip(zs, n_trains, strict=True)])[:, None])
     xs = [sc.transform(z[:, None]) for z in zs]  # each (T_k + 1, 1)
@@ -326,7 +336,8 @@ def fit(
             break
     if progress:
         print(file=sys.stderr)
-    model = Model(_weights(best), sc, log, diff, train_loss=float(train_loss), val_loss=float(best_val), epochs=done)
+    model = Model(_weights(best), sc, log, diff, train_loss=float(train_loss), val_loss=float(best_val), epochs=done,
+                  season=season)
     return _with_residuals(model, ys, n_trains)
 
 
@@ -350,7 +361,7 @@ def _bar(epoch: int, epochs: int, train: float, val: float) -> None:
 
 def _with_residuals(model: Model, ys: list[np.ndarray], n_trains: list[int]) -> Model:
     """Rolling-origin errors on each series' validation tail: per origin, the k-step-ahead errors."""
-    offset = 1 + (1 if model.diff else 0)  # raw values before the first validation target
+    offset = 1 + (1 if model.diff else 0) + model.season  # raw values before the first validation target
     rows: list[np.ndarray] = []
     k_max = 24
     for y, n_train in zip(ys, n_trains, strict=True):
@@ -362,16 +373,22 @@ def _with_residuals(model: Model, ys: list[np.ndarray], n_trains: list[int]) -> 
     res = np.array(rows) if rows else np.zeros((0, 0))
     if res.size:
         res = res[:, : int(np.max(np.flatnonzero(np.isfinite(res).any(axis=0)))) + 1]  # drop all-NaN columns
-    return Model(model.params, model.scaler, model.log, model.diff, res, model.train_loss, model.val_loss, model.epochs)
+    return dataclasses.replace(model, residuals=res)
 
 
 def _point_forecast(model: Model, history: np.ndarray, horizon: int) -> np.ndarray:
     x = model.transform(history)  # (T', 1) scaled
     steps = recursive_forecast(model.params, x, horizon)[:, 0]  # scaled, (horizon,)
-    z = model.scaler.inverse(steps[:, None])[:, 0]
+    z = model.scaler.inverse(steps[:, None])[:, 0]  # forecasts of the transformed series
+    a = np.log(history) if model.log else history  # levels (log levels)
+    b = np.diff(a) if model.diff else a  # what the seasonal difference was taken of
+    if model.season:  # undo y_t - y_{t-m}: each forecast adds the value one season back
+        ext = list(b)
+        for v in z:
+            ext.append(v + ext[-model.season])
+        z = np.array(ext[len(b) :])
     if model.diff:
-        last = np.log(history[-1]) if model.log else history[-1]
-        z = last + np.cumsum(z)
+        z = a[-1] + np.cumsum(z)
     return np.exp(z) if model.log else z
 
 
@@ -427,6 +444,7 @@ def save_model(model: Model, path: Any) -> Path:
         "format": np.array(MODEL_FORMAT), **params_arrays(model.params),
         "scaler_kind": np.array(model.scaler.kind), "scaler_center": model.scaler.center,
         "scaler_scale": model.scaler.scale, "log": np.array(model.log), "diff": np.array(model.diff),
+        "season": np.array(model.season),
         "residuals": model.residuals, "losses": np.array([model.train_loss, model.val_loss, model.epochs]),
     }
     atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
@@ -445,7 +463,7 @@ def load_model(path: Any) -> Model:
         scaler = Scaler(str(data["scaler_kind"]), np.asarray(data["scaler_center"], float), np.asarray(data["scaler_scale"], float))
         losses = np.asarray(data["losses"], float)
         return Model(params, scaler, bool(data["log"]), bool(data["diff"]), np.asarray(data["residuals"], float),
-                     float(losses[0]), float(losses[1]), int(losses[2]))
+                     float(losses[0]), float(losses[1]), int(losses[2]), int(data.get("season", 0)))
     except (KeyError, ValueError, IndexError, TypeError) as exc:
         raise LSTMError(f"{path}: a model file with a missing or damaged field ({exc})") from None
 
@@ -456,8 +474,8 @@ def workbook_blocks(model: Model) -> dict[str, np.ndarray]:
     The sheets compute x = (value - center) / scale on the raw series, so a model
     trained with log or differencing cannot be written into them.
     """
-    if model.log or model.diff:
-        raise LSTMError("a workbook's sheets scale the raw series only: fit without log and diff to write into one")
+    if model.log or model.diff or model.season:
+        raise LSTMError("a workbook's sheets scale the raw series only: fit without log, diff and season to write into one")
     p = model.params
     return {
         "lstm_W": np.asarray(p.W), "lstm_b": np.asarray(p.b)[:, None], "lstm_W_y": np.asarray(p.W_y),
