@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_fc.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p_fc.add_argument("--log", action="store_true", help="model the log of the series (positive series)")
     p_fc.add_argument("--diff", action="store_true", help="model the differences of the series (trends)")
+    p_fc.add_argument("--season", type=int, default=0, help="difference at this seasonal lag, e.g. 12 for monthly data (default 0: none)")
     p_fc.add_argument("--output", metavar="OUT.csv", help="write the forecast table here instead of printing it")
     p_fc.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -184,7 +185,7 @@ def forecast_command(args: argparse.Namespace) -> int:
         raise LSTMError(f"--levels must be percentages such as 80,95; got {args.levels!r}") from None
     name, y = _read_column(args.data, args.column)
     model = fit(y, hidden=args.hidden, epochs=args.epochs, seed=args.seed, log=args.log, diff=args.diff,
-                progress=not args.quiet)
+                season=args.season, progress=not args.quiet)
     fc = forecast(model, y, args.horizon, levels)
     head = ["step", "forecast"] + [f"{b}{round(q * 100)}" for q in levels for b in ("lower", "upper")]
     rows = [[str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]
