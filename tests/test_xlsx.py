@@ -90,3 +90,10 @@ def test_numbers_are_stored_exactly() -> None:
     root = ET.fromstring(after)
     got = [float(v.text) for v in root.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}v")]
     assert got == list(values.values())
+
+
+def test_the_dimension_hint_grows_to_cover_written_cells_only_when_needed() -> None:
+    before = sheet('<row r="1"><c r="A1"><v>1</v></c></row>')  # <dimension ref="A1:D9"/>
+    assert patch_sheet(before, {(2, 2): 1.0}).count(b'<dimension ref="A1:D9"/>') == 1  # inside: untouched
+    after = patch_sheet(before, {(12, 6): 1.0})
+    assert b'<dimension ref="A1:F12"/>' in after

@@ -394,6 +394,14 @@ class Blocks:
     def rows(self) -> list[int]:
         return sorted({r0 + i for r0, _, v in self._blocks for i in range(len(v))})
 
+    def extent(self) -> tuple[int, int, int, int] | None:
+        """(first row, first column, last row, last column) of all blocks, or None if empty."""
+        boxes = [(r0, c0, r0 + len(v) - 1, c0 + max((len(row) for row in v), default=1) - 1)
+                 for r0, c0, v in self._blocks if v]
+        if not boxes:
+            return None
+        return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
     def row(self, r: int) -> dict[int, Value]:
         out: dict[int, Value] = {}
         for r0, c0, v in self._blocks:
@@ -445,11 +453,33 @@ def patch_sheet(xml: bytes, values: Blocks | dict[tuple[int, int], Value], keep_
         out.append(_new_row(prefix, r, blocks.row(r), keep_formulas))
     new_body = b"".join(out)
     del out
+    head = _widen_dimension(xml[:start], blocks)
     if end < 0:  # <sheetData/>: open it up
         p = prefix.decode()
-        open_tag = xml[:start].rstrip(b">").rstrip().rstrip(b"/") + b">"
+        open_tag = head.rstrip(b">").rstrip().rstrip(b"/") + b">"
         return open_tag + new_body + f"</{p}sheetData>".encode() + xml[start:]
-    return b"".join((xml[:start], new_body, xml[end:]))
+    return b"".join((head, new_body, xml[end:]))
+
+
+_DIMENSION = re.compile(rb'(<(?:\w+:)?dimension\b[^>]*?\bref=")([^"]*)(")')
+
+
+def _widen_dimension(head: bytes, blocks: Blocks) -> bytes:
+    """Keep the sheet's <dimension ref="A1:Z99"> hint covering the cells we write (unchanged if it does)."""
+    m = _DIMENSION.search(head)
+    extent = blocks.extent()
+    if m is None or extent is None:
+        return head
+    try:
+        have = parse_range("x!" + m.group(2).decode())
+    except LSTMError:
+        return head
+    r0, c0, r1, c1 = extent
+    new = (min(have.r0, r0), min(have.c0, c0), max(have.r1, r1), max(have.c1, c1))
+    if new == (have.r0, have.c0, have.r1, have.c1):
+        return head
+    ref = f"{cell_name(new[0], new[1])}:{cell_name(new[2], new[3])}".encode()
+    return head[: m.start(2)] + ref + head[m.end(2) :]
 
 
 _LETTERS: dict[int, str] = {}
