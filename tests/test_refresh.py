@@ -120,8 +120,9 @@ def engine_reference():
 # ---- the numbers ---------------------------------------------------------------------------
 @pytest.mark.parametrize("values_only", [False, True], ids=["formulas kept", "--values"])
 def test_refresh_stores_the_engines_numbers(book: Path, values_only: bool) -> None:
-    refresh_file(book, values_only=values_only)
+    result = refresh_file(book, values_only=values_only)
     m, table, fc, metrics = engine_reference()
+    assert result.metrics == dict(zip(METRICS, metrics, strict=True))  # what the command prints
     for name in ("lstm_states", "lstm_states_formulas"):
         np.testing.assert_array_equal(values(book, name).astype(float), table)  # exact: floats stored by repr
     for name in ("lstm_inputs", "lstm_states_inputs", "lstm_states_formulas_inputs"):

@@ -35,6 +35,19 @@ def where(index: tuple[int, ...]) -> str:
     return np_index
 
 
+def check_whole(name: str, value: Any, low: int, high: int | None = None, hint: str = "") -> int:
+    """A whole number (not a bool) from low (to high): the one check behind every count argument."""
+    if (
+        not isinstance(value, (int, np.integer))
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        want = f"≥ {low}" if high is None else f"from {low} to {high}"
+        raise LSTMError(f"{name} must be a whole number {want}{hint}, got {value!r}")
+    return int(value)
+
+
 def resolve_dtype(dtype: Any) -> np.dtype:
     try:
         dt = np.dtype(dtype)

@@ -128,17 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def fit_command(args: argparse.Namespace) -> int:
     """Train on BOOK's history, write the weights into it and refresh it in one atomic write."""
-    from .metrics import METRICS
-    from .refresh import compute_blocks, fit_workbook, read_model
-    from .xlsx import Book
+    from .refresh import fit_workbook
 
     model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, progress=not args.quiet)
-    with Book(result.path) as book:
-        metrics = compute_blocks(read_model(book)).get("lstm_metrics")
     print(f"trained  H={model.params.hidden_size}: {model.epochs} epochs, loss {model.train_loss:.4f}")
     print(f"wrote    weights, head and scaler into {result.path}; {result.cells} cells recomputed")
-    if metrics is not None:
-        print("held out " + "  ".join(f"{k} {float(v):.3f}" for k, v in zip(METRICS, metrics[:, 1], strict=True)))
+    if result.metrics is not None:
+        print("held out " + "  ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()))
     return 0
 
 

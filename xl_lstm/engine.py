@@ -23,7 +23,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, numbers, resolve_dtype, shape_str
+from ._checks import as_float_array, check_finite, check_whole, numbers, resolve_dtype, shape_str
 from .errors import LSTMError
 from .params import LSTMParams
 
@@ -316,9 +316,8 @@ def run(
         raise LSTMError(f"params must be LSTMParams, got {type(params).__name__}")
     if outputs not in ("all", "h", "last"):
         raise LSTMError(f'outputs must be "all", "h" or "last", got {outputs!r}')
-    for name, v in (("chunk_bytes", chunk_bytes), ("batch_tile", batch_tile)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise LSTMError(f"{name} must be a whole number ≥ 1, got {v!r}")
+    check_whole("chunk_bytes", chunk_bytes, 1)
+    check_whole("batch_tile", batch_tile, 1)
     dt = params.dtype if dtype is None else resolve_dtype(dtype)
     bound = clip_for(dt)
     if dt != params.dtype:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import finite_array, shape_str
+from ._checks import check_whole, finite_array, shape_str
 from .errors import LSTMError
 
 __all__ = ["METRICS", "error_metrics", "mae", "mape", "mase", "rmse", "smape"]
@@ -79,8 +79,7 @@ def naive_scale(history: Any, season: int = 1) -> float:
 
 
 def _naive_scale(name: str, history: Any, season: int) -> float:
-    if not isinstance(season, (int, np.integer)) or isinstance(season, bool) or season < 1:
-        raise LSTMError(f"season must be a whole number ≥ 1, got {season!r}")
+    check_whole("season", season, 1)
     y = finite_array(name, history, np.dtype(np.float64)).ravel()
     if y.size <= season:
         raise LSTMError(f"{name} must have more than season = {season} numbers for MASE, got {y.size}")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_vector, finite_array, resolve_dtype, shape_str
+from ._checks import as_vector, check_whole, finite_array, resolve_dtype, shape_str
 from .errors import LSTMError
 
 __all__ = ["LSTMParams", "init_params"]
@@ -204,15 +204,13 @@ def init_params(
     set to ``forget_bias`` so a fresh cell starts out remembering. The head, if
     asked for, is drawn the same way.
     """
-    for name, v, lo in (("input_size", input_size, 1), ("hidden_size", hidden_size, 1), ("num_layers", num_layers, 1)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-            raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
+    for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        check_whole(name, v, 1)
     if output_size is not None and (
         not isinstance(output_size, (int, np.integer)) or isinstance(output_size, bool) or output_size < 1
     ):
         raise LSTMError(f"output_size must be a whole number ≥ 1 or None, got {output_size!r}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise LSTMError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    check_whole("seed", seed, 0)
     if not isinstance(forget_bias, (int, float, np.integer, np.floating)) or not np.isfinite(forget_bias):
         raise LSTMError(f"forget_bias must be a finite number, got {forget_bias!r}")
     dt = resolve_dtype(dtype)

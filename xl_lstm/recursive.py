@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_vector, finite_array, shape_str, where
+from ._checks import as_vector, check_whole, finite_array, shape_str, where
 from .engine import run, step
 from .errors import LSTMError
 from .params import LSTMParams
@@ -36,8 +36,7 @@ def recursive_forecast(
         raise LSTMError("forecasting needs a head: W_y (O×H) and b_y")
     if params.output_size != D:
         raise LSTMError(f"W_y must have O = D = {D} rows so forecasts can feed back as inputs, got {params.output_size}")
-    if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or horizon < 1:
-        raise LSTMError(f"horizon must be a whole number ≥ 1, got {horizon!r}")
+    check_whole("horizon", horizon, 1)
     x = finite_array("history", history, params.dtype)
     if x.ndim == 1:
         x = x.reshape(-1, 1) if D == 1 else x.reshape(1, -1)

@@ -43,6 +43,7 @@ class RefreshResult:
     steps: int  # T
     cells: int  # cells written
     seconds: float
+    metrics: dict[str, float] | None = None  # the forecast's errors on the held-out actuals, when all are there
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,14 @@ def _block_values(rng: CellRange, block: np.ndarray, name: str, path: Path) -> l
     return [[v if v is None or isinstance(v, str) else float(v) for v in row] for row in block.tolist()]
 
 
+def _require_template_names(book: Book) -> None:
+    missing = [n for n in INPUT_NAMES if n not in book.names]
+    if missing:
+        raise LSTMError(
+            f"{book.path}: missing defined name(s) {', '.join(missing)}: not a workbook made from the xl_lstm template"
+        )
+
+
 def _refuse_unwritable(path: Path) -> None:
     lock = path.with_name("~$" + path.name)
     if lock.exists():
@@ -195,9 +204,7 @@ def refresh_file(
         raise LSTMError(f"{path}: --output {output} is the file's own folder, so the copy would replace it; "
                         "leave out --output to refresh in place")
     with Book(path) as book:
-        missing = [n for n in INPUT_NAMES if n not in book.names]
-        if missing:
-            raise LSTMError(f"{path}: missing defined name(s) {', '.join(missing)}: not a workbook made from the xl_lstm template")
+        _require_template_names(book)
         given = {k: np.asarray(v, dtype=float) for k, v in (set_blocks or {}).items()}
         for name, block in given.items():
             shape = book.range(name).shape
@@ -228,7 +235,9 @@ def refresh_file(
         if values_only and "xl/calcChain.xml" in book.zip.namelist():
             drop, replaced = _without_calc_chain(book, replaced)
         atomic_write(target, lambda fh: write_package(book.zip, replaced, fh, drop))
-    return RefreshResult(target, model.series.shape[0], cells, time.perf_counter() - start)
+    metrics = blocks.get("lstm_metrics")
+    held_out = None if metrics is None else {str(k): float(v) for k, v in metrics}
+    return RefreshResult(target, model.series.shape[0], cells, time.perf_counter() - start, held_out)
 
 
 def _without_calc_chain(
@@ -255,9 +264,7 @@ def fit_workbook(path: str | Path, *, epochs: int = 800, seed: int = 0, progress
     from .train import fit, workbook_blocks
 
     with Book(path) as book:
-        missing = [n for n in INPUT_NAMES if n not in book.names]
-        if missing:
-            raise LSTMError(f"{path}: missing defined name(s) {', '.join(missing)}: not a workbook made from the xl_lstm template")
+        _require_template_names(book)
         current = read_model(book)
     D, H = current.params.input_size, current.params.hidden_size
     if D != 1:

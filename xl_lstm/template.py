@@ -38,7 +38,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
-from ._checks import finite_array
+from ._checks import check_whole, finite_array
 from ._io import atomic_write
 from .datasets import load_airpassengers
 from .engine import run
@@ -94,12 +94,6 @@ class TemplateModel:
         return self.raw.shape[0] - self.horizon
 
 
-def _whole(name: str, value: Any, low: int, high: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not low <= value <= high:
-        raise LSTMError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-    return int(value)
-
-
 def template_model(
     hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0,
     train_epochs: int = TRAIN_EPOCHS,
@@ -118,10 +112,10 @@ def template_model(
     values = finite_array("series", np.asarray(series), np.dtype(np.float64))
     if values.ndim != 1 or values.size < 8:
         raise LSTMError(f"series must be one column of at least 8 numbers, got shape {values.shape}")
-    H = _whole("hidden", hidden, 1, MAX_HIDDEN)
-    D = _whole("inputs", inputs, 1, MAX_INPUTS)
+    H = check_whole("hidden", hidden, 1, MAX_HIDDEN)
+    D = check_whole("inputs", inputs, 1, MAX_INPUTS)
     available = len(values) - (D - 1)  # each step needs D - 1 earlier values as lags
-    T = available if steps is None else _whole("steps", steps, 8, available)
+    T = available if steps is None else check_whole("steps", steps, 8, available)
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
     months = labels[first : first + T]

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._checks import as_vector, finite_array
+from ._checks import as_vector, check_whole, finite_array
 from .engine import run
 from .errors import LSTMError
 from .params import LSTMParams, init_params
@@ -288,17 +288,15 @@ def fit(
     validation tail, which ``forecast`` turns into prediction intervals.
     """
     ys = _many(series)
-    for name, v, lo in (("hidden", hidden, 1), ("epochs", epochs, 1), ("patience", patience, 1)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-            raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
+    for name, v in (("hidden", hidden), ("epochs", epochs), ("patience", patience)):
+        check_whole(name, v, 1)
     real = (int, float, np.integer, np.floating)
     if not isinstance(val_fraction, real) or isinstance(val_fraction, bool) or not 0 <= val_fraction < 0.9:
         raise LSTMError(f"val_fraction must be from 0 to 0.9, got {val_fraction!r}")
     for name, num in (("lr", lr), ("clip", clip)):
         if not isinstance(num, real) or isinstance(num, bool) or not (np.isfinite(num) and num > 0):
             raise LSTMError(f"{name} must be a number > 0, got {num!r}")
-    if not isinstance(season, (int, np.integer)) or isinstance(season, bool) or season < 0:
-        raise LSTMError(f"season must be a whole number ≥ 0 (0: no seasonal differencing), got {season!r}")
+    check_whole("season", season, 0, hint=" (0: no seasonal differencing)")
     zs = [_pre(y, log, diff, season) for y in ys]
     if min(z.size for z in zs) < 8:
         raise LSTMError(f"series is too short for its differencing: {min(z.size for z in zs)} values remain, need at least 8")
@@ -306,9 +304,7 @@ def fit(
     sc = Scaler.fit(scaler, np.concatenate([z[: n + 1] for z, n in zip(zs, n_trains, strict=True)])[:, None])
     xs = [sc.transform(z[:, None]) for z in zs]  # each (T_k + 1, 1)
     shares = np.array(n_trains, float) / sum(n_trains)  # each series weighs by its training steps
-    L = max(z.size for z in zs) if lookback is None else lookback
-    if not isinstance(L, (int, np.integer)) or isinstance(L, bool) or L < 1:
-        raise LSTMError(f"lookback must be a whole number ≥ 1, got {lookback!r}")
+    L = check_whole("lookback", max(z.size for z in zs) if lookback is None else lookback, 1)
 
     p = init_params(1, hidden, output_size=1, seed=seed)
     arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
@@ -318,7 +314,7 @@ def fit(
         p = _weights(arrays)
         train_loss, grads = 0.0, [np.zeros_like(a) for a in arrays]
         for x, n, share in zip(xs, n_trains, shares, strict=True):
-            loss, g = _epoch_grads(p, x, int(L), n)
+            loss, g = _epoch_grads(p, x, L, n)
             train_loss += share * loss
             grads = [acc + share * gk for acc, gk in zip(grads, g, strict=True)]
         arrays = adam.step(arrays, _clip(grads, clip))
@@ -408,8 +404,7 @@ def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...]
     if not isinstance(model, Model):
         raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
     y = _series("history", history, 2)
-    if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or not 1 <= horizon <= 100_000:
-        raise LSTMError(f"horizon must be a whole number from 1 to 100000, got {horizon!r}")
+    check_whole("horizon", horizon, 1, 100_000)
     if isinstance(levels, (int, float, np.number)):
         levels = (float(levels),)  # one level given as a number
     for q in levels:
@@ -501,9 +496,8 @@ def backtest(series: Any, *, horizon: int, origins: int = 3, season: int = 1, **
     from .metrics import error_metrics
 
     y = _series("series", series, 8)
-    for name, v, lo in (("horizon", horizon, 1), ("origins", origins, 1), ("season", season, 1)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-            raise LSTMError(f"{name} must be a whole number ≥ {lo}, got {v!r}")
+    for name, v in (("horizon", horizon), ("origins", origins), ("season", season)):
+        check_whole(name, v, 1)
     starts = [y.size - horizon * k for k in range(origins, 0, -1)]
     if starts[0] < max(8, season + 2):
         raise LSTMError(f"series has {y.size} values: too short for {origins} origins of {horizon} steps")
