@@ -13,7 +13,6 @@ encrypted workbooks (an OLE container, not a zip), and damaged zips.
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -22,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 import numpy as np
 
@@ -164,10 +163,6 @@ def _attrs(raw: bytes) -> dict[str, str]:
     return {k: v[1:-1] for k, v in _ATTR.findall(raw.decode("utf-8"))}
 
 
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
-
-
 def _read_cell(attrs: bytes, body: bytes | None) -> Cell:
     a = _attrs(attrs)
     v = None
@@ -175,7 +170,7 @@ def _read_cell(attrs: bytes, body: bytes | None) -> Cell:
     if body:
         m = _V.search(body)
         if m is not None:
-            v = _unescape((m.group(1) or b"").decode("utf-8"))
+            v = unescape((m.group(1) or b"").decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
         formula = _F.search(body) is not None
     return Cell(a.get("t"), v, formula)
 
@@ -316,10 +311,7 @@ class Book:
             if not rng.r0 <= r <= rng.r1 or row.group(3) is None:
                 continue
             for cell in _CELL.finditer(row.group(3)):
-                m = _REF.fullmatch(_attrs(cell.group(1)).get("r", ""))
-                if m is None:
-                    continue
-                c = column_index(m.group(1))
+                c = _column_of(cell.group(1), 0)  # 0: a cell without r="..." is never in the range
                 if rng.c0 <= c <= rng.c1:
                     out[(r, c)] = _read_cell(cell.group(1), cell.group(3))
         return out
@@ -441,7 +433,7 @@ def patch_sheet(xml: bytes, values: Blocks | dict[tuple[int, int], Value], keep_
         while k < len(pending) and pending[k] < r:  # rows that do not exist yet go before this one
             out.append(body[pos : row.start()])
             pos = row.start()
-            out.append(_new_row(prefix, pending[k], blocks.row(pending[k]), keep_formulas))
+            out.append(_new_row(prefix, pending[k], blocks.row(pending[k])))
             k += 1
         if k < len(pending) and pending[k] == r:
             out.append(body[pos : row.start()])
@@ -450,7 +442,7 @@ def patch_sheet(xml: bytes, values: Blocks | dict[tuple[int, int], Value], keep_
             k += 1
     out.append(body[pos:])
     for r in pending[k:]:
-        out.append(_new_row(prefix, r, blocks.row(r), keep_formulas))
+        out.append(_new_row(prefix, r, blocks.row(r)))
     new_body = b"".join(out)
     del out
     head = _widen_dimension(xml[:start], blocks)
@@ -492,7 +484,7 @@ def _new_cell(prefix: bytes, r: int, c: int, value: Value) -> bytes:
     return _cell_xml(prefix, f' r="{letters}{r}"'.encode(), None, value)  # type: ignore[arg-type]
 
 
-def _new_row(prefix: bytes, r: int, cells: dict[int, Value], keep: bool) -> bytes:
+def _new_row(prefix: bytes, r: int, cells: dict[int, Value]) -> bytes:
     p = prefix.decode()
     inner = b"".join(_new_cell(prefix, r, c, v) for c, v in sorted(cells.items()))
     return f'<{p}row r="{r}">'.encode() + inner + f"</{p}row>".encode()
@@ -590,8 +582,3 @@ def write_package(
             level = 1 if make is not None else None  # fast deflate for the parts we rewrote
             dst.writestr(new, data, compresslevel=level)
             del data
-
-
-def zip_bytes_of(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
