@@ -13,6 +13,7 @@ encrypted workbooks (an OLE container, not a zip), and damaged zips.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -21,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from xml.sax.saxutils import escape, unescape
 
 import numpy as np
 
@@ -170,7 +170,7 @@ def _read_cell(attrs: bytes, body: bytes | None) -> Cell:
     if body:
         m = _V.search(body)
         if m is not None:
-            v = unescape((m.group(1) or b"").decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+            v = html.unescape((m.group(1) or b"").decode("utf-8"))
         formula = _F.search(body) is not None
     return Cell(a.get("t"), v, formula)
 
@@ -356,7 +356,7 @@ def _cell_xml(prefix: bytes, attrs: bytes, formula: bytes | None, value: float |
     if isinstance(value, float) and value - value == 0:  # a finite number: the common case, fast
         return b"<" + p + b"c" + attrs + b">" + (formula or b"") + b"<" + p + b"v>" + repr(value).encode() + b"</" + p + b"v></" + p + b"c>"
     if isinstance(value, str):
-        text = escape(value).encode()
+        text = html.escape(value, quote=False).encode()  # & < > in element text
         if value.startswith("#"):  # an error value, e.g. #NUM!
             kind, content = b' t="e"', b"<" + p + b"v>" + text + b"</" + p + b"v>"
         elif formula is not None:
