@@ -122,18 +122,17 @@ def template_model(
     horizon = 12 if T >= 48 else max(2, T // 4)
     season = 12 if T - horizon > 24 else 1
     hist = raw[: T - horizon, 0]
-    center = np.full(D, hist.mean())
-    scale = np.full(D, hist.std())
     if D == 1 and train_epochs > 0:
         model = _trained(hist.tobytes(), H, train_epochs, seed)
-        center, scale = model.scaler.center, model.scaler.scale
+        center, scale = _digits15(model.scaler.center), _digits15(model.scaler.scale)
         W, b, W_y, b_y = model.params.W, model.params.b, model.params.W_y, model.params.b_y
-    else:
+    else:  # the scaler the sheets will use, then a least-squares head on the scaled history
+        center, scale = _digits15(np.full(D, hist.mean())), _digits15(np.full(D, hist.std()))
         base = init_params(D, H, seed=seed)
         W, b = base.W, base.b
         W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
     params = LSTMParams(_digits15(W), _digits15(b), _digits15(W_y), _digits15(b_y))  # type: ignore[arg-type]
-    return TemplateModel(params, months, raw, _digits15(center), _digits15(scale), horizon, season)
+    return TemplateModel(params, months, raw, center, scale, horizon, season)
 
 
 @functools.lru_cache(maxsize=8)
