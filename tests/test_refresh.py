@@ -24,11 +24,12 @@ import pytest
 
 import xl_lstm as xl
 from tests.libreoffice import as_stored, recalculate
+from tests.workbooks import sheet_parts, target_cells
 from xl_lstm import xlsx
 from xl_lstm.errors import LSTMError
 from xl_lstm.metrics import METRICS, error_metrics
 from xl_lstm.recursive import recursive_forecast
-from xl_lstm.refresh import OUTPUT_NAMES, refresh_file
+from xl_lstm.refresh import refresh_file
 from xl_lstm.template import template_bytes, template_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,25 +40,6 @@ TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
 def members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
-
-
-def target_cells(path: Path) -> dict[str, set[str]]:
-    """Sheet -> cell names of every output block, from the defined names (read by openpyxl)."""
-    wb = openpyxl.load_workbook(path, read_only=False)
-    out: dict[str, set[str]] = {}
-    for name in OUTPUT_NAMES:
-        if name not in wb.defined_names:
-            continue
-        ((sheet, ref),) = wb.defined_names[name].destinations
-        rows = wb[sheet][ref.replace("$", "")]
-        rows = rows if isinstance(rows, tuple) else ((rows,),)
-        out.setdefault(sheet, set()).update(c.coordinate for row in rows for c in row)
-    return out
-
-
-def sheet_parts(path: Path) -> dict[str, str]:
-    with xlsx.Book(path) as book:
-        return dict(book.sheets)
 
 
 CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</(?:\w+:)?c>)', re.S)

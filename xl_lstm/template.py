@@ -11,13 +11,14 @@ users' own workbooks rely on.
 
 The model: with one input (D=1) the weights are trained on the history by
 ``xl_lstm.train.fit`` (seeded, whole history, a fixed number of epochs), as ``xl-lstm
-fit`` does; with lags (D>1) they are ``init_params(D, H, seed=0)`` with a head fitted
-by ridge least squares. Deterministic either way: the same file every time.
+fit`` does; for the shipped example they were trained once and are read from
+``data/template_model.json`` (``example_model``), so the committed workbook is the same
+on every machine. With lags (D>1) they are ``init_params(D, H, seed=0)`` with a head
+fitted by ridge least squares.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import re
@@ -43,6 +44,7 @@ from ._io import atomic_write
 from .datasets import load_airpassengers
 from .engine import run
 from .errors import LSTMError
+from .example_model import digits15, trained_weights
 from .params import LSTMParams, init_params
 
 __all__ = ["GATE_COLOURS", "Layout", "TemplateModel", "build_template", "template_model", "write_template"]
@@ -122,31 +124,17 @@ def template_model(
     horizon = 12 if T >= 48 else max(2, T // 4)
     season = 12 if T - horizon > 24 else 1
     hist = raw[: T - horizon, 0]
-    if D == 1 and train_epochs > 0:
-        model = _trained(hist.tobytes(), H, train_epochs, seed)
-        center, scale = _digits15(model.scaler.center), _digits15(model.scaler.scale)
-        W, b, W_y, b_y = model.params.W, model.params.b, model.params.W_y, model.params.b_y
+    if D == 1 and train_epochs > 0:  # stored for the shipped example, else trained now
+        trained = trained_weights(hist, H, train_epochs, seed)
+        center, scale = trained.center, trained.scale
+        W, b, W_y, b_y = trained.params.W, trained.params.b, trained.params.W_y, trained.params.b_y
     else:  # the scaler the sheets will use, then a least-squares head on the scaled history
-        center, scale = _digits15(np.full(D, hist.mean())), _digits15(np.full(D, hist.std()))
+        center, scale = digits15(np.full(D, hist.mean())), digits15(np.full(D, hist.std()))
         base = init_params(D, H, seed=seed)
         W, b = base.W, base.b
         W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
-    params = LSTMParams(_digits15(W), _digits15(b), _digits15(W_y), _digits15(b_y))  # type: ignore[arg-type]
+    params = LSTMParams(digits15(W), digits15(b), digits15(W_y), digits15(b_y))  # type: ignore[arg-type]
     return TemplateModel(params, months, raw, center, scale, horizon, season)
-
-
-@functools.lru_cache(maxsize=8)
-def _trained(history: bytes, hidden: int, epochs: int, seed: int) -> Any:
-    """The same training as xl-lstm fit (whole history, fixed epochs), kept for repeated builds."""
-    from .train import fit
-
-    return fit(np.frombuffer(history, dtype=np.float64), hidden=hidden, epochs=epochs, seed=seed, val_fraction=0.0)
-
-
-def _digits15(a: np.ndarray) -> np.ndarray:
-    """Round to 15 significant digits, the precision spreadsheets keep and show, so the
-    numbers in the file and the numbers the engine uses are the same numbers."""
-    return np.vectorize(lambda v: float(f"{v:.15g}"))(np.asarray(a, float))
 
 
 def _ridge_head(params: LSTMParams, x: np.ndarray, ridge: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
@@ -360,7 +348,7 @@ States (formulas): the same numbers from native formulas only (SUMPRODUCT, EXP, 
 Forecast: the model warms up on the history, then each forecast is fed back as the next input. Native formulas and =LSTM_FORECAST side by side, the actuals of the held-out months, and the error metrics (native and =LSTM_METRICS).
 Charts: the four gates, C and h, and the forecast against the actuals. One colour per quantity throughout: i blue, f orange, g green, C purple, o red, h brown.
 # The model in this file
-W, b, W_y and b_y are trained on the history (the months before the held-out ones) by xl_lstm's NumPy training (backpropagation through time and Adam, seed 0, 800 passes), the same as running xl-lstm fit on this file. The result is deterministic: never random at open. To retrain after changing the series, run xl-lstm fit BOOK.xlsx, or the lstm_fit script in xlwings Lite (a button in the task pane), or in classic xlwings a macro button with RunPython "import xl_lstm.scripts as s; s.lstm_fit_caller()".
+W, b, W_y and b_y were trained on the history (the months before the held-out ones) by xl_lstm's NumPy training (backpropagation through time and Adam, seed 0, 800 passes, the settings of xl-lstm fit) and are stored with xl_lstm, so this file holds the same numbers on every computer, never random ones. Training is repeatable for a seed on one computer; on another processor or maths library the same settings give weights that differ in the later digits and forecast about as well, so compare retrained models by their errors, not digit by digit. To retrain after changing the series, run xl-lstm fit BOOK.xlsx, or the lstm_fit script in xlwings Lite (a button in the task pane), or in classic xlwings a macro button with RunPython "import xl_lstm.scripts as s; s.lstm_fit_caller()".
 # Turning on the functions (States, and the LSTM_ columns of Forecast)
 Without Python those cells show #NAME?; everything else works. Windows Excel with classic xlwings: pip install xl_lstm, then xlwings addin install; the sheet xlwings.conf already names the module (UDF Modules = xl_lstm.udfs); click Import Functions in the xlwings tab.
 xlwings Lite (Windows, macOS, Excel on the web): add xl_lstm to requirements.txt in the Lite editor and put from xl_lstm.udfs import * in main.py.

@@ -1,0 +1,147 @@
+"""The trained model the template workbook ships with, stored as data.
+
+Training is deterministic for one machine and one BLAS build, not across them. Another
+CPU (or another kernel of the same OpenBLAS) sums the matrix products in another order,
+the last digits of the gradients differ, and 800 epochs of Adam grow those differences
+into weights that differ in the second digit (measured on the airline history: up to
+0.055 in W between OpenBLAS's SkylakeX and Sandybridge kernels, with training losses
+within 2 % of each other). So the shipped template is generated from weights trained
+once and stored in ``data/template_model.json``: the same numbers on every machine.
+Whether training still does its job is checked by what it reaches (loss and held-out
+error, in the tests), never bit for bit.
+
+    python -m xl_lstm.example_model      retrain with the recipe and rewrite the file
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._io import atomic_write
+from .params import LSTMParams
+
+__all__ = ["STORED", "TrainedWeights", "one_step_loss", "retrain_stored", "stored_record", "trained_weights"]
+
+STORED = Path(__file__).parent / "data" / "template_model.json"
+
+
+@dataclass(frozen=True)
+class TrainedWeights:
+    """What a template holds of a trained model: the LSTM and head, and the scaler."""
+
+    params: LSTMParams  # W (4H, H+1), b (4H,), W_y (1, H), b_y (1,)
+    center: np.ndarray  # (1,)
+    scale: np.ndarray  # (1,)
+
+
+def recipe(hidden: int, epochs: int, seed: int) -> dict[str, Any]:
+    """The training settings the template uses: the whole history, no validation tail."""
+    return {"hidden": hidden, "epochs": epochs, "seed": seed, "val_fraction": 0.0}
+
+
+def history_digest(history: np.ndarray) -> str:
+    """sha256 of the history's float64 values (little-endian), naming the data a model saw."""
+    return hashlib.sha256(np.ascontiguousarray(history, dtype="<f8").tobytes()).hexdigest()
+
+
+def digits15(a: Any) -> np.ndarray:
+    """Round to 15 significant digits, the precision spreadsheets keep and show, so the
+    numbers in a workbook and the numbers the engine uses are the same numbers."""
+    return np.vectorize(lambda v: float(f"{v:.15g}"), otypes=[float])(np.asarray(a, float))
+
+
+def trained_weights(history: np.ndarray, hidden: int, epochs: int, seed: int) -> TrainedWeights:
+    """The stored weights when they were trained by this recipe on this history; else train now."""
+    stored = _stored(STORED)
+    if stored is not None and stored[0] == (recipe(hidden, epochs, seed), history_digest(history)):
+        return stored[1]
+    return _train(np.ascontiguousarray(history, dtype=np.float64).tobytes(), hidden, epochs, seed)
+
+
+@functools.lru_cache(maxsize=8)
+def _train(history: bytes, hidden: int, epochs: int, seed: int) -> TrainedWeights:
+    """The same training as xl-lstm fit (whole history, fixed epochs), kept for repeated builds."""
+    from .train import fit
+
+    model = fit(np.frombuffer(history, dtype=np.float64), hidden=hidden, epochs=epochs, seed=seed, val_fraction=0.0)
+    p = model.params
+    params = LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))
+    return TrainedWeights(params, digits15(model.scaler.center), digits15(model.scaler.scale))
+
+
+@functools.lru_cache(maxsize=2)
+def _stored(path: Path) -> tuple[tuple[dict[str, Any], str], TrainedWeights] | None:
+    """(recipe, history digest) and the weights of the stored file; None if there is none."""
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    W, b, W_y, b_y = (np.array(data[k], dtype=float) for k in ("W", "b", "W_y", "b_y"))
+    params = LSTMParams(W, b, W_y, b_y)
+    weights = TrainedWeights(params, np.array(data["center"], float), np.array(data["scale"], float))
+    return (data["recipe"], data["history_sha256"]), weights
+
+
+def stored_record(path: Path = STORED) -> dict[str, Any]:
+    """The stored file as written: recipe, digest, weights, the loss they reach, where they were made."""
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def one_step_loss(weights: TrainedWeights, history: np.ndarray) -> float:
+    """Mean squared one-step-ahead error of the weights on the scaled history (training's loss)."""
+    from .train import sequence_loss
+
+    x = (np.asarray(history, float)[:, None] - weights.center) / weights.scale  # (T, 1)
+    return sequence_loss(weights.params, x[:-1], x[1:])
+
+
+def retrain_stored(history: np.ndarray, hidden: int, epochs: int, seed: int, path: Path = STORED) -> Path:
+    """Train with the recipe on this machine and store the result (with the machine named)."""
+    w = _train(np.ascontiguousarray(history, dtype=np.float64).tobytes(), hidden, epochs, seed)
+    record = {
+        "about": "The template's trained weights (xl_lstm/example_model.py); rewrite with python -m xl_lstm.example_model",
+        "recipe": recipe(hidden, epochs, seed),
+        "history_sha256": history_digest(history),
+        "W": w.params.W.tolist(),
+        "b": w.params.b.tolist(),
+        "W_y": np.asarray(w.params.W_y).tolist(),
+        "b_y": np.asarray(w.params.b_y).tolist(),
+        "center": w.center.tolist(),
+        "scale": w.scale.tolist(),
+        "one_step_loss": one_step_loss(w, history),
+        "made_with": {
+            "numpy": np.__version__,
+            "blas": _blas(),
+            "machine": platform.machine(),
+            "python": platform.python_version(),
+        },
+    }
+    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"  # a key a line
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    _stored.cache_clear()
+    return path
+
+
+def _blas() -> list[str]:
+    """The BLAS library and kernel in use, when threadpoolctl is installed to tell."""
+    try:
+        import threadpoolctl  # type: ignore[import-not-found]
+    except ImportError:
+        return ["unknown (install threadpoolctl to record it)"]
+    return [
+        f"{d.get('internal_api')} {d.get('version')} {d.get('architecture')}" for d in threadpoolctl.threadpool_info()
+    ]
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's command
+    from .template import TRAIN_EPOCHS, template_model
+
+    m = template_model(train_epochs=0)
+    print(retrain_stored(m.raw[: m.history_steps, 0], 4, TRAIN_EPOCHS, 0))
