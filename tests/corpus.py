@@ -676,9 +676,9 @@ def add_data_validation(pkg: Package) -> None:
 
 
 def add_conditional_format(pkg: Package) -> None:
-    """An Excel-2010 data bar on lstm_forecast (a refreshed block): a <conditionalFormatting> whose
+    """An Excel-2010 data bar on lstm_forecast_udf (a refreshed block): a <conditionalFormatting> whose
     cfRule points by x14:id to an x14:conditionalFormattings <ext> in the worksheet's extLst."""
-    forecast = defined_names(pkg)["lstm_forecast"]
+    forecast = defined_names(pkg)["lstm_forecast_udf"]
     sheet, sqref = forecast.sheet, forecast.ref()
     guid = "{8A2E2C3B-5D1A-4C3E-9F00-3C1D2B4A5E61}"
     part = _excel2010(pkg, sheet)

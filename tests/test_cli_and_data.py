@@ -11,11 +11,11 @@ import pytest
 
 import xl_lstm as xl
 from xl_lstm.cli import main
+from xl_lstm.contract import model_blocks, read_model
 from xl_lstm.datasets import load_airpassengers
 from xl_lstm.recursive import recursive_forecast
-from xl_lstm.refresh import read_model
 from xl_lstm.template import template_model
-from xl_lstm.train import fit, workbook_blocks
+from xl_lstm.train import fit
 from xl_lstm.xlsx import Book
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "workbooks" / "lstm_template.xlsx"
@@ -44,7 +44,7 @@ def test_demo_writes_trains_refreshes_and_forecasts(tmp_path: Path, monkeypatch:
     trained = fit(m.raw[: m.history_steps, 0], hidden=4, epochs=800, seed=0, val_fraction=0.0)
     with Book(path) as book:
         stored = read_model(book)
-        for name, block in workbook_blocks(trained).items():
+        for name, block in model_blocks(trained).items():
             np.testing.assert_array_equal(book.numbers(name), block)  # the trained weights are in the file
     np.testing.assert_array_equal(stored.series, m.raw)
     fc = recursive_forecast(stored.params, m.raw[: m.history_steps], m.horizon, stored.center, stored.scale)[:, 0]

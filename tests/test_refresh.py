@@ -109,11 +109,11 @@ def test_refresh_stores_the_engines_numbers(book: Path, values_only: bool) -> No
         np.testing.assert_array_equal(values(book, name).astype(float), table)  # exact: floats stored by repr
     for name in ("lstm_inputs", "lstm_states_inputs", "lstm_states_formulas_inputs"):
         np.testing.assert_array_equal(values(book, name).astype(float), m.scaled)
-    np.testing.assert_array_equal(values(book, "lstm_forecast").astype(float), fc)
+    np.testing.assert_array_equal(values(book, "lstm_forecast_udf").astype(float), fc)
     np.testing.assert_array_equal(values(book, "lstm_forecast_formulas").astype(float), fc)
     np.testing.assert_array_equal(values(book, "lstm_actuals").astype(float), m.raw[m.history_steps :, :1])
-    assert list(values(book, "lstm_metrics")[:, 0]) == list(METRICS)
-    np.testing.assert_array_equal(values(book, "lstm_metrics")[:, 1].astype(float), metrics)
+    assert list(values(book, "lstm_metrics_udf")[:, 0]) == list(METRICS)
+    np.testing.assert_array_equal(values(book, "lstm_metrics_udf")[:, 1].astype(float), metrics)
     np.testing.assert_array_equal(values(book, "lstm_metrics_formulas").astype(float).ravel(), metrics)
 
     formulas = openpyxl.load_workbook(book)
@@ -167,6 +167,25 @@ def test_libreoffice_recalculation_agrees_with_the_stored_values(book: Path, tmp
     again = values(recalculated, "lstm_forecast_steps")
     given = steps != None  # noqa: E711  (object array: the cells the block fills)
     np.testing.assert_allclose(again[given].astype(float), steps[given].astype(float), rtol=1e-12, atol=1e-300)
+
+
+def test_workbooks_made_under_the_former_names_still_refresh(book: Path) -> None:
+    """Until 0.2 two names equalled function names (lstm_forecast, lstm_metrics): such workbooks still refresh."""
+    with zipfile.ZipFile(book) as zf:
+        parts = {i: zf.read(i.filename) for i in zf.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, body in parts.items():
+            if info.filename == "xl/workbook.xml":
+                body = body.replace(b'name="lstm_forecast_udf"', b'name="lstm_forecast"').replace(
+                    b'name="lstm_metrics_udf"', b'name="lstm_metrics"')
+            zf.writestr(info, body)
+    book.write_bytes(out.getvalue())
+    result = refresh_file(book, values_only=True)
+    _, _, fc, metrics = engine_reference()
+    assert result.metrics == dict(zip(METRICS, metrics, strict=True))
+    np.testing.assert_array_equal(values(book, "lstm_forecast").astype(float), fc)
+    np.testing.assert_array_equal(values(book, "lstm_metrics")[:, 1].astype(float), metrics)
 
 
 # ---- many files, the command -------------------------------------------------------------

@@ -51,8 +51,8 @@ def expected_shapes(H: int, D: int, T: int, n: int) -> dict[str, tuple[int, int]
         "lstm_W": (4 * H, H + D), "lstm_b": (4 * H, 1), "lstm_W_y": (D, H), "lstm_b_y": (D, 1),
         "lstm_scaler": (2, D), "lstm_series": (T, D), "lstm_inputs": (T, D), "lstm_history": (T - n, D),
         "lstm_h0": (1, H), "lstm_c0": (1, H), "lstm_states": (T, 6 * H), "lstm_states_formulas": (T, 6 * H),
-        "lstm_forecast": (n, D), "lstm_forecast_formulas": (n, D), "lstm_actuals": (n, 1),
-        "lstm_horizon": (1, 1), "lstm_season": (1, 1), "lstm_metrics": (5, 2), "lstm_metrics_formulas": (5, 1),
+        "lstm_forecast_udf": (n, D), "lstm_forecast_formulas": (n, D), "lstm_actuals": (n, 1),
+        "lstm_horizon": (1, 1), "lstm_season": (1, 1), "lstm_metrics_udf": (5, 2), "lstm_metrics_formulas": (5, 1),
         "lstm_states_inputs": (T, D), "lstm_states_formulas_inputs": (T, D), "lstm_forecast_steps": (n, 2 * D + 6 * H),
     }
 
@@ -168,6 +168,17 @@ def test_training_with_the_recipe_here_reaches_what_the_stored_model_reached() -
     assert smape(mine.params, mine.scaler.center, mine.scaler.scale) == pytest.approx(smape(m.params, m.center, m.scale), abs=2.5)
 
 
+def test_no_defined_name_is_a_function_name() -> None:
+    """Excel and LibreOffice resolve a name before a function of the same name (LibreOffice: Err:509)."""
+    from xl_lstm import contract, udfs
+
+    functions = {n for n in vars(udfs) if n.startswith("lstm_") and callable(getattr(udfs, n))}
+    assert {"lstm_step", "lstm_sequence", "lstm_forecast", "lstm_metrics", "lstm_init"} <= functions
+    wb, lay = build_template()
+    assert not functions & {n.lower() for n in wb.defined_names}
+    assert set(lay.names) == set(contract.NAMES), "the template writes exactly the contract's names"
+
+
 def test_states_formulas_refer_to_the_previous_row() -> None:
     wb, lay = build_template()
     udf, native = wb["States"], wb["States (formulas)"]
@@ -244,7 +255,7 @@ def test_libreoffice_recalculation_equals_the_engine(recalculated) -> None:
 def test_udf_cells_need_the_add_in(recalculated) -> None:
     """Without Python the LSTM_ cells are errors, not stale or made-up numbers; the rest computes."""
     _, wb = recalculated
-    for name in ("lstm_states", "lstm_forecast", "lstm_metrics"):
+    for name in ("lstm_states", "lstm_forecast_udf", "lstm_metrics_udf"):
         values = block(wb, name).ravel()
         assert all(isinstance(v, str) and v.startswith("#") for v in values), name
 

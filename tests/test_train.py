@@ -22,7 +22,18 @@ import pytest
 
 import xl_lstm as xl
 from xl_lstm.metrics import mae, smape
-from xl_lstm.train import Model, Scaler, _Adam, _epoch_grads, fit, forecast, loss_and_grads, sequence_loss
+from xl_lstm.train import (
+    Epoch,
+    FitConfig,
+    Model,
+    Scaler,
+    _Adam,
+    _epoch_grads,
+    fit,
+    forecast,
+    loss_and_grads,
+    sequence_loss,
+)
 
 GRAD_ATOL = 1e-10  # float64 gradients vs torch autograd, absolute
 
@@ -277,15 +288,39 @@ def test_a_list_of_one_series_is_that_series() -> None:
     assert both.residuals.shape[0] == 2 * one.residuals.shape[0]  # each series' validation tail is backtested
 
 
-def test_progress_bar_goes_to_stderr_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
-    """progress=True draws a bar on stderr (ending at the last epoch); progress=False prints nothing anywhere."""
-    fit(NOISY, hidden=2, epochs=20)
+def test_fit_reports_each_epoch_to_its_callback_and_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """Library code prints nothing; on_epoch hears every epoch, with NaN validation when there is no tail."""
+    seen: list[Epoch] = []
+    fit(NOISY, hidden=2, epochs=20, on_epoch=seen.append)
+    assert [e.epoch for e in seen] == list(range(1, 21)) and {e.epochs for e in seen} == {20}
+    assert all(np.isfinite(e.train_loss) and np.isfinite(e.val_loss) for e in seen)
+    no_tail: list[Epoch] = []
+    fit(NOISY, hidden=2, epochs=5, val_fraction=0, on_epoch=no_tail.append)
+    assert len(no_tail) == 5 and all(np.isnan(e.val_loss) for e in no_tail)
     quiet = capsys.readouterr()
     assert (quiet.out, quiet.err) == ("", "")
-    fit(NOISY, hidden=2, epochs=20, progress=True)
-    loud = capsys.readouterr()
-    assert loud.out == ""
-    assert "fit [" in loud.err and "epoch 20/20" in loud.err and loud.err.endswith("\n")
+
+
+def test_the_cli_bar_shows_validation_only_when_there_is_a_tail(capsys: pytest.CaptureFixture[str]) -> None:
+    from xl_lstm.cli import epoch_bar
+
+    assert epoch_bar(quiet=True) is None
+    draw = epoch_bar(quiet=False)
+    assert draw is not None
+    draw(Epoch(20, 20, 0.5, float("nan")))
+    draw(Epoch(10, 20, 0.5, 0.25))
+    err = capsys.readouterr().err
+    assert "epoch 20/20  loss 0.5000\r" in err + "\r" and "nan" not in err and "validation 0.2500" in err
+
+
+def test_fit_settings_live_in_one_config() -> None:
+    """FitConfig holds every setting; keywords change some; a misspelt one is one line."""
+    a = fit(NOISY, FitConfig(hidden=2, epochs=4, seed=1))
+    b = fit(NOISY, hidden=2, epochs=4, seed=1)
+    np.testing.assert_array_equal(a.params.W, b.params.W)
+    with pytest.raises(xl.LSTMError, match="fit has no setting 'hiden'; the settings are clip, diff, epochs"):
+        fit(NOISY, hiden=2)
+    assert "\n" not in repr(a) and repr(a).startswith("Model(H=2, inputs=1, standard scaler; 4 epochs")
 
 
 def test_early_stopping_keeps_the_best_validation_weights() -> None:

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from xl_lstm.contract import INPUT_NAMES, model_blocks, read_model, train_on
 from xl_lstm.datasets import load_airpassengers
 from xl_lstm.errors import LSTMError
 from xl_lstm.recursive import recursive_forecast
-from xl_lstm.refresh import fit_workbook, read_model, refresh_file
+from xl_lstm.refresh import fit_workbook, refresh_file
 from xl_lstm.scripts import fit_book
-from xl_lstm.train import fit, forecast, load_model, save_model, workbook_blocks
+from xl_lstm.train import fit, forecast, load_model, save_model
 from xl_lstm.xlsx import Book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +66,7 @@ def test_fit_workbook_writes_the_trained_weights_and_refreshes(tmp_path: Path) -
     trained, result = fit_workbook(path, epochs=40, seed=2)
     with Book(path) as book:
         stored = read_model(book)
-        for name, block in workbook_blocks(trained).items():
+        for name, block in model_blocks(trained).items():
             np.testing.assert_array_equal(book.numbers(name), block)
         fc = recursive_forecast(stored.params, stored.history, stored.horizon, stored.center, stored.scale)
         np.testing.assert_array_equal(book.numbers("lstm_forecast_formulas"), fc)  # refreshed with the new weights
@@ -74,7 +75,7 @@ def test_fit_workbook_writes_the_trained_weights_and_refreshes(tmp_path: Path) -
 
 def test_a_model_with_transforms_cannot_go_into_a_workbook(model) -> None:
     with pytest.raises(LSTMError, match="fit without log, diff and season"):
-        workbook_blocks(model)
+        model_blocks(model)
 
 
 def test_set_blocks_must_fit_their_ranges(tmp_path: Path) -> None:
@@ -101,16 +102,17 @@ class FakeName:
 
 
 def test_the_xlwings_script_trains_and_writes_the_blocks() -> None:
+    """The button trains exactly what xl-lstm fit trains (one recipe), and writes it through the names."""
     with Book(TEMPLATE) as book:
-        names = {n: FakeName(book.numbers(n)) for n in ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler", "lstm_history")}
+        names = {n: FakeName(book.numbers(n)) for n in INPUT_NAMES}
+        _, expected = train_on(book, seed=0)  # what xl-lstm fit writes
 
     class FakeBook:
         pass
 
     fake = FakeBook()
     fake.names = names  # type: ignore[attr-defined]
-    written = fit_book(fake, epochs=20, seed=0)
-    expected = workbook_blocks(fit(names["lstm_history"].refers_to_range.value[:, 0], hidden=4, epochs=20, seed=0))
+    written = fit_book(fake, seed=0)
     for name, block in expected.items():
         np.testing.assert_array_equal(names[name].refers_to_range.value, block)
         np.testing.assert_array_equal(written[name], block)
@@ -214,7 +216,7 @@ def test_seasonal_differencing_undoes_itself_in_the_forecast(tmp_path: Path) -> 
     back = load_model(save_model(model, tmp_path / "m.npz"))
     assert back.season == 4
     with pytest.raises(LSTMError, match="fit without log, diff and season"):
-        workbook_blocks(dataclasses.replace(model, diff=False))
+        model_blocks(dataclasses.replace(model, diff=False))
     with pytest.raises(LSTMError, match="too short for its differencing"):
         fit(y[:12], season=6)
     with pytest.raises(LSTMError, match="season must be a whole number"):

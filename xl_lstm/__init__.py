@@ -6,36 +6,40 @@ and forecasting (``fit``, ``forecast``), and refreshing workbooks (``refresh_fil
 The template workbook (which needs openpyxl) lives in ``xl_lstm.template``.
 """
 
-from .engine import RunResult, Step, run, sigmoid, step
-from .errors import LSTMError
-from .interop import (
-    from_keras,
-    from_onnx,
-    from_torch,
-    load,
-    save,
-    to_keras,
-    to_onnx,
-    to_torch,
-)
-from .params import LSTMParams, init_params, stack
-from .recursive import recursive_forecast
-from .refresh import refresh_file
-from .train import Model, backtest, fit, forecast, load_model, save_model
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
+__version__ = "0.2.0"
+
+# name -> the module that defines it. Imported on first use (PEP 562), so that
+# ``import xl_lstm.udfs`` (the worksheet functions, in Excel or in Pyodide) loads only
+# the engine and what the functions need, not training, the refresh or pandas.
+_WHERE = {
+    "RunResult": "engine", "Step": "engine", "run": "engine", "sigmoid": "engine", "step": "engine",
+    "LSTMError": "errors",
+    "from_keras": "interop", "from_onnx": "interop", "from_torch": "interop", "load": "interop", "save": "interop",
+    "to_keras": "interop", "to_onnx": "interop", "to_torch": "interop",
+    "LSTMParams": "params", "init_params": "params", "stack": "params",
+    "recursive_forecast": "recursive",
+    "refresh_file": "refresh",
+    "Epoch": "train", "FitConfig": "train", "Model": "train", "backtest": "train", "fit": "train",
+    "forecast": "train", "load_model": "train", "save_model": "train",
+}
 __all__ = [
+    "Epoch",
+    "FitConfig",
     "LSTMError",
     "LSTMParams",
     "Model",
     "RunResult",
     "Step",
     "backtest",
-    "from_keras",
-    "from_onnx",
     "fit",
     "forecast",
+    "from_keras",
+    "from_onnx",
     "from_torch",
     "init_params",
     "load",
@@ -52,3 +56,25 @@ __all__ = [
     "to_onnx",
     "to_torch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'xl_lstm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value  # the next look-up is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what type checkers and editors see
+    from .engine import RunResult, Step, run, sigmoid, step
+    from .errors import LSTMError
+    from .interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
+    from .params import LSTMParams, init_params, stack
+    from .recursive import recursive_forecast
+    from .refresh import refresh_file
+    from .train import Epoch, FitConfig, Model, backtest, fit, forecast, load_model, save_model

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .contract import WORKBOOK_FIT
 from .engine import run
 from .errors import LSTMError
 from .metrics import error_metrics
 from .recursive import recursive_forecast
+from .train import Epoch
 
 
 def _positive(text: str) -> int:
@@ -44,15 +46,18 @@ def _numbers(v: Iterable[float], fmt: str = "+.6f") -> str:
     return " ".join(f"{a:{fmt}}" for a in v)
 
 
-def demo(hidden: int, seed: int, out: str, epochs: int = 800) -> str:
+def demo(hidden: int, seed: int, out: str) -> str:
     """The main job end to end: a template workbook for the shipped airline series, trained
-    on its history and refreshed by the engine without Excel; reports where it wrote and the forecast."""
+    on its history (once, with the workbook recipe) and refreshed by the engine without Excel;
+    reports where it wrote and the forecast."""
     from .refresh import fit_workbook
-    from .template import template_model, write_template
+    from .template import check_target, template_model, write_template
 
-    path = write_template(out, hidden, force=True, seed=seed).resolve()
-    model, result = fit_workbook(path, epochs=epochs, seed=seed)
-    m = template_model(hidden, seed=seed)  # the series, hold-out and season the workbook was made with
+    path = Path(out)
+    check_target(path, force=True)  # before any work: an open file, a missing folder
+    m = template_model(hidden, seed=seed, train_epochs=0)  # the series, hold-out and season; training is below
+    path = write_template(path, hidden, force=True, seed=seed, train_epochs=0).resolve()
+    model, result = fit_workbook(path, seed=seed)
     T_h, n = m.history_steps, m.horizon
     p, sc = model.params, model.scaler
     fc = recursive_forecast(p, m.raw[:T_h], n, sc.center, sc.scale)[:, 0]  # (n,)
@@ -75,6 +80,22 @@ def demo(hidden: int, seed: int, out: str, epochs: int = 800) -> str:
             f"C_T      {_numbers(last.c_n[-1])}",
         ]
     )
+
+
+def epoch_bar(quiet: bool) -> Callable[[Epoch], None] | None:
+    """fit's progress as a one-line bar on stderr (validation shown only when there is a tail)."""
+    if quiet:
+        return None
+
+    def draw(e: Epoch) -> None:
+        if e.epoch % 10 and e.epoch != e.epochs:
+            return
+        filled = round(20 * e.epoch / e.epochs)
+        val = f"  validation {e.val_loss:.4f}" if np.isfinite(e.val_loss) else ""
+        print(f"\rfit [{'#' * filled:<20}] epoch {e.epoch}/{e.epochs}  loss {e.train_loss:.4f}{val}",
+              end="", file=sys.stderr, flush=True)
+
+    return draw
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_ref.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
     p_fit = sub.add_parser("fit", help="train on a template workbook's series, write weights, head and scaler, refresh it")
     p_fit.add_argument("book", metavar="BOOK.xlsx")
-    p_fit.add_argument("--epochs", type=_positive, default=800, help="passes over the history (default 800)")
+    p_fit.add_argument("--epochs", type=_positive, default=None,
+                       help=f"passes over the history (default {WORKBOOK_FIT.epochs}, the workbook recipe)")
     p_fit.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
     p_fit.add_argument("--quiet", action="store_true", help="no progress bar")
     p_fc = sub.add_parser("forecast", help="train on a column of numbers (CSV file, or - for stdin) and forecast it")
@@ -130,11 +152,13 @@ def fit_command(args: argparse.Namespace) -> int:
     """Train on BOOK's history, write the weights into it and refresh it in one atomic write."""
     from .refresh import fit_workbook
 
-    model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, progress=not args.quiet)
+    model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, on_epoch=epoch_bar(args.quiet))
+    if not args.quiet:
+        print(file=sys.stderr)  # end the bar's line
     print(f"trained  H={model.params.hidden_size}: {model.epochs} epochs, loss {model.train_loss:.4f}")
     print(f"wrote    weights, head and scaler into {result.path}; {result.cells} cells recomputed")
     if result.metrics is not None:
-        print("held out " + "  ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()))
+        print("held out " + "  ".join(f"{k} {v:.3f}{'%' if 'MAPE' in k else ''}" for k, v in result.metrics.items()))
     return 0
 
 
@@ -181,7 +205,9 @@ def forecast_command(args: argparse.Namespace) -> int:
         raise LSTMError(f"--levels must be percentages such as 80,95; got {args.levels!r}") from None
     name, y = _read_column(args.data, args.column)
     model = fit(y, hidden=args.hidden, epochs=args.epochs, seed=args.seed, log=args.log, diff=args.diff,
-                season=args.season, progress=not args.quiet)
+                season=args.season, on_epoch=epoch_bar(args.quiet))
+    if not args.quiet:
+        print(file=sys.stderr)  # end the bar's line
     fc = forecast(model, y, args.horizon, levels)
     head = ["step", "forecast"] + [f"{b}{round(q * 100)}" for q in levels for b in ("lower", "upper")]
     rows = [[str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]

@@ -15,6 +15,7 @@ error, in the tests), never bit for bit.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -43,8 +44,10 @@ class TrainedWeights:
 
 
 def recipe(hidden: int, epochs: int, seed: int) -> dict[str, Any]:
-    """The training settings the template uses: the whole history, no validation tail."""
-    return {"hidden": hidden, "epochs": epochs, "seed": seed, "val_fraction": 0.0}
+    """Every training setting the template uses: the workbook recipe with this H, epochs and seed."""
+    from .contract import WORKBOOK_FIT
+
+    return dataclasses.asdict(WORKBOOK_FIT.changed(hidden=hidden, epochs=epochs, seed=seed))
 
 
 def history_digest(history: np.ndarray) -> str:
@@ -69,9 +72,10 @@ def trained_weights(history: np.ndarray, hidden: int, epochs: int, seed: int) ->
 @functools.lru_cache(maxsize=8)
 def _train(history: bytes, hidden: int, epochs: int, seed: int) -> TrainedWeights:
     """The same training as xl-lstm fit (whole history, fixed epochs), kept for repeated builds."""
+    from .contract import WORKBOOK_FIT
     from .train import fit
 
-    model = fit(np.frombuffer(history, dtype=np.float64), hidden=hidden, epochs=epochs, seed=seed, val_fraction=0.0)
+    model = fit(np.frombuffer(history, dtype=np.float64), WORKBOOK_FIT, hidden=hidden, epochs=epochs, seed=seed)
     p = model.params
     params = LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))
     return TrainedWeights(params, digits15(model.scaler.center), digits15(model.scaler.scale))

@@ -21,21 +21,16 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_write
+from .contract import INPUT_NAMES, WorkbookModel, book_name, read_model, train_on
 from .engine import run, step
 from .errors import LSTMError
 from .metrics import METRICS, error_metrics
 from .params import LSTMParams
 from .recursive import recursive_forecast
+from .train import Epoch
 from .xlsx import Blocks, Book, CellRange, patch_sheet, write_package
 
-__all__ = ["RefreshResult", "refresh_file", "compute_blocks", "INPUT_NAMES", "OUTPUT_NAMES"]
-
-INPUT_NAMES = ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler", "lstm_series", "lstm_history",
-               "lstm_horizon", "lstm_season")
-OUTPUT_NAMES = ("lstm_inputs", "lstm_states_inputs", "lstm_states_formulas_inputs", "lstm_states",
-                "lstm_states_formulas", "lstm_forecast", "lstm_forecast_formulas", "lstm_forecast_steps",
-                "lstm_actuals", "lstm_metrics", "lstm_metrics_formulas")
-
+__all__ = ["RefreshResult", "refresh_file", "compute_blocks", "fit_workbook"]
 
 @dataclass(frozen=True)
 class RefreshResult:
@@ -46,73 +41,7 @@ class RefreshResult:
     metrics: dict[str, float] | None = None  # the forecast's errors on the held-out actuals, when all are there
 
 
-@dataclass(frozen=True)
-class Model:
-    params: LSTMParams
-    center: np.ndarray  # (D,)
-    scale: np.ndarray  # (D,)
-    series: np.ndarray  # (T, D) raw
-    history: np.ndarray  # (T_h, D) raw
-    horizon: int
-    season: int
-
-
-def _whole(book: Book, name: str, low: int) -> int:
-    v = book.numbers(name)
-    if v.shape != (1, 1) or v[0, 0] != int(v[0, 0]) or v[0, 0] < low or v[0, 0] > 1_048_576:
-        raise LSTMError(f"{book.path}: {name} must be one cell holding a whole number ≥ {low}, got {v.ravel()[:3]}")
-    return int(v[0, 0])
-
-
-def _shape(book: Book, name: str, got: tuple[int, int], want: tuple[int, int], why: str) -> None:
-    if got != want:
-        raise LSTMError(f"{book.path}: {name} must be {want[0]}×{want[1]} ({why}), got {got[0]}×{got[1]}")
-
-
-def read_model(book: Book, given: dict[str, np.ndarray] | None = None) -> Model:
-    """Weights, head, scaler and series from the defined names, with shapes checked against each other.
-
-    ``given`` replaces some blocks' contents (new weights from training) before the checks.
-    """
-    if given:
-        book = _Overlay(book, given)  # type: ignore[assignment]
-    b = book.numbers("lstm_b")
-    if 1 not in b.shape or b.size % 4:
-        raise LSTMError(f"{book.path}: lstm_b must be one column of 4H cells, got {b.shape[0]}×{b.shape[1]}")
-    H = b.size // 4
-    W = book.numbers("lstm_W")
-    if W.shape[0] != 4 * H or W.shape[1] <= H:
-        raise LSTMError(f"{book.path}: lstm_W must be 4H×(H+D) with H={H} (from lstm_b), got {W.shape[0]}×{W.shape[1]}")
-    D = W.shape[1] - H
-    W_y, b_y = book.numbers("lstm_W_y"), book.numbers("lstm_b_y")
-    _shape(book, "lstm_W_y", W_y.shape, (D, H), f"D×H with D={D}, H={H}")
-    _shape(book, "lstm_b_y", b_y.shape, (D, 1), f"D×1 with D={D}")
-    scaler = book.numbers("lstm_scaler")
-    _shape(book, "lstm_scaler", scaler.shape, (2, D), f"center and scale rows, D={D}")
-    if np.any(scaler[1] == 0):
-        raise LSTMError(f"{book.path}: lstm_scaler's scale row holds 0: it divides the data")
-    series = book.numbers("lstm_series")
-    history = book.numbers("lstm_history")
-    if series.shape[1] != D or history.shape[1] != D:
-        raise LSTMError(f"{book.path}: lstm_series and lstm_history must have D={D} columns, got {series.shape[1]} and {history.shape[1]}")
-    params = LSTMParams(W, b.ravel(), W_y, b_y.ravel())
-    return Model(params, scaler[0], scaler[1], series, history, _whole(book, "lstm_horizon", 1),
-                 _whole(book, "lstm_season", 1))
-
-
-class _Overlay:
-    """A Book whose numbers() answers from ``given`` first."""
-
-    def __init__(self, book: Book, given: dict[str, np.ndarray]) -> None:
-        self._book, self._given, self.path = book, given, book.path
-
-    def numbers(self, name: str) -> np.ndarray:
-        if name in self._given:
-            return np.asarray(self._given[name], dtype=float)
-        return self._book.numbers(name)
-
-
-def compute_blocks(m: Model) -> dict[str, np.ndarray]:
+def compute_blocks(m: WorkbookModel) -> dict[str, np.ndarray]:
     """Every output block's values by defined name (object arrays; None = leave the cell alone)."""
     p = m.params
     x = (m.series - m.center) / m.scale  # (T, D)
@@ -123,14 +52,14 @@ def compute_blocks(m: Model) -> dict[str, np.ndarray]:
     blocks: dict[str, np.ndarray] = {
         "lstm_inputs": x, "lstm_states_inputs": x, "lstm_states_formulas_inputs": x,
         "lstm_states": table, "lstm_states_formulas": table,
-        "lstm_forecast": fc, "lstm_forecast_formulas": fc,
+        "lstm_forecast_udf": fc, "lstm_forecast_formulas": fc,
         "lstm_forecast_steps": _forecast_steps(p, (m.history - m.center) / m.scale, n),
         "lstm_actuals": actual,
     }
     if actual.shape[0] == n:
         metrics = error_metrics(actual[:, 0], fc[:, 0], m.season, m.history[:, 0])
         values = [metrics[k] for k in METRICS]
-        blocks["lstm_metrics"] = np.array([[k, v] for k, v in zip(METRICS, values, strict=True)], dtype=object)
+        blocks["lstm_metrics_udf"] = np.array([[k, v] for k, v in zip(METRICS, values, strict=True)], dtype=object)
         blocks["lstm_metrics_formulas"] = np.array(values, dtype=float)[:, None]
     return {k: np.asarray(v, dtype=object) for k, v in blocks.items()}
 
@@ -215,10 +144,11 @@ def refresh_file(
         blocks.update(compute_blocks(model))
         per_sheet: dict[str, Blocks] = {}
         cells = 0
-        for name, block in blocks.items():
-            if name in book.names:
-                rng = book.range(name)
-                rows = _block_values(rng, block, name, path)
+        for contract_name, block in blocks.items():
+            in_book = book_name(book.names, contract_name)  # older workbooks: the former name
+            if in_book is not None:
+                rng = book.range(in_book)
+                rows = _block_values(rng, block, in_book, path)
                 per_sheet.setdefault(rng.sheet, Blocks()).add(rng.r0, rng.c0, rows)
                 cells += sum(v is not None for row in rows for v in row)
         def patched(sheet: str, values: Blocks) -> Callable[[], bytes]:
@@ -235,7 +165,7 @@ def refresh_file(
         if values_only and "xl/calcChain.xml" in book.zip.namelist():
             drop, replaced = _without_calc_chain(book, replaced)
         atomic_write(target, lambda fh: write_package(book.zip, replaced, fh, drop))
-    metrics = blocks.get("lstm_metrics")
+    metrics = blocks.get("lstm_metrics_udf")
     held_out = None if metrics is None else {str(k): float(v) for k, v in metrics}
     return RefreshResult(target, model.series.shape[0], cells, time.perf_counter() - start, held_out)
 
@@ -253,24 +183,18 @@ def _without_calc_chain(
 
 
 # ---- training into a workbook -------------------------------------------------------------------
-def fit_workbook(path: str | Path, *, epochs: int = 800, seed: int = 0, progress: bool = False) -> tuple[Any, RefreshResult]:
-    """Train on a template workbook's history (lstm_history), write lstm_W, lstm_b, lstm_W_y,
-    lstm_b_y and lstm_scaler, and refresh every block, in one atomic write.
-
-    The workbook already holds its own test (the months after lstm_history), so the
-    whole history trains (no validation tail) for a fixed number of epochs.
-    Returns the trained model and the refresh result.
+def fit_workbook(path: str | Path, *, seed: int = 0, epochs: int | None = None,
+                 on_epoch: Callable[[Epoch], None] | None = None) -> tuple[Any, RefreshResult]:
+    """Train on a template workbook's history with the workbook recipe (``contract.WORKBOOK_FIT``),
+    write lstm_W, lstm_b, lstm_W_y, lstm_b_y and lstm_scaler, and refresh every block, in one
+    atomic write. Returns the trained model and the refresh result.
     """
-    from .train import fit, workbook_blocks
-
+    path = Path(path)
+    _refuse_unwritable(path)  # before the training, not after it
     with Book(path) as book:
         _require_template_names(book)
-        current = read_model(book)
-    D, H = current.params.input_size, current.params.hidden_size
-    if D != 1:
-        raise LSTMError(f"{path}: fit trains on one input column (D=1); this workbook has D={D}")
-    model = fit(current.history[:, 0], hidden=H, epochs=epochs, seed=seed, val_fraction=0.0, progress=progress)
-    return model, refresh_file(path, set_blocks=workbook_blocks(model))
+        model, blocks = train_on(book, seed=seed, epochs=epochs, on_epoch=on_epoch)
+    return model, refresh_file(path, set_blocks=blocks)
 
 
 # ---- many files ---------------------------------------------------------------------------

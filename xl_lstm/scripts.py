@@ -4,9 +4,10 @@
     classic xlwings:  a macro button with
                       RunPython "import xl_lstm.scripts as s; s.lstm_fit_caller()"
 
-Both read the series (lstm_history) and the model's size (lstm_W) from the defined
-names, train with ``xl_lstm.train.fit`` and write lstm_W, lstm_b, lstm_W_y, lstm_b_y and
-lstm_scaler back; the sheets then recompute every gate and the forecast themselves.
+Both read the workbook's model and history through the workbook contract
+(``contract.read_model``), train with the workbook recipe (``contract.WORKBOOK_FIT``: the
+same model ``xl-lstm fit`` and the template make) and write lstm_W, lstm_b, lstm_W_y,
+lstm_b_y and lstm_scaler back; the sheets then recompute every gate and the forecast.
 Imports only numpy, xlwings, the standard library and xl_lstm (Pyodide-safe).
 """
 
@@ -17,30 +18,17 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from .errors import LSTMError
-from .train import fit, workbook_blocks
+from .contract import XlwingsNames, train_on
 
 __all__ = ["lstm_fit", "lstm_fit_caller", "fit_book"]
 
 
-def _block(book: Any, name: str) -> Any:
-    try:
-        return book.names[name].refers_to_range
-    except Exception:  # noqa: BLE001  xlwings raises differently per runtime for a missing name
-        raise LSTMError(f"the workbook has no defined name {name}: is it made from the xl_lstm template?") from None
-
-
-def fit_book(book: Any, *, epochs: int = 400, seed: int = 0) -> dict[str, np.ndarray]:
+def fit_book(book: Any, *, seed: int = 0) -> dict[str, np.ndarray]:
     """Train on the workbook's history and write the weights into it; returns what was written."""
-    W = np.atleast_2d(np.asarray(_block(book, "lstm_W").options(np.array, ndim=2).value, dtype=float))
-    history = np.asarray(_block(book, "lstm_history").options(np.array, ndim=2).value, dtype=float)
-    H = W.shape[0] // 4
-    if history.ndim != 2 or history.shape[1] != 1:
-        raise LSTMError(f"training from the workbook needs one input column (D=1), lstm_history is {history.shape}")
-    model = fit(history[:, 0], hidden=H, epochs=epochs, seed=seed)
-    blocks = workbook_blocks(model)
+    names = XlwingsNames(book)
+    _, blocks = train_on(names, seed=seed)
     for name, values in blocks.items():
-        _block(book, name).value = values
+        names.write(name, values)
     return blocks
 
 

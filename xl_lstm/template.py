@@ -41,6 +41,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ._checks import check_whole, finite_array
 from ._io import atomic_write
+from .contract import WORKBOOK_FIT
 from .datasets import load_airpassengers
 from .engine import run
 from .errors import LSTMError
@@ -60,7 +61,7 @@ GATE_COLOURS = {  # one colour per quantity, used for headers, heat maps and cha
 }
 ACTUAL_COLOUR, FORECAST_COLOUR = "000080", "17BECF"  # navy, teal
 MAX_HIDDEN, MAX_INPUTS = 64, 12
-TRAIN_EPOCHS = 800  # the shipped template's weights are trained (D=1), as xl-lstm fit would
+TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the shipped template's weights are trained (D=1), as xl-lstm fit does
 FIXED_TIME = "2026-01-01T00:00:00Z"  # docProps timestamps, so the file is reproducible
 DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
 
@@ -595,7 +596,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     )
     _number_format(ws, r0, s + 1, last, s + 1 + D, "0.0")
     _name(wb, lay, "lstm_actuals", _ref("Forecast", r0, s + 1, last, s + 1))
-    _name(wb, lay, "lstm_forecast", _ref("Forecast", r0, s + 2, last, s + 1 + D))
+    _name(wb, lay, "lstm_forecast_udf", _ref("Forecast", r0, s + 2, last, s + 1 + D))
 
     # settings and metrics below the side table
     mr = last + 3
@@ -631,7 +632,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     for k, metric in enumerate(native):
         ws.cell(row=tr + k, column=s, value=metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
     _name(wb, lay, "lstm_metrics_formulas", _ref("Forecast", tr, s + 1, tr + 4, s + 1))
-    _name(wb, lay, "lstm_metrics", _ref("Forecast", tr, s + 2, tr + 4, s + 3))
+    _name(wb, lay, "lstm_metrics_udf", _ref("Forecast", tr, s + 2, tr + 4, s + 3))
     ws.column_dimensions[get_column_letter(s)].width = 10
     ws.freeze_panes = ws.cell(row=r0, column=2)
     _print_wide(ws)
@@ -772,18 +773,33 @@ def _with_values(data: bytes) -> bytes:
         return path.read_bytes()
 
 
-def write_template(
-    path: str | os.PathLike[str], hidden: int = 4, inputs: int = 1, steps: int | None = None, *, force: bool = False, seed: int = 0
-) -> Path:
-    """Write a fresh template to ``path`` (.xlsx) atomically; refuse to overwrite unless ``force``."""
-    path = Path(path)
+def check_target(path: Path, force: bool) -> None:
+    """Refuse a target before any work: not .xlsx, a missing folder, an existing file without
+    ``force``, or a file open in Excel (its ``~$`` lock file beside it)."""
     if path.suffix.lower() != ".xlsx":
         raise LSTMError(f"{path}: the template is an .xlsx workbook; give a name ending in .xlsx")
-    if path.exists() and not force:
-        raise LSTMError(f"{path} already exists; use --force to replace it")
     if not path.parent.is_dir():
         raise LSTMError(f"{path}: folder {path.parent} does not exist")
-    data = template_bytes(hidden, inputs, steps, seed=seed)
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        raise LSTMError(f"{path}: is open in Excel (lock file {lock.name}); close it first")
+    if path.exists() and not force:
+        raise LSTMError(f"{path} already exists; use --force to replace it")
+    if path.is_dir():
+        raise LSTMError(f"{path}: is a folder")
+
+
+def write_template(
+    path: str | os.PathLike[str], hidden: int = 4, inputs: int = 1, steps: int | None = None, *, force: bool = False,
+    seed: int = 0, series: Any = None, train_epochs: int = TRAIN_EPOCHS,
+) -> Path:
+    """Write a fresh template to ``path`` (.xlsx) atomically; refuse to overwrite unless ``force``.
+
+    Every check on the path comes before the work (training, building, refreshing).
+    """
+    path = Path(path)
+    check_target(path, force)
+    data = template_bytes(hidden, inputs, steps, series, seed, train_epochs)
     atomic_write(path, lambda fh: fh.write(data))
     return path
 

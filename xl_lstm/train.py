@@ -18,7 +18,7 @@ Backward pass, per step (σ' = σ(1-σ), tanh' = 1 - tanh²), from the top:
 from __future__ import annotations
 
 import dataclasses
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,7 +31,7 @@ from .errors import LSTMError
 from .params import LSTMParams, init_params
 from .recursive import recursive_forecast
 
-__all__ = ["Grads", "Scaler", "Model", "ForecastResult", "BacktestResult", "loss_and_grads", "sequence_loss", "fit", "forecast", "backtest"]
+__all__ = ["Epoch", "FitConfig", "Grads", "Scaler", "Model", "ForecastResult", "BacktestResult", "loss_and_grads", "sequence_loss", "fit", "forecast", "backtest"]
 
 
 class Grads(NamedTuple):
@@ -172,6 +172,13 @@ class Model:
     epochs: int = 0
     season: int = 0  # seasonal differencing lag (0: none)
 
+    def __repr__(self) -> str:  # a line, not the weights: print(model) in a notebook
+        p = self.params
+        steps = ", ".join(k for k, on in (("log", self.log), ("diff", self.diff), (f"season {self.season}", self.season)) if on)
+        return (f"Model(H={p.hidden_size}, inputs={p.input_size}, {self.scaler.kind} scaler"
+                f"{', ' + steps if steps else ''}; {self.epochs} epochs, train loss {self.train_loss:.4g}, "
+                f"validation loss {self.val_loss:.4g}, {len(self.residuals)} backtest origins)")
+
     def transform(self, series: np.ndarray) -> np.ndarray:
         """Raw (T,) values -> the model's scaled inputs (T', 1) (shorter by the differencing lags)."""
         z = _pre(series, self.log, self.diff, self.season)
@@ -257,36 +264,69 @@ def _val_loss(p: LSTMParams, x: np.ndarray, n_train: int) -> float:
     return float(np.mean((y[n_train:, 0] - x[n_train + 1 :]) ** 2))
 
 
-def fit(
-    series: Any,
-    *,
-    hidden: int = 8,
-    lookback: int | None = None,
-    epochs: int = 400,
-    lr: float = 0.01,
-    seed: int = 0,
-    scaler: str = "standard",
-    log: bool = False,
-    diff: bool = False,
-    season: int = 0,
-    val_fraction: float = 0.15,
-    patience: int = 60,
-    clip: float = 1.0,
-    progress: bool = False,
-) -> Model:
+@dataclass(frozen=True)
+class FitConfig:
+    """Every training setting in one place; ``fit(y, config, **changes)`` trains with them.
+
+    hidden        units H of the one LSTM layer
+    lookback      steps of backpropagation through time (None: the whole series)
+    epochs        passes over the series at most; training stops early when the loss on the
+                  validation tail (the last ``val_fraction`` of the steps) has not improved for
+                  ``patience`` epochs, and the best weights are kept (val_fraction 0: no tail,
+                  every epoch runs and the last weights are kept)
+    lr, clip      Adam's step size; the gradient's global norm is clipped to ``clip``
+    seed          seed of the initial weights (``init_params``)
+    scaler        standard, robust or minmax; ``log``, ``diff`` (first differences) and
+                  ``season`` (differences at that lag, e.g. 12 for monthly data) come first
+    """
+
+    hidden: int = 8
+    lookback: int | None = None
+    epochs: int = 400
+    lr: float = 0.01
+    seed: int = 0
+    scaler: str = "standard"
+    log: bool = False
+    diff: bool = False
+    season: int = 0
+    val_fraction: float = 0.15
+    patience: int = 60
+    clip: float = 1.0
+
+    def changed(self, **settings: Any) -> FitConfig:
+        """A copy with some settings changed; an unknown name is one LSTMError line."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise LSTMError(f"fit has no setting {unknown[0]!r}; the settings are {', '.join(sorted(known))}")
+        return dataclasses.replace(self, **settings)
+
+
+class Epoch(NamedTuple):
+    """What ``fit`` reports to its ``on_epoch`` callback after each epoch."""
+
+    epoch: int  # 1-based
+    epochs: int  # the most it will run
+    train_loss: float
+    val_loss: float  # NaN without a validation tail
+
+
+def fit(series: Any, config: FitConfig | None = None, *, on_epoch: Callable[[Epoch], None] | None = None,
+        **settings: Any) -> Model:
     """Train an LSTM with a linear head to predict each next value of ``series``: one column of
     numbers, or a list of such series (one model for all, one scaler fitted on all of them).
 
-    lookback   steps of backpropagation through time (None: the whole series)
-    epochs     passes over the series; training stops early when the loss on the
-               validation tail (the last ``val_fraction`` of the steps) has not improved
-               for ``patience`` epochs, and the best weights are kept
-    scaler     standard, robust or minmax; log, diff (first differences) and season (differences
-               at that lag, e.g. 12 for monthly data) transform the series first
-    clip       the gradient's global norm is clipped to this
-    Deterministic for a given seed. Returns a Model with the backtest residuals of the
-    validation tail, which ``forecast`` turns into prediction intervals.
+    ``config`` holds the settings (``FitConfig``; its defaults if omitted); keyword
+    ``settings`` change some of them (``fit(y, hidden=4, epochs=800)``). ``on_epoch``
+    is called with an ``Epoch`` after every epoch (the CLI draws its progress bar from it).
+    Deterministic for a seed on one machine and BLAS build. Returns a Model with the
+    backtest residuals of the validation tail, which ``forecast`` turns into prediction
+    intervals.
     """
+    cfg = (config or FitConfig()).changed(**settings)
+    hidden, lookback, epochs, lr, seed = cfg.hidden, cfg.lookback, cfg.epochs, cfg.lr, cfg.seed
+    scaler, log, diff, season = cfg.scaler, cfg.log, cfg.diff, cfg.season
+    val_fraction, patience, clip = cfg.val_fraction, cfg.patience, cfg.clip
     ys = _many(series)
     for name, v in (("hidden", hidden), ("epochs", epochs), ("patience", patience)):
         check_whole(name, v, 1)
@@ -326,12 +366,10 @@ def fit(
         else:
             since += 1
         done = epoch
-        if progress and (epoch % 10 == 0 or epoch == epochs):
-            _bar(epoch, epochs, train_loss, val)
+        if on_epoch is not None:
+            on_epoch(Epoch(epoch, epochs, float(train_loss), val))
         if since >= patience:
             break
-    if progress:
-        print(file=sys.stderr)
     model = Model(_weights(best), sc, log, diff, train_loss=float(train_loss), val_loss=float(best_val), epochs=done,
                   season=season)
     return _with_residuals(model, ys, n_trains)
@@ -347,12 +385,6 @@ def _many(series: Any) -> list[np.ndarray]:
 def _weights(arrays: list[np.ndarray]) -> LSTMParams:
     W, b, W_y, b_y = arrays
     return LSTMParams(W, b, W_y, b_y)
-
-
-def _bar(epoch: int, epochs: int, train: float, val: float) -> None:
-    filled = round(20 * epoch / epochs)
-    print(f"\rfit [{'#' * filled:<20}] epoch {epoch}/{epochs}  loss {train:.4f}  validation {val:.4f}",
-          end="", file=sys.stderr, flush=True)
 
 
 def _with_residuals(model: Model, ys: list[np.ndarray], n_trains: list[int]) -> Model:
@@ -461,21 +493,6 @@ def load_model(path: Any) -> Model:
                      float(losses[0]), float(losses[1]), int(losses[2]), int(data.get("season", 0)))
     except (KeyError, ValueError, IndexError, TypeError) as exc:
         raise LSTMError(f"{path}: a model file with a missing or damaged field ({exc})") from None
-
-
-def workbook_blocks(model: Model) -> dict[str, np.ndarray]:
-    """The template's input blocks for this model: lstm_W, lstm_b, lstm_W_y, lstm_b_y, lstm_scaler.
-
-    The sheets compute x = (value - center) / scale on the raw series, so a model
-    trained with log or differencing cannot be written into them.
-    """
-    if model.log or model.diff or model.season:
-        raise LSTMError("a workbook's sheets scale the raw series only: fit without log, diff and season to write into one")
-    p = model.params
-    return {
-        "lstm_W": np.asarray(p.W), "lstm_b": np.asarray(p.b)[:, None], "lstm_W_y": np.asarray(p.W_y),
-        "lstm_b_y": np.asarray(p.b_y)[:, None], "lstm_scaler": np.vstack([model.scaler.center, model.scaler.scale]),
-    }
 
 
 # ---- rolling-origin evaluation ---------------------------------------------------------------------
