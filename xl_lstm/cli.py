@@ -5,7 +5,7 @@
                                            airline series, refreshed, and its forecast
     xl-lstm template OUT.xlsx [--hidden H] [--inputs D] [--steps T] [--force]
                                            write a fresh template workbook
-    xl-lstm refresh PATH... [--values] [--output DIR] [--jobs N] [--quiet]
+    xl-lstm refresh PATH... [--glob PATTERN] [--values] [--output DIR] [--jobs N] [--quiet]
                                            recompute the LSTM blocks of workbooks, without Excel
     xl-lstm fit BOOK.xlsx [--epochs N] [--seed S] [--quiet]
                                            train on the workbook's series, write the weights, refresh
@@ -100,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_tpl.add_argument("--steps", type=_positive, default=None, help="time steps T (default: the whole series)")
     p_tpl.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
     p_ref = sub.add_parser("refresh", help="recompute the LSTM blocks of workbooks made from the template, without Excel")
-    p_ref.add_argument("paths", nargs="+", metavar="PATH", help="workbooks, folders of workbooks, or globs")
+    p_ref.add_argument("paths", nargs="*", metavar="PATH",
+                       help="workbooks and folders of workbooks, taken literally (a[1].xlsx is that file, not a pattern)")
+    p_ref.add_argument("--glob", action="append", default=[], metavar="PATTERN",
+                       help="also refresh the workbooks matching this pattern (quote it; ** recurses); repeatable")
     p_ref.add_argument("--values", action="store_true", help="store plain numbers instead of formulas (for readers without the add-in)")
     p_ref.add_argument("--output", metavar="DIR", help="write refreshed copies into DIR instead of replacing the files")
     p_ref.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1)")
@@ -202,14 +205,19 @@ def refresh(args: argparse.Namespace) -> int:
     """Refresh every file; problems are one line each on stderr; exit 1 if any file failed."""
     from .refresh import expand, refresh_many, summary_table
 
-    sources = expand(args.paths)
+    if not args.paths and not args.glob:
+        print("xl-lstm: refresh: name at least one PATH or --glob PATTERN (see xl-lstm --help)", file=sys.stderr)
+        return 2
+    sources = expand(args.paths, args.glob)
     if not sources:
-        print("xl-lstm: refresh: no workbooks found in " + " ".join(args.paths), file=sys.stderr)
+        print("xl-lstm: refresh: no workbooks found in " + " ".join(args.paths + args.glob), file=sys.stderr)
         return 2
 
     def progress(outcome, done: int, total: int) -> None:  # type: ignore[no-untyped-def]
         if outcome.error:
             print(f"xl-lstm: {outcome.error}", file=sys.stderr)
+        for note in outcome.result.notes if outcome.result else ():
+            print(f"xl-lstm: note: {note}", file=sys.stderr)
         if not args.quiet:
             bar = "#" * round(20 * done / total)
             status = "ok" if outcome.result else "failed"
