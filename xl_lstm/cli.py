@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_fit.add_argument("--quiet", action="store_true", help="no progress bar")
     p_fc = sub.add_parser("forecast", help="train on a column of numbers (CSV file, or - for stdin) and forecast it")
     p_fc.add_argument("data", metavar="DATA.csv", help="a CSV file, or - to read numbers from stdin (one per line)")
-    p_fc.add_argument("--column", help="the CSV column to forecast (default: the last numeric column)")
+    p_fc.add_argument("--column", help="the CSV column to forecast (default: the last column holding a number)")
     p_fc.add_argument("--horizon", type=_positive, default=12, help="steps ahead (default 12)")
     p_fc.add_argument("--levels", default="80,95", help="prediction-interval levels in %% (default 80,95)")
     p_fc.add_argument("--hidden", type=_positive, default=8, help="hidden units H (default 8)")
@@ -141,37 +141,14 @@ def fit_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_column(data: str, column: str | None) -> tuple[str, np.ndarray]:
-    import pandas as pd
+def _read_column(data: str, column: str | None, quiet: bool = False) -> tuple[str, np.ndarray]:
+    """The series to forecast (see xl_lstm.csv_column); says on stderr which column it uses, unless quiet."""
+    from .csv_column import read_column
 
-    if data == "-":
-        text = sys.stdin.read().split()
-        try:
-            return "stdin", np.array([float(t) for t in text])
-        except ValueError as exc:
-            raise LSTMError(f"stdin must hold numbers, one per line: {exc}") from None
-    try:
-        frame = pd.read_csv(data, comment="#")
-    except FileNotFoundError:
-        raise LSTMError(f"{data}: no such file") from None
-    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
-        raise LSTMError(f"{data}: cannot read it as CSV ({' '.join(str(exc).split())[:120]})") from None
-    if column is None:
-        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-        if not numeric:
-            raise LSTMError(f"{data}: no numeric column; name one with --column")
-        column = str(numeric[-1])
-    if column not in frame.columns:
-        raise LSTMError(f"{data}: no column {column!r}; columns are {', '.join(map(str, frame.columns))}")
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise LSTMError(f"{data}: column {column!r}, row {row + 2} holds {frame[column].iloc[row]!r}, not a number")
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise LSTMError(f"{data}: column {column!r} has a gap (an empty cell) at row {row + 2}; fill or remove it first")
-    return column, values.to_numpy(dtype=float)
+    col = read_column(data, column, sys.stdin)  # type: ignore[arg-type]
+    if not quiet:
+        print(f"xl-lstm: {col.note}", file=sys.stderr)
+    return col.name, col.values
 
 
 def forecast_command(args: argparse.Namespace) -> int:
@@ -182,7 +159,7 @@ def forecast_command(args: argparse.Namespace) -> int:
         levels = tuple(float(v) / 100 for v in args.levels.split(","))
     except ValueError:
         raise LSTMError(f"--levels must be percentages such as 80,95; got {args.levels!r}") from None
-    name, y = _read_column(args.data, args.column)
+    name, y = _read_column(args.data, args.column, args.quiet)
     model = fit(y, hidden=args.hidden, epochs=args.epochs, seed=args.seed, log=args.log, diff=args.diff,
                 season=args.season, progress=not args.quiet)
     fc = forecast(model, y, args.horizon, levels)
