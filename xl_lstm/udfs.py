@@ -4,12 +4,13 @@ Works in classic xlwings (Windows Excel, COM) and in xlwings Lite / Server
 (Office.js custom functions). It imports only numpy, xlwings, the standard
 library and xl_lstm's own plain modules, so it also runs under Pyodide.
 
-Each function is a thin wrapper: xlwings converts each range once (a 2-D object
-array, blanks as None, Excel errors as their text, e.g. '#N/A'), ``xl_lstm.sheet`` does the work,
+Each function is a thin wrapper: xlwings converts each range once (``Cells``: a 2-D object
+array, trailing blank rows and columns dropped first, blanks as None, Excel errors as their
+text, e.g. '#N/A'), ``xl_lstm.sheet`` does the work,
 and ``_call`` turns any refusal into one line of text in the cell, e.g.
 ``LSTM_STEP: W must be 4H×(H+D) = 16×5 (H=4 from b's 16 numbers, D=1 from x_t), got 16×4``.
 Results are cached on the arguments' contents, so recalculating an unchanged
-sheet costs a hash, not a forward pass.
+sheet costs the conversion and a hash, not a forward pass.
 
 Parameters carry no type hints on purpose: xlwings reads hints as converters.
 """
