@@ -36,11 +36,14 @@ def is_blank(value: Any) -> bool:
 
 def _none_tail(rows: list[list[Any]]) -> int:
     """How many rows at the end are all None, by list comparisons in C (a galloping search)."""
-    width = len(rows[-1]) if rows else 0
+    if not rows:
+        return 0
+    rows = list(rows)  # COM hands over tuples of tuples
+    empty = type(rows[-1])([None] * len(rows[-1]))  # a blank row of the same type, so == compares cells
     n, lo, step = len(rows), 0, 1
     while lo < n:  # rows[n-lo:] are blank; try the next `step` rows above them
         take = min(step, n - lo)
-        if rows[n - lo - take : n - lo] == [[None] * width] * take:
+        if rows[n - lo - take : n - lo] == [empty] * take:
             lo, step = lo + take, step * 2
         elif step == 1:
             break
