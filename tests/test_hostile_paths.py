@@ -248,3 +248,22 @@ def test_a_foreign_hosts_recent_temporary_file_is_left(tmp_path: Path) -> None:
     other.write_bytes(b"")
     removed, left = _io.clean_stale(path)
     assert removed == [] and left == [other] and other.exists()
+
+
+def test_fit_refuses_a_hard_link_before_training(tmp_path: Path) -> None:
+    a = book(tmp_path / "a.xlsx")
+    os.link(a, tmp_path / "b.xlsx")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "xl_lstm", "fit", str(a), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        preexec_fn=_limits,
+        check=False,
+    )
+    assert proc.returncode == 2 and proc.stdout == "" and time.perf_counter() - start < 30
+    assert proc.stderr.startswith(f"xl-lstm: {a}: has 2 hard links;") and len(proc.stderr.splitlines()) == 1
+    assert not refreshed(a)

@@ -197,6 +197,12 @@ def _refuse_unwritable(path: Path, named: Path | None = None) -> None:
     check_replaceable(path)
 
 
+def _refuse_locked_folder(target: Path, named: Path) -> None:
+    """The new file is renamed into the target's folder: that folder must be writable."""
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise LSTMError(f"{named}: its folder {target.parent} is not writable, so the file cannot be replaced")
+
+
 def write_path(path: str | Path, output: str | Path | None = None) -> Path:
     """Where refreshing ``path`` writes, after every check that needs no reading: the file exists,
     is a workbook by name, and its target (itself, a symlink's target, or ``output``/name) may be replaced."""
@@ -205,10 +211,12 @@ def write_path(path: str | Path, output: str | Path | None = None) -> Path:
     if output is None:
         target = write_target(path)
         _refuse_unwritable(target, path)
+        _refuse_locked_folder(target, path)
         return target
     if not Path(output).is_dir():
         raise LSTMError(f"{output}: no such folder for --output")
     target = Path(output) / path.name
+    _refuse_locked_folder(write_target(target), target)
     if target.exists() and os.path.samefile(target, path):
         raise LSTMError(f"{path}: --output {output} is the file's own folder, so the copy would replace it; "
                         "leave out --output to refresh in place")
@@ -299,6 +307,7 @@ def fit_workbook(path: str | Path, *, epochs: int = 800, seed: int = 0, progress
     """
     from .train import fit, workbook_blocks
 
+    write_path(path)  # missing, locked, read-only, hard-linked: refused before training
     with Book(path) as book:
         _require_template_names(book)
         current = read_model(book)
