@@ -453,7 +453,7 @@ SHEET_CASES = [
     sheet_case("horizon-zero", "forecast_table", {"horizon": cells([[0]])}, "horizon", "≥ 1", "got 0"),
     sheet_case("horizon-fraction", "forecast_table", {"horizon": cells([[2.5]])}, "horizon", "2.5"),
     sheet_case("horizon-blank", "forecast_table", {"horizon": None}, "horizon", "empty"),
-    sheet_case("horizon-beyond-the-sheet", "forecast_table", {"horizon": cells([[2e6]])}, "horizon", "1048576", "2000000"),
+    sheet_case("horizon-beyond-the-budget", "forecast_table", {"horizon": cells([[2e6]])}, "horizon", "10,000", "2,000,000"),
     sheet_case("horizon-beyond-2^53", "forecast_table", {"horizon": cells([[1e300]])}, "horizon", "2^53", "1e+300"),
     sheet_case("scale-wrong-shape", "forecast_table", {"scale": cells([[1, 2, 3]])}, "scale", "1×3"),
     sheet_case("scale-zero", "forecast_table", {"scale": cells([[0.0, 0.0]])}, "scale", "must not be 0"),

@@ -312,7 +312,7 @@ def test_cli_goes_on_after_a_bad_file(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_no_workbooks(tmp_path: Path) -> None:
-    proc = cli("refresh", str(tmp_path / "*.xlsx"))
+    proc = cli("refresh", "--glob", str(tmp_path / "*.xlsx"))
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
 
 

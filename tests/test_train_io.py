@@ -148,8 +148,8 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "csv, args, message",
     [
-        ("month,y\n1,1\n2,oops\n3,3\n", ["--column", "y"], "column 'y', row 3 holds 'oops', not a number"),
-        ("month,y\n1,1\n2,\n3,3\n", ["--column", "y"], "has a gap (an empty cell) at row 3"),
+        ("month,y\n1,1\n2,oops\n3,3\n", ["--column", "y"], "column 'y', line 3 holds text 'oops', not a number"),
+        ("month,y\n1,1\n2,\n3,3\n", ["--column", "y"], "column 'y', line 3 holds a gap (an empty cell)"),
         ("a,b\nx,y\n", [], "no numeric column"),
         ("month,y\n1,1\n", ["--column", "z"], "no column 'z'"),
         ("y\n" + "5\n" * 20, [], "constant"),

@@ -266,3 +266,26 @@ def test_random_payloads_through_xlwings(server_results: list[dict[str, Any]]) -
             kinds["numbers"] += 1
     # The batch exercises both outcomes, so the property above is not vacuous.
     assert kinds["numbers"] >= 20 and kinds["refusals"] >= 50, kinds
+
+
+# ---- trim_rows: the trailing-blank trim xlwings' converter runs before any per-cell work ----------
+_CELL = st.sampled_from([None, "", 1.0, "x", 0, False])
+
+
+def _trim_by_hand(rows):  # type: ignore[no-untyped-def]
+    from xl_lstm.ranges import is_blank
+
+    n = len(rows)
+    while n and all(is_blank(v) for v in rows[n - 1]):
+        n -= 1
+    width = max([max([j + 1 for j, v in enumerate(r) if not is_blank(v)], default=0) for r in rows[:n]], default=0)
+    return [list(r[:width]) for r in rows[:n]]
+
+
+@given(st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELL, min_size=w, max_size=w), max_size=12)),
+       st.booleans())
+def test_trim_rows_drops_exactly_the_trailing_blanks(rows, as_tuples) -> None:  # type: ignore[no-untyped-def]
+    from xl_lstm.ranges import trim_rows
+
+    given_rows = tuple(tuple(r) for r in rows) if as_tuples else rows  # COM hands over tuples
+    assert [list(r) for r in trim_rows(given_rows)] == _trim_by_hand(rows)

@@ -160,6 +160,10 @@ BAD = {
     "h_prev-too-short": (payload("lstm_step", [[0.4]], [[0.1, 0.2]], None, W1, B1), "LSTM_STEP: h_prev must have 3 numbers, got 2"),
     "unknown-outputs": (payload("lstm_sequence", grid(X1), W1, B1, None, None, [["h,z"]]),
                         "LSTM_SEQUENCE: outputs must be all or names from i, f, g, c, o, h (e.g. c,h); got 'h,z'"),
+    "outputs-an-error-value": (payload("lstm_sequence", grid(X1), W1, B1, None, None, [[xl_error("#N/A")]]),
+                               "LSTM_SEQUENCE: outputs holds the error #N/A: expected text such as all, h or c,h"),
+    "horizon-a-whole-sheet": (payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, [[1_048_576]]),
+                              "LSTM_FORECAST: horizon must be at most 10,000 steps (the budget of one call), got 1,048,576"),
     "outputs-as-a-number": (payload("lstm_sequence", grid(X1), W1, B1, None, None, [[2]]),
                             "LSTM_SEQUENCE: outputs must be text such as all, h or c,h; got 2"),
     "horizon-not-whole": (payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, [[2.5]]),
@@ -341,3 +345,40 @@ def test_udf_module_imports_only_what_pyodide_has() -> None:
     assert {"numpy", "xlwings"} <= set(top_level)
     foreign = {name: by for name, by in top_level.items() if name not in ALLOWED and name not in sys.stdlib_module_names}
     assert foreign == {}, f"modules Pyodide may lack, imported by: {foreign}"
+
+
+# ---- a whole column (A:A) through the converters --------------------------------------------
+WHOLE_COLUMN = r"""
+import asyncio, json, sys, time
+import xlwings.server
+from xl_lstm import udfs
+calls, out = json.load(sys.stdin), []
+for data in calls:
+    start = time.perf_counter()
+    value = asyncio.run(xlwings.server.custom_functions_call(data, udfs))
+    out.append({"seconds": time.perf_counter() - start, "value": value, "hits": udfs.CACHE.hits})
+print(json.dumps(out))
+"""
+
+
+def test_a_whole_column_is_fast_and_a_repeat_is_a_cache_hit() -> None:
+    """A:A (1,048,576 rows, 144 filled, the rest blank as Office.js sends them) through
+    custom_functions_call: trailing blanks go before any per-cell work (xlwings' own cleaning
+    cost ~100 µs a cell on CPython: 102 s a call), and the same call again is a cache hit."""
+    import json
+    import os
+    import subprocess
+
+    from tests.xlwings_driver import ROOT
+
+    x = np.sin(np.arange(144) / 3)
+    column = [[float(v)] for v in x] + [[None]] * (1_048_576 - 144)
+    call = payload("lstm_sequence", column, W1, B1, None, None, [["h"]])
+    env = dict(os.environ, XLWINGS_ON_SERVER="true", XLWINGS_LICENSE_KEY="noncommercial", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", WHOLE_COLUMN], input=json.dumps([call, call]), capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    first, again = json.loads(proc.stdout)
+    np.testing.assert_array_equal(np.array(first["value"]), xl.run(P1, x[:, None]).h)
+    assert first["seconds"] < 10 and again["seconds"] < 10, (first["seconds"], again["seconds"])
+    assert (first["hits"], again["hits"]) == (0, 1) and again["value"] == first["value"]

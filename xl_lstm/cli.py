@@ -5,7 +5,7 @@
                                            airline series, refreshed, and its forecast
     xl-lstm template OUT.xlsx [--hidden H] [--inputs D] [--steps T] [--force]
                                            write a fresh template workbook
-    xl-lstm refresh PATH... [--values] [--output DIR] [--jobs N] [--quiet]
+    xl-lstm refresh PATH... [--glob PATTERN] [--values] [--output DIR] [--jobs N] [--quiet]
                                            recompute the LSTM blocks of workbooks, without Excel
     xl-lstm fit BOOK.xlsx [--epochs N] [--seed S] [--quiet]
                                            train on the workbook's series, write the weights, refresh
@@ -121,7 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_tpl.add_argument("--steps", type=_positive, default=None, help="time steps T (default: the whole series)")
     p_tpl.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
     p_ref = sub.add_parser("refresh", help="recompute the LSTM blocks of workbooks made from the template, without Excel")
-    p_ref.add_argument("paths", nargs="+", metavar="PATH", help="workbooks, folders of workbooks, or globs")
+    p_ref.add_argument("paths", nargs="*", metavar="PATH",
+                       help="workbooks and folders of workbooks, taken literally (a[1].xlsx is that file, not a pattern)")
+    p_ref.add_argument("--glob", action="append", default=[], metavar="PATTERN",
+                       help="also refresh the workbooks matching this pattern (quote it; ** recurses); repeatable")
     p_ref.add_argument("--values", action="store_true", help="store plain numbers instead of formulas (for readers without the add-in)")
     p_ref.add_argument("--output", metavar="DIR", help="write refreshed copies into DIR instead of replacing the files")
     p_ref.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1)")
@@ -134,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_fit.add_argument("--quiet", action="store_true", help="no progress bar")
     p_fc = sub.add_parser("forecast", help="train on a column of numbers (CSV file, or - for stdin) and forecast it")
     p_fc.add_argument("data", metavar="DATA.csv", help="a CSV file, or - to read numbers from stdin (one per line)")
-    p_fc.add_argument("--column", help="the CSV column to forecast (default: the last numeric column)")
+    p_fc.add_argument("--column", help="the CSV column to forecast (default: the last column holding a number)")
     p_fc.add_argument("--horizon", type=_positive, default=12, help="steps ahead (default 12)")
     p_fc.add_argument("--levels", default="80,95", help="prediction-interval levels in %% (default 80,95)")
     p_fc.add_argument("--hidden", type=_positive, default=8, help="hidden units H (default 8)")
@@ -162,37 +165,14 @@ def fit_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_column(data: str, column: str | None) -> tuple[str, np.ndarray]:
-    import pandas as pd
+def _read_column(data: str, column: str | None, quiet: bool = False) -> tuple[str, np.ndarray]:
+    """The series to forecast (see xl_lstm.csv_column); says on stderr which column it uses, unless quiet."""
+    from .csv_column import read_column
 
-    if data == "-":
-        text = sys.stdin.read().split()
-        try:
-            return "stdin", np.array([float(t) for t in text])
-        except ValueError as exc:
-            raise LSTMError(f"stdin must hold numbers, one per line: {exc}") from None
-    try:
-        frame = pd.read_csv(data, comment="#")
-    except FileNotFoundError:
-        raise LSTMError(f"{data}: no such file") from None
-    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
-        raise LSTMError(f"{data}: cannot read it as CSV ({' '.join(str(exc).split())[:120]})") from None
-    if column is None:
-        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-        if not numeric:
-            raise LSTMError(f"{data}: no numeric column; name one with --column")
-        column = str(numeric[-1])
-    if column not in frame.columns:
-        raise LSTMError(f"{data}: no column {column!r}; columns are {', '.join(map(str, frame.columns))}")
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise LSTMError(f"{data}: column {column!r}, row {row + 2} holds {frame[column].iloc[row]!r}, not a number")
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise LSTMError(f"{data}: column {column!r} has a gap (an empty cell) at row {row + 2}; fill or remove it first")
-    return column, values.to_numpy(dtype=float)
+    col = read_column(data, column, sys.stdin)  # type: ignore[arg-type]
+    if not quiet:
+        print(f"xl-lstm: {col.note}", file=sys.stderr)
+    return col.name, col.values
 
 
 def forecast_command(args: argparse.Namespace) -> int:
@@ -203,7 +183,7 @@ def forecast_command(args: argparse.Namespace) -> int:
         levels = tuple(float(v) / 100 for v in args.levels.split(","))
     except ValueError:
         raise LSTMError(f"--levels must be percentages such as 80,95; got {args.levels!r}") from None
-    name, y = _read_column(args.data, args.column)
+    name, y = _read_column(args.data, args.column, args.quiet)
     model = fit(y, hidden=args.hidden, epochs=args.epochs, seed=args.seed, log=args.log, diff=args.diff,
                 season=args.season, on_epoch=epoch_bar(args.quiet))
     if not args.quiet:
@@ -228,14 +208,19 @@ def refresh(args: argparse.Namespace) -> int:
     """Refresh every file; problems are one line each on stderr; exit 1 if any file failed."""
     from .refresh import expand, refresh_many, summary_table
 
-    sources = expand(args.paths)
+    if not args.paths and not args.glob:
+        print("xl-lstm: refresh: name at least one PATH or --glob PATTERN (see xl-lstm --help)", file=sys.stderr)
+        return 2
+    sources = expand(args.paths, args.glob)
     if not sources:
-        print("xl-lstm: refresh: no workbooks found in " + " ".join(args.paths), file=sys.stderr)
+        print("xl-lstm: refresh: no workbooks found in " + " ".join(args.paths + args.glob), file=sys.stderr)
         return 2
 
     def progress(outcome, done: int, total: int) -> None:  # type: ignore[no-untyped-def]
         if outcome.error:
             print(f"xl-lstm: {outcome.error}", file=sys.stderr)
+        for note in outcome.result.notes if outcome.result else ():
+            print(f"xl-lstm: note: {note}", file=sys.stderr)
         if not args.quiet:
             bar = "#" * round(20 * done / total)
             status = "ok" if outcome.result else "failed"

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write
+from ._io import atomic_write, check_replaceable, clean_stale, write_target
 from .contract import INPUT_NAMES, WorkbookModel, book_name, read_model, train_on
 from .engine import run, step
 from .errors import LSTMError
@@ -39,6 +39,7 @@ class RefreshResult:
     cells: int  # cells written
     seconds: float
     metrics: dict[str, float] | None = None  # the forecast's errors on the held-out actuals, when all are there
+    notes: tuple[str, ...] = ()  # things done or seen beside the refresh (stale temporary files)
 
 
 def compute_blocks(m: WorkbookModel) -> dict[str, np.ndarray]:
@@ -100,12 +101,57 @@ def _require_template_names(book: Book) -> None:
         )
 
 
-def _refuse_unwritable(path: Path) -> None:
-    lock = path.with_name("~$" + path.name)
-    if lock.exists():
-        raise LSTMError(f"{path}: is open in Excel (lock file {lock.name}); close it first")
+def _refuse_missing(path: Path) -> None:
+    """A path that is not a readable regular file: one line saying what it is."""
+    if path.is_symlink() and not path.exists():
+        raise LSTMError(f"{path}: is a symbolic link to {os.readlink(path)}, which does not exist")
+    if not path.exists():
+        hint = " (names are taken literally: use --glob PATTERN to expand a pattern)" if any(ch in path.name for ch in "*?[") else ""
+        raise LSTMError(f"{path}: does not exist{hint}")
+    if path.is_dir():
+        raise LSTMError(f"{path}: is a folder, not a workbook")
+    if not path.is_file():
+        raise LSTMError(f"{path}: is not a regular file (a pipe or a device?)")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise LSTMError(f"{path}: not an .xlsx or .xlsm workbook")
+
+
+def _refuse_unwritable(path: Path, named: Path | None = None) -> None:
+    """An existing file we would replace: open in Excel, read-only, hard-linked or not ours to keep."""
+    for lock in dict.fromkeys(p.with_name("~$" + p.name) for p in (named or path, path)):
+        if lock.exists():
+            raise LSTMError(f"{named or path}: is open in Excel (lock file {lock}); close it first")
     if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:  # root passes os.access: check the bits too
-        raise LSTMError(f"{path}: is read-only; make it writable or use --output DIR")
+        raise LSTMError(f"{named or path}: is read-only; make it writable or use --output DIR")
+    check_replaceable(path)
+
+
+def _refuse_locked_folder(target: Path, named: Path) -> None:
+    """The new file is renamed into the target's folder: that folder must be writable."""
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise LSTMError(f"{named}: its folder {target.parent} is not writable, so the file cannot be replaced")
+
+
+def write_path(path: str | Path, output: str | Path | None = None) -> Path:
+    """Where refreshing ``path`` writes, after every check that needs no reading: the file exists,
+    is a workbook by name, and its target (itself, a symlink's target, or ``output``/name) may be replaced."""
+    path = Path(path)
+    _refuse_missing(path)
+    if output is None:
+        target = write_target(path)
+        _refuse_unwritable(target, path)
+        _refuse_locked_folder(target, path)
+        return target
+    if not Path(output).is_dir():
+        raise LSTMError(f"{output}: no such folder for --output")
+    target = Path(output) / path.name
+    _refuse_locked_folder(write_target(target), target)
+    if target.exists() and os.path.samefile(target, path):
+        raise LSTMError(f"{path}: --output {output} is the file's own folder, so the copy would replace it; "
+                        "leave out --output to refresh in place")
+    if target.exists():
+        _refuse_unwritable(write_target(target), target)
+    return target
 
 
 def refresh_file(
@@ -119,19 +165,17 @@ def refresh_file(
 
     ``set_blocks`` writes new contents into input blocks first (e.g. trained lstm_W, lstm_b,
     lstm_W_y, lstm_b_y, lstm_scaler), in the same atomic write as the refresh.
+    Every path check (missing, a folder, open in Excel, read-only, hard-linked, another
+    owner) comes before any reading; abandoned temporary files of earlier refreshes of the
+    same file are removed first (``RefreshResult.notes`` says which).
     """
     start = time.perf_counter()
     path = Path(path)
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise LSTMError(f"{path}: not an .xlsx or .xlsm workbook")
-    target = path if output is None else Path(output) / path.name
-    if output is None:
-        _refuse_unwritable(path)
-    elif not Path(output).is_dir():
-        raise LSTMError(f"{output}: no such folder for --output")
-    elif target.resolve() == path.resolve():
-        raise LSTMError(f"{path}: --output {output} is the file's own folder, so the copy would replace it; "
-                        "leave out --output to refresh in place")
+    target = write_path(path, output)
+    removed, left = clean_stale(write_target(target))
+    notes = tuple([f"{target}: removed {t.name}, left behind by an interrupted refresh" for t in removed]
+                  + [f"{target}: {t.name} belongs to a refresh in progress (or could not be removed); left alone"
+                     for t in left])
     with Book(path) as book:
         _require_template_names(book)
         given = {k: np.asarray(v, dtype=float) for k, v in (set_blocks or {}).items()}
@@ -167,7 +211,7 @@ def refresh_file(
         atomic_write(target, lambda fh: write_package(book.zip, replaced, fh, drop))
     metrics = blocks.get("lstm_metrics_udf")
     held_out = None if metrics is None else {str(k): float(v) for k, v in metrics}
-    return RefreshResult(target, model.series.shape[0], cells, time.perf_counter() - start, held_out)
+    return RefreshResult(target, model.series.shape[0], cells, time.perf_counter() - start, held_out, notes)
 
 
 def _without_calc_chain(
@@ -190,7 +234,7 @@ def fit_workbook(path: str | Path, *, seed: int = 0, epochs: int | None = None,
     atomic write. Returns the trained model and the refresh result.
     """
     path = Path(path)
-    _refuse_unwritable(path)  # before the training, not after it
+    write_path(path)  # missing, locked, read-only, hard-linked: refused before training
     with Book(path) as book:
         _require_template_names(book)
         model, blocks = train_on(book, seed=seed, epochs=epochs, on_epoch=on_epoch)
@@ -208,21 +252,50 @@ class Outcome:
     seconds: float
 
 
-def expand(paths: list[str]) -> list[str]:
-    """Files, folders (their .xlsx/.xlsm files) and globs, in order, each once."""
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def _folder_workbooks(folder: Path) -> list[str]:
+    """A folder's .xlsx/.xlsm files (not its subfolders'), without Excel's ~$ lock files and hidden files."""
+    return sorted(str(f) for f in folder.iterdir()
+                  if f.suffix.lower() in WORKBOOK_SUFFIXES and not f.name.startswith(("~$", ".")) and f.is_file())
+
+
+def expand(paths: list[str], patterns: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The files to refresh, in order, each once.
+
+    ``paths`` are taken literally (a name such as ``a[1].xlsx`` is that file, never a
+    pattern; the shell has already expanded what it was asked to): a file as itself, a
+    folder as its .xlsx/.xlsm files, not recursing. ``patterns`` are globs expanded here
+    (``**`` recurses), for ``--glob``. A file reached twice (by two spellings or a symbolic
+    link) is refreshed once, under its first name. A missing path stays in the list, so its
+    refresh says it does not exist.
+    """
     import glob
 
-    out: list[str] = []
+    found: list[str] = []
     for text in paths:
         p = Path(text)
-        if p.is_dir():
-            found = sorted(str(f) for f in p.iterdir() if f.suffix.lower() in (".xlsx", ".xlsm") and not f.name.startswith(("~$", ".")))
-        elif any(ch in text for ch in "*?["):
-            found = sorted(glob.glob(text, recursive=True))
-        else:
-            found = [text]
-        out += [f for f in found if f not in out]
-    return out
+        found += _folder_workbooks(p) if p.is_dir() else [text]
+    for pattern in patterns:
+        found += sorted(f for f in glob.glob(pattern, recursive=True) if Path(f).suffix.lower() in WORKBOOK_SUFFIXES)
+    out: dict[str, str] = {}
+    for f in found:
+        out.setdefault(os.path.realpath(f) if os.path.exists(f) else f, f)
+    return list(out.values())
+
+
+def check_outputs(sources: list[str], output: str | None) -> None:
+    """Refuse, before any work, two sources that would be written to the same file of --output DIR."""
+    if output is None:
+        return
+    seen: dict[str, str] = {}
+    for s in sources:
+        name = Path(s).name
+        if name in seen:
+            raise LSTMError(f"{Path(output) / name}: both {seen[name]} and {s} would be written to it; "
+                            "refresh them into different --output folders")
+        seen[name] = s
 
 
 def _one(source: str, values_only: bool, output: str | None) -> Outcome:
@@ -238,16 +311,36 @@ def _one(source: str, values_only: bool, output: str | None) -> Outcome:
                        time.perf_counter() - start)
 
 
+def _refused_paths(sources: list[str], output: str | None) -> dict[str, Outcome]:
+    """Every file whose path checks fail (missing, locked, read-only, ...), found before any work."""
+    refused = {}
+    for s in sources:
+        try:
+            write_path(s, output)
+        except LSTMError as exc:
+            refused[s] = Outcome(s, None, str(exc), 0.0)
+    return refused
+
+
 def refresh_many(sources: list[str], *, values_only: bool = False, output: str | None = None, jobs: int = 1,
                  on_done: Any = None) -> list[Outcome]:
     """Refresh every file, ``jobs`` at a time in worker processes; one file's failure does not stop the rest.
 
     ``on_done(outcome, done, total)`` is called as each file finishes (a progress bar).
-    Outcomes come back in the order of ``sources``.
+    Outcomes come back in the order of ``sources``. Before any work: two sources that would
+    be written to the same ``output`` file refuse the whole run (an LSTMError), and every
+    file's path checks run, so those refusals come first.
     """
-    total, done, outcomes = len(sources), 0, {}
-    if jobs <= 1 or total <= 1:
-        for s in sources:
+    check_outputs(sources, output)
+    outcomes = _refused_paths(sources, output)
+    total, done = len(sources), 0
+    for o in outcomes.values():
+        done += 1
+        if on_done:
+            on_done(o, done, total)
+    todo = [s for s in sources if s not in outcomes]
+    if jobs <= 1 or len(todo) <= 1:
+        for s in todo:
             outcomes[s] = _one(s, values_only, output)
             done += 1
             if on_done:
@@ -256,7 +349,7 @@ def refresh_many(sources: list[str], *, values_only: bool = False, output: str |
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_one, s, values_only, output): s for s in sources}
+            futures = {pool.submit(_one, s, values_only, output): s for s in todo}
             for fut in as_completed(futures):
                 outcomes[futures[fut]] = fut.result()
                 done += 1

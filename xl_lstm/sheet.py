@@ -18,7 +18,7 @@ from .engine import run, step
 from .errors import LSTMError
 from .metrics import METRICS, error_metrics
 from .params import LSTMParams, init_params
-from .ranges import numbers, vector_or_none, whole_number
+from .ranges import EXCEL_ERRORS, numbers, vector_or_none, whole_number
 from .recursive import recursive_forecast
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
 
 QUANTITIES = ("i", "f", "g", "c", "o", "h")  # the sheet's row order
 SHEET_ROWS = 1_048_576  # Excel's rows: no spilled result can be taller
+SHEET_COLUMNS = 16_384  # Excel's columns (A..XFD): no spilled result can be wider
+MAX_HORIZON = 10_000  # forecast steps one call may compute: each is a step of Python (~10-100 µs)
 
 
 def _bias(b: Any) -> np.ndarray:
@@ -99,6 +101,8 @@ def parse_outputs(outputs: Any) -> tuple[str, ...]:
         return QUANTITIES
     if not isinstance(outputs, str):
         raise LSTMError(f"outputs must be text such as all, h or c,h; got {outputs!r}")
+    if outputs.strip().upper() in EXCEL_ERRORS:
+        raise LSTMError(f"outputs holds the error {outputs.strip().upper()}: expected text such as all, h or c,h")
     text = outputs.strip().lower()
     if text == "all":
         return QUANTITIES
@@ -117,6 +121,8 @@ def lstm_sequence_table(
     x = _sequence("X", X, W, b)
     params = _params(W, b, x.shape[1], "X's columns")
     H = params.hidden_size
+    if len(names) * H > SHEET_COLUMNS:
+        raise LSTMError(f"{len(names)} outputs of H={H} make {len(names) * H} columns, more than a sheet's {SHEET_COLUMNS}")
     h = vector_or_none("h0", h0, H)
     c = vector_or_none("c0", c0, H)
     r = run(params, x, h, c, outputs="all")
@@ -144,8 +150,8 @@ def forecast_table(
         raise LSTMError("W_y is empty: the forecast needs the output head (O×H)")
     params = _params(W, b, x.shape[1], "history's columns", W_y, b_y)
     n = whole_number("horizon", horizon, low=1)
-    if n > SHEET_ROWS:
-        raise LSTMError(f"horizon must be at most {SHEET_ROWS} (the rows of a sheet), got {n}")
+    if n > MAX_HORIZON:
+        raise LSTMError(f"horizon must be at most {MAX_HORIZON:,} steps (the budget of one call), got {n:,}")
     center, spread = _scaler(scale, x.shape[1])
     return recursive_forecast(params, x, n, center, spread)
 

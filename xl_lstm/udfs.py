@@ -4,12 +4,13 @@ Works in classic xlwings (Windows Excel, COM) and in xlwings Lite / Server
 (Office.js custom functions). It imports only numpy, xlwings, the standard
 library and xl_lstm's own plain modules, so it also runs under Pyodide.
 
-Each function is a thin wrapper: xlwings converts each range once (a 2-D object
-array, blanks as None, Excel errors as their text, e.g. '#N/A'), ``xl_lstm.sheet`` does the work,
+Each function is a thin wrapper: xlwings converts each range once (``Cells``: a 2-D object
+array, trailing blank rows and columns dropped first, blanks as None, Excel errors as their
+text, e.g. '#N/A'), ``xl_lstm.sheet`` does the work,
 and ``_call`` turns any refusal into one line of text in the cell, e.g.
 ``LSTM_STEP: W must be 4H×(H+D) = 16×5 (H=4 from b's 16 numbers, D=1 from x_t), got 16×4``.
 Results are cached on the arguments' contents, so recalculating an unchanged
-sheet costs a hash, not a forward pass.
+sheet costs the conversion and a hash, not a forward pass.
 
 Parameters carry no type hints on purpose: xlwings reads hints as converters.
 """
@@ -24,15 +25,71 @@ from typing import Any
 
 import numpy as np
 import xlwings as xw
+from xlwings.conversion import Converter, Options
+from xlwings.conversion.standard import CleanDataFromReadStage, ValueAccessor
 
 from . import sheet
 from .errors import LSTMError
+from .ranges import trim_rows
 
-# How every range argument is read: a 2-D object array holding each cell as it is
-# (float, int, bool, str, an error's text such as '#N/A', None for a blank), so
-# xl_lstm.ranges can judge every cell. xlwings' np.array defaults would coerce a
-# mixed range first: numbers beside text become text, TRUE becomes 1.0, blanks NaN.
-RANGE = {"convert": np.array, "ndim": 2, "dtype": object, "empty": None, "err_to_str": True}
+
+def _raw_blank(value: Any) -> bool:
+    """An empty cell as any engine hands it over, before xlwings' cleaning: None, '' or, under
+    Pyodide (xlwings Lite), the JsNull sentinel (known by its type's name: no import per cell)."""
+    return value is None or (isinstance(value, str) and value == "") or type(value).__name__ == "JsNull"
+
+
+def _officejs_cell(value: Any) -> Any:
+    """One Office.js cell as xlwings' cleaning gives it with our options (empty=None, err_to_str=True)."""
+    if _raw_blank(value):
+        return None
+    if isinstance(value, dict):  # Excel.ErrorCellValue and other entity values
+        return value.get("basicValue")
+    return value
+
+
+class _CleanCells:
+    """xlwings' CleanDataFromReadStage, with the trailing blank rows and columns dropped first.
+
+    A whole-column reference (A:A) arrives as 1,048,576 rows; xlwings cleans each cell and,
+    on CPython, its per-cell ``is_jsnull`` tries ``import pyodide`` every time (~100 µs a
+    cell: 102 s for A:A). So the blanks go first, and Office.js cells are cleaned here in
+    one pass; other engines (classic COM) keep xlwings' own stage.
+    """
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._xlwings = CleanDataFromReadStage(options)
+
+    def __call__(self, ctx: Any) -> None:
+        ctx.value = trim_rows(ctx.value, _raw_blank)
+        if getattr(ctx.engine, "name", None) == "officejs":
+            ctx.value = [[_officejs_cell(v) for v in row] for row in ctx.value]
+        else:
+            self._xlwings(ctx)
+
+
+class Cells(Converter):
+    """How every range argument is read: a 2-D object array holding each cell as it is
+    (float, int, bool, str, an error's text such as '#N/A', None for a blank), trailing
+    blank rows and columns dropped, so xl_lstm.ranges can judge every cell. xlwings'
+    np.array defaults would coerce a mixed range first: numbers beside text become
+    text, TRUE becomes 1.0, blanks NaN."""
+
+    @classmethod
+    def base_reader(cls, options: dict[str, Any]) -> Any:  # type: ignore[override]
+        opts = Options(options).override(ndim=2, empty=None, err_to_str=True)
+        return ValueAccessor.reader(opts).insert_stage(_CleanCells(opts), replace=CleanDataFromReadStage)
+
+    @staticmethod
+    def read_value(value: list[list[Any]], options: dict[str, Any]) -> np.ndarray:
+        if not value or not value[0]:
+            return np.empty((0, 0), dtype=object)
+        out = np.empty((len(value), len(value[0])), dtype=object)
+        out[:] = value  # never let NumPy guess a shape from nested values
+        return out
+
+
+RANGE: dict[str, Any] = {"convert": Cells}
 W_DOC = "Weights, 4H rows (gates i, f, g, o) by H+D columns (h first, then x)."
 B_DOC = "Bias: 4H cells, gates i, f, g, o."
 
@@ -144,7 +201,7 @@ def lstm_step(x_t, h_prev, c_prev, W, b):
 @xw.arg("b", **RANGE, doc=B_DOC)
 @xw.arg("h0", **RANGE, doc="Optional starting hidden state: H cells; blank means zeros.")
 @xw.arg("c0", **RANGE, doc="Optional starting cell state: H cells; blank means zeros.")
-@xw.arg("outputs", doc='Optional: "all" (i|f|g|C|o|h, the default) or names such as "h" or "c,h".')
+@xw.arg("outputs", err_to_str=True, doc='Optional: "all" (i|f|g|C|o|h, the default) or names such as "h" or "c,h".')
 def lstm_sequence(X, W, b, h0=None, c0=None, outputs="all"):
     """Runs the LSTM over every row of X. Returns T rows of the chosen quantities (H cells each)."""
     return _call("LSTM_SEQUENCE", sheet.lstm_sequence_table, X, W, b, h0, c0, outputs)
