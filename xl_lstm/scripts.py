@@ -18,6 +18,7 @@ import numpy as np
 import xlwings as xw
 
 from .errors import LSTMError
+from .ranges import numbers
 from .train import fit, workbook_blocks
 
 __all__ = ["lstm_fit", "lstm_fit_caller", "fit_book"]
@@ -30,10 +31,15 @@ def _block(book: Any, name: str) -> Any:
         raise LSTMError(f"the workbook has no defined name {name}: is it made from the xl_lstm template?") from None
 
 
+def _numbers(book: Any, name: str) -> np.ndarray:
+    """A named block as numbers, checked as the worksheet functions check ranges (text, blanks, errors named by cell)."""
+    return numbers(name, _block(book, name).options(ndim=2).value)
+
+
 def fit_book(book: Any, *, epochs: int = 400, seed: int = 0) -> dict[str, np.ndarray]:
     """Train on the workbook's history and write the weights into it; returns what was written."""
-    W = np.atleast_2d(np.asarray(_block(book, "lstm_W").options(np.array, ndim=2).value, dtype=float))
-    history = np.asarray(_block(book, "lstm_history").options(np.array, ndim=2).value, dtype=float)
+    W = _numbers(book, "lstm_W")
+    history = _numbers(book, "lstm_history")
     H = W.shape[0] // 4
     if history.ndim != 2 or history.shape[1] != 1:
         raise LSTMError(f"training from the workbook needs one input column (D=1), lstm_history is {history.shape}")
