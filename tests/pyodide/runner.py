@@ -1,0 +1,75 @@
+"""Run a tests/pyodide/lite.py request in Pyodide (under Node) or on CPython, from CPython.
+
+``run_in_pyodide(request)`` starts ONE Node process (tests/pyodide/run.mjs) that loads Pyodide,
+numpy and xlwings from the cache .ci/pyodide.py filled, writes this package's source into
+Pyodide's file system and answers the request; ``run_in_cpython(request)`` answers the same
+request in a CPython subprocess with the environment xlwings Lite sets. Both return the
+parsed JSON. No pytest here: benchmarks/bench_pyodide.py uses it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".pyodide"
+RUN_MJS = Path(__file__).resolve().parent / "run.mjs"
+MODULE = "tests.pyodide.lite"
+# What Lite's environment gives xlwings: server-side decorators and xlwings' free noncommercial key.
+LITE_ENV = {"XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
+
+
+def missing() -> str | None:
+    """Why Pyodide cannot run here (no node, cache not installed), or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed (Node.js 18 or later; Debian: apt-get install nodejs npm)"
+    if not (CACHE / "installed.json").is_file():
+        return f"the Pyodide runtime is not installed in {CACHE}: run python .ci/pyodide.py"
+    return None
+
+
+def source_files() -> dict[str, str]:
+    """Repository path -> text of what Pyodide needs: the installed package (code and data) and the harness."""
+    package = [
+        p
+        for p in sorted((ROOT / "xl_lstm").rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".csv", ".typed"}
+    ]
+    harness = [
+        ROOT / "tests" / "__init__.py",
+        ROOT / "tests" / "xlwings_driver.py",
+        ROOT / "tests" / "pyodide" / "__init__.py",
+        ROOT / "tests" / "pyodide" / "lite.py",
+        ROOT / "benchmarks" / "timing.py",
+    ]
+    return {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in [*package, *harness]}
+
+
+def _run(cmd: list[str], stdin: str, env: dict[str, str], timeout: float, what: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        cmd, input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed (exit code {proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout)
+
+
+def run_in_pyodide(request: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
+    """{"seconds": {...}, "memory_mb": {...}, "python": ..., "response": handle(request) in Pyodide}."""
+    stdin = json.dumps({"files": source_files(), "module": MODULE, "request": request})
+    out = _run(["node", str(RUN_MJS), str(CACHE)], stdin, dict(os.environ), timeout, "node tests/pyodide/run.mjs")
+    out["response"] = json.loads(out.pop("response_json"))
+    return out
+
+
+def run_in_cpython(request: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
+    """handle(request) in a fresh CPython with Lite's environment (set before xlwings is imported)."""
+    env = dict(os.environ, **LITE_ENV)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return _run([sys.executable, "-m", MODULE], json.dumps(request), env, timeout, f"python -m {MODULE}")

@@ -1,0 +1,253 @@
+"""xl_lstm where xlwings Lite runs it: a real Pyodide (CPython 3.12 in WebAssembly, Pyodide's numpy) under Node.
+
+ONE Node process for the module (tests/pyodide/run.mjs) loads Pyodide, numpy by name (its sha256
+checked against pyodide-lock.json), xlwings' pure-Python wheel and this package's source, sets
+XLWINGS_ON_SERVER=true before xlwings is imported, as Lite does, and answers one request
+(tests/pyodide/lite.py): every worksheet function through xlwings' own custom_functions_call
+with the Office.js payloads of tests/test_udfs_xlwings.py, custom_functions_meta, the @script
+lstm_fit through custom_scripts_call against an ``xw.Book(json=...)`` built from the template
+workbook's named ranges (no Excel here), and a timing of LSTM_STEP and LSTM_SEQUENCE. The same
+request runs on CPython in a subprocess, and the answers are compared.
+
+Needs Node (18 or later) and the runtime that ``python .ci/pyodide.py`` installs into .pyodide/;
+without them the tests skip, except in CI (CI=true), where they fail.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.conftest import IN_CI, need_program
+from tests.pyodide import runner
+from tests.test_udfs_xlwings import BAD, GOOD, METRIC_CALLS, UDFS
+from xl_lstm.train import fit, workbook_blocks
+from xl_lstm.xlsx import Book, CellRange, cell_name
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "workbooks" / "lstm_template.xlsx"
+PYODIDE = {"python": "3.12.7", "platform": "emscripten", "numpy": "2.0.2", "xlwings": "0.37.8", "on_server": True}
+CALLS = {
+    **{k: p for k, (p, _) in GOOD.items()},
+    **{k: p for k, (p, _) in METRIC_CALLS.items()},
+    **{k: p for k, (p, _) in BAD.items()},
+}
+READS = ["lstm_W", "lstm_history"]  # what lstm_fit reads
+WRITES = ["lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler"]  # what it writes
+
+
+# ---- the workbook as xlwings Lite hands it to a script ----------------------------------------
+def template_ranges() -> tuple[list[str], dict[str, tuple[CellRange, np.ndarray]]]:
+    """The template's sheet names, and each named range lstm_fit touches with its numbers."""
+    with Book(TEMPLATE) as book:
+        return list(book.sheets), {name: (book.range(name), book.numbers(name)) for name in {*READS, *WRITES}}
+
+
+def lite_book(sheets: list[str], blocks: dict[str, tuple[CellRange, list[list[Any]]]]) -> dict[str, Any]:
+    """The book JSON xlwings Lite builds ``xw.Book(json=...)`` from: each sheet's values from A1, the names.
+
+    Only the named blocks are filled in; every other cell is empty (""), as Office.js sends it.
+    """
+    values = []
+    for sheet in sheets:
+        mine = [(rng, cells) for rng, cells in blocks.values() if rng.sheet == sheet]
+        grid = [[""] * max([1, *(rng.c1 for rng, _ in mine)]) for _ in range(max([1, *(rng.r1 for rng, _ in mine)]))]
+        for rng, cells in mine:
+            for i, row in enumerate(cells):
+                grid[rng.r0 - 1 + i][rng.c0 - 1 : rng.c1] = row
+        values.append({"name": sheet, "values": grid, "pictures": [], "tables": []})
+    names = [
+        {
+            "name": name,
+            "sheet_index": sheets.index(rng.sheet),
+            "address": f"{cell_name(rng.r0, rng.c0)}:{cell_name(rng.r1, rng.c1)}",
+            "book_scope": True,
+            "scope_sheet_name": None,
+            "scope_sheet_index": None,
+        }
+        for name, (rng, _) in blocks.items()
+    ]
+    return {
+        "client": "Office.js",
+        "version": "0.37.8",
+        "book": {"name": TEMPLATE.name, "active_sheet_index": 0, "selection": "A1"},
+        "sheets": values,
+        "names": names,
+    }
+
+
+SHEETS, RANGES = template_ranges()
+HISTORY_TEXT = RANGES["lstm_history"][1].tolist()
+HISTORY_TEXT[5][0] = "n/a"
+SCRIPT_RUNS = {
+    "fit": lite_book(SHEETS, {n: (rng, a.tolist()) for n, (rng, a) in RANGES.items()}),
+    "no-history-name": lite_book(
+        SHEETS, {n: (rng, a.tolist()) for n, (rng, a) in RANGES.items() if n != "lstm_history"}
+    ),
+    "text-in-history": lite_book(
+        SHEETS,
+        {
+            **{n: (rng, a.tolist()) for n, (rng, a) in RANGES.items()},
+            "lstm_history": (RANGES["lstm_history"][0], HISTORY_TEXT),
+        },
+    ),
+}
+REQUEST = {
+    "calls": list(CALLS.values()),
+    "scripts": [{"name": "lstm_fit", "book": book} for book in SCRIPT_RUNS.values()],
+    "bench": {"T": 1000, "H": 4, "calls": 3},  # the template's size; benchmarks/bench_pyodide.py times more
+}
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, Any]:
+    """The request answered in Pyodide (under Node) and on CPython."""
+    need_program("node", "Node.js 18 or later: apt-get install nodejs npm")
+    why = runner.missing()
+    if why:
+        if IN_CI:
+            pytest.fail(f"Pyodide is required in CI (CI=true): {why}")
+        pytest.skip(why)
+    pyodide = runner.run_in_pyodide(REQUEST)
+    return {"pyodide": pyodide["response"], "node": pyodide, "cpython": runner.run_in_cpython(REQUEST)}
+
+
+def by_name(response: dict[str, Any]) -> dict[str, Any]:
+    return dict(zip(CALLS, response["calls"]["results"], strict=True))
+
+
+def value(results: dict[str, Any], name: str) -> Any:
+    res = results[name]
+    assert "raised" not in res, f"{name}: custom_functions_call raised {res['raised']}"
+    assert res["warnings"] == [], f"{name}: warned {res['warnings']}"
+    return res["value"]
+
+
+def assert_same_cells(got: Any, want: Any, where: str) -> None:
+    """Two spilled results: the same shape, texts and error cells, numbers (all floats) to 1e-12."""
+    assert isinstance(got, list) and isinstance(want, list) and len(got) == len(want), (where, got, want)
+    for r, (grow, wrow) in enumerate(zip(got, want, strict=True)):
+        assert len(grow) == len(wrow), (where, r, grow, wrow)
+        for c, (g, w) in enumerate(zip(grow, wrow, strict=True)):
+            if isinstance(w, float):
+                assert isinstance(g, float) and math.isclose(g, w, rel_tol=1e-12, abs_tol=1e-12), (where, r, c, g, w)
+            else:
+                assert g == w, (where, r, c, g, w)
+
+
+# ---- it really is Pyodide ------------------------------------------------------------------------
+def test_it_ran_in_pyodide_with_its_numpy(runs: dict[str, Any]) -> None:
+    """Python 3.12 compiled to WebAssembly, Pyodide's numpy 2.0.2, xlwings with its server decorators on."""
+    assert runs["pyodide"]["versions"] == PYODIDE
+    assert runs["cpython"]["versions"]["platform"] != "emscripten" and runs["cpython"]["versions"]["on_server"]
+
+
+# ---- worksheet functions through custom_functions_call --------------------------------------------
+@pytest.mark.parametrize("name", [*GOOD, *METRIC_CALLS])
+def test_results_equal_cpython(runs: dict[str, Any], name: str) -> None:
+    """Every worksheet function spills the same cells in Pyodide as on CPython, to 1e-12."""
+    assert_same_cells(value(by_name(runs["pyodide"]), name), value(by_name(runs["cpython"]), name), name)
+
+
+@pytest.mark.parametrize("name", list(GOOD))
+def test_results_equal_the_engine(runs: dict[str, Any], name: str) -> None:
+    """... and equal the engine's numbers computed here on CPython, to 1e-12."""
+    np.testing.assert_allclose(np.array(value(by_name(runs["pyodide"]), name)), GOOD[name][1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_input_gives_the_same_line(runs: dict[str, Any], name: str) -> None:
+    """A refusal is the same single cell holding the same one line as on CPython."""
+    got = value(by_name(runs["pyodide"]), name)
+    assert got == [[BAD[name][1]]]
+    assert got == value(by_name(runs["cpython"]), name)
+
+
+def test_registration_is_the_same(runs: dict[str, Any]) -> None:
+    """custom_functions_meta (what Excel registers) is identical, and lists the five functions."""
+    meta = runs["pyodide"]["calls"]["meta"]
+    assert sorted(f["id"] for f in meta["functions"]) == sorted(UDFS.values())
+    assert meta == runs["cpython"]["calls"]["meta"]
+
+
+# ---- the @script that trains from the sheet -----------------------------------------------------
+def script(response: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(zip(SCRIPT_RUNS, response["scripts"]["results"], strict=True))[name]
+
+
+def test_script_is_registered(runs: dict[str, Any]) -> None:
+    """custom_scripts_meta lists lstm_fit, the button xlwings Lite shows in its task pane."""
+    assert [s["function_name"] for s in runs["pyodide"]["scripts"]["meta"]] == ["lstm_fit"]
+    assert runs["pyodide"]["scripts"]["meta"] == runs["cpython"]["scripts"]["meta"]
+
+
+def test_fit_script_writes_the_weights_into_their_names(runs: dict[str, Any]) -> None:
+    """lstm_fit, run as Lite runs an @script, sets exactly the five weight blocks, each at its name's address."""
+    result = script(runs["pyodide"], "fit")
+    assert "raised" not in result, result
+    written = {}
+    for action in result["actions"]:
+        assert action["func"] == "setValues", action
+        hit = [
+            n
+            for n in WRITES
+            if (SHEETS.index(RANGES[n][0].sheet), RANGES[n][0].r0 - 1, RANGES[n][0].c0 - 1)
+            == (action["sheet_position"], action["start_row"], action["start_column"])
+        ]
+        assert len(hit) == 1, f"an action at no name's address: {action}"
+        written[hit[0]] = np.array(action["values"], dtype=float)
+    assert sorted(written) == sorted(WRITES)
+    for name, values in written.items():
+        assert values.shape == RANGES[name][0].shape, name
+    assert not np.allclose(written["lstm_W"], RANGES["lstm_W"][1])  # trained with 400 passes, not the template's 800
+    # The engine here on CPython, without xlwings, from the same numbers: what the script must have written.
+    model = fit(RANGES["lstm_history"][1][:, 0], hidden=RANGES["lstm_W"][1].shape[0] // 4, epochs=400, seed=0)
+    for name, want in workbook_blocks(model).items():
+        np.testing.assert_allclose(written[name], want, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_fit_script_equals_cpython(runs: dict[str, Any]) -> None:
+    """The weights trained in Pyodide are CPython's: same data, seed and arithmetic, numpy 2.0.2 against the newest."""
+    got, want = script(runs["pyodide"], "fit"), script(runs["cpython"], "fit")
+    assert [(a["sheet_position"], a["start_row"], a["start_column"]) for a in got["actions"]] == [
+        (a["sheet_position"], a["start_row"], a["start_column"]) for a in want["actions"]
+    ]
+    for g, w in zip(got["actions"], want["actions"], strict=True):
+        np.testing.assert_allclose(np.array(g["values"]), np.array(w["values"]), rtol=1e-12, atol=1e-12)
+
+
+SCRIPT_REFUSALS = {
+    "no-history-name": "LSTMError: the workbook has no defined name lstm_history: is it made from the xl_lstm template?",
+    "text-in-history": "LSTMError: lstm_history: the cell at row 6, column 1 holds text 'n/a', not a number",
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPT_REFUSALS))
+def test_fit_script_refusals_are_one_line(runs: dict[str, Any], name: str) -> None:
+    """A workbook that lacks a name, or holds text in the history, stops the script with the same one line."""
+    assert script(runs["pyodide"], name) == {"raised": SCRIPT_REFUSALS[name]}
+    assert script(runs["cpython"], name) == {"raised": SCRIPT_REFUSALS[name]}
+
+
+# ---- cost, printed next to CPython's (a test does not assert speed) ------------------------------
+def test_cold_and_cached_cost_is_printed(runs: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """Microseconds per call of LSTM_STEP and LSTM_SEQUENCE (T=1000) in Pyodide and on CPython."""
+    rows = {"Pyodide": runs["pyodide"]["bench"], "CPython": runs["cpython"]["bench"]}
+    columns = ["engine", "cold", "cached", "lite_cold", "lite_cached"]
+    lines = [f"{'H=4, µs per call':<22} {'runtime':<8}" + "".join(f"{c:>13}" for c in columns)]
+    for runtime, table in rows.items():
+        assert [r["function"] for r in table] == ["LSTM_STEP", "LSTM_SEQUENCE T=1000"]
+        for r in table:
+            assert all(math.isfinite(r[c]) and r[c] > 0 for c in columns), r
+            lines.append(f"{r['function']:<22} {runtime:<8}" + "".join(f"{r[c]:>13.0f}" for c in columns))
+    load = runs["node"]["seconds"]
+    lines.append(
+        "Pyodide load, s: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in load.items())
+        + f"; Node RSS {runs['node']['memory_mb']['rss']:.0f} MB"
+    )
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
