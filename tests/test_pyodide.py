@@ -16,7 +16,8 @@ without them the tests skip, except in CI (CI=true), where they fail.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -24,62 +25,18 @@ import pytest
 
 from tests.conftest import IN_CI, need_program
 from tests.pyodide import runner
+from tests.pyodide.runner import RANGES, SHEETS, WRITES, lite_book
 from tests.test_udfs_xlwings import BAD, GOOD, METRIC_CALLS, UDFS
 from xl_lstm.train import fit, workbook_blocks
-from xl_lstm.xlsx import Book, CellRange, cell_name
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "workbooks" / "lstm_template.xlsx"
 PYODIDE = {"python": "3.12.7", "platform": "emscripten", "numpy": "2.0.2", "xlwings": "0.37.8", "on_server": True}
 CALLS = {
     **{k: p for k, (p, _) in GOOD.items()},
     **{k: p for k, (p, _) in METRIC_CALLS.items()},
     **{k: p for k, (p, _) in BAD.items()},
 }
-READS = ["lstm_W", "lstm_history"]  # what lstm_fit reads
-WRITES = ["lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler"]  # what it writes
 
 
-# ---- the workbook as xlwings Lite hands it to a script ----------------------------------------
-def template_ranges() -> tuple[list[str], dict[str, tuple[CellRange, np.ndarray]]]:
-    """The template's sheet names, and each named range lstm_fit touches with its numbers."""
-    with Book(TEMPLATE) as book:
-        return list(book.sheets), {name: (book.range(name), book.numbers(name)) for name in {*READS, *WRITES}}
-
-
-def lite_book(sheets: list[str], blocks: dict[str, tuple[CellRange, list[list[Any]]]]) -> dict[str, Any]:
-    """The book JSON xlwings Lite builds ``xw.Book(json=...)`` from: each sheet's values from A1, the names.
-
-    Only the named blocks are filled in; every other cell is empty (""), as Office.js sends it.
-    """
-    values = []
-    for sheet in sheets:
-        mine = [(rng, cells) for rng, cells in blocks.values() if rng.sheet == sheet]
-        grid = [[""] * max([1, *(rng.c1 for rng, _ in mine)]) for _ in range(max([1, *(rng.r1 for rng, _ in mine)]))]
-        for rng, cells in mine:
-            for i, row in enumerate(cells):
-                grid[rng.r0 - 1 + i][rng.c0 - 1 : rng.c1] = row
-        values.append({"name": sheet, "values": grid, "pictures": [], "tables": []})
-    names = [
-        {
-            "name": name,
-            "sheet_index": sheets.index(rng.sheet),
-            "address": f"{cell_name(rng.r0, rng.c0)}:{cell_name(rng.r1, rng.c1)}",
-            "book_scope": True,
-            "scope_sheet_name": None,
-            "scope_sheet_index": None,
-        }
-        for name, (rng, _) in blocks.items()
-    ]
-    return {
-        "client": "Office.js",
-        "version": "0.37.8",
-        "book": {"name": TEMPLATE.name, "active_sheet_index": 0, "selection": "A1"},
-        "sheets": values,
-        "names": names,
-    }
-
-
-SHEETS, RANGES = template_ranges()
 HISTORY_TEXT = RANGES["lstm_history"][1].tolist()
 HISTORY_TEXT[5][0] = "n/a"
 SCRIPT_RUNS = {
@@ -102,15 +59,20 @@ REQUEST = {
 }
 
 
-@pytest.fixture(scope="module")
-def runs() -> dict[str, Any]:
-    """The request answered in Pyodide (under Node) and on CPython."""
+def need_pyodide() -> None:
+    """Node and the installed runtime; like need_program, a missing one fails in CI and skips elsewhere."""
     need_program("node", "Node.js 18 or later: apt-get install nodejs npm")
     why = runner.missing()
     if why:
         if IN_CI:
             pytest.fail(f"Pyodide is required in CI (CI=true): {why}")
         pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, Any]:
+    """The request answered in Pyodide (under Node) and on CPython."""
+    need_pyodide()
     pyodide = runner.run_in_pyodide(REQUEST)
     return {"pyodide": pyodide["response"], "node": pyodide, "cpython": runner.run_in_cpython(REQUEST)}
 
@@ -251,3 +213,25 @@ def test_cold_and_cached_cost_is_printed(runs: dict[str, Any], capsys: pytest.Ca
     )
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+def test_the_benchmark_runs() -> None:
+    """benchmarks/bench_pyodide.py --quick still runs in both runtimes (its timings are not tested)."""
+    need_pyodide()
+    script = runner.ROOT / "benchmarks" / "bench_pyodide.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("LSTM_")]
+    assert rows == [["LSTM_STEP", r] for r in ("Pyodide", "CPython", "ratio")] + [
+        ["LSTM_SEQUENCE", "T=50"] for _ in range(3)
+    ]
+
+
+def test_readme_shows_the_main_py_tested_here() -> None:
+    """README's xlwings Lite steps give, line for line, the main.py these tests import in Pyodide."""
+    readme = (runner.ROOT / "README.md").read_text(encoding="utf-8")
+    main_py = (runner.ROOT / "tests" / "pyodide" / "main.py").read_text(encoding="utf-8")
+    assert "".join(f"   {line}".rstrip() + "\n" for line in main_py.splitlines()) in readme
+    assert "Pyodide 0.27.7" in readme and PYODIDE["numpy"] in readme

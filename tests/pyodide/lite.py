@@ -16,8 +16,10 @@ A request may hold:
   LSTM_SEQUENCE: the engine alone, the function cold (result cache cleared) and cached, and
   the same through custom_functions_call.
 
-Imports only the standard library at module level: xlwings must be imported after the caller
-has set XLWINGS_ON_SERVER.
+Functions and scripts are looked up in tests/pyodide/main.py, the main.py README tells Lite
+users to write (Lite hands its main module to these same xlwings calls). Imports only the
+standard library at module level: xlwings must be imported after the caller has set
+XLWINGS_ON_SERVER.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ def versions() -> dict[str, Any]:
 async def calls(payloads: list[dict[str, Any]]) -> dict[str, Any]:
     import xlwings.server
 
+    from tests.pyodide import main
     from tests.xlwings_driver import call_all
-    from xl_lstm import udfs
 
-    return {"results": await call_all(payloads, udfs), "meta": xlwings.server.custom_functions_meta(udfs)}
+    return {"results": await call_all(payloads, main), "meta": xlwings.server.custom_functions_meta(main)}
 
 
 async def scripts(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -58,7 +60,7 @@ async def scripts(runs: list[dict[str, Any]]) -> dict[str, Any]:
     import xlwings as xw
     import xlwings.server
 
-    from xl_lstm import scripts as module
+    from tests.pyodide import main as module
 
     results = []
     for run in runs:
