@@ -9,6 +9,7 @@
 // stdout: {"seconds": {load_pyodide, numpy, xlwings, import, request}, "memory_mb": {...},
 //          "python": "3.12.7 ...", "response_json": <JSON text of what handle returned>}.
 // Everything Pyodide prints goes to stderr, so stdout carries only the JSON.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -48,7 +49,13 @@ const pyodide = await timed("load_pyodide", () =>
 if (pyodide.version !== installed.pyodide) {
   throw new Error(`loaded Pyodide ${pyodide.version}, installed.json says ${installed.pyodide}`);
 }
-// By name, from packageCacheDir: Pyodide checks the file against the sha256 in its pyodide-lock.json.
+// By name, from packageCacheDir. Under Node, Pyodide 0.27.7 reads a cached wheel without checking
+// it (a changed file still loads), so its sha256 is checked here against pyodide-lock.json first.
+const numpyLock = JSON.parse(readFileSync(join(cache, "node_modules", "pyodide", "pyodide-lock.json"), "utf8")).packages.numpy;
+const numpySha = createHash("sha256").update(readFileSync(join(cache, "wheels", numpyLock.file_name))).digest("hex");
+if (numpySha !== numpyLock.sha256) {
+  throw new Error(`${numpyLock.file_name}: sha256 ${numpySha}, pyodide-lock.json says ${numpyLock.sha256}: refused`);
+}
 await timed("numpy", () => loadPackage(pyodide, "numpy"));
 await timed("xlwings", () => loadPackage(pyodide, pathToFileURL(join(cache, "wheels", installed.xlwings_wheel)).href));
 
