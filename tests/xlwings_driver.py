@@ -60,9 +60,31 @@ def run_payloads(payloads: list[dict[str, Any]], timeout: float = 120) -> dict[s
     return out
 
 
+async def call_all(payloads: list[dict[str, Any]], module: Any) -> list[dict[str, Any]]:
+    """Each payload through ``xlwings.server.custom_functions_call``, awaited one by one.
+
+    Shared with the Pyodide test (tests/pyodide/lite.py), where the event loop is the
+    JavaScript one and the calls must be awaited rather than run with asyncio.run.
+    """
+    import warnings
+
+    import xlwings.server
+
+    results: list[dict[str, Any]] = []
+    for data in payloads:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = await xlwings.server.custom_functions_call(data, module)
+            except Exception as exc:  # noqa: BLE001  (reported, not fatal: the test decides)
+                results.append({"raised": f"{type(exc).__name__}: {exc}"})
+                continue
+        results.append({"value": value, "warnings": [f"{w.category.__name__}: {w.message}" for w in caught]})
+    return results
+
+
 def _main() -> None:
     import asyncio
-    import warnings
 
     import xlwings  # first import of xlwings in this process: XLWINGS_ON_SERVER applies
     import xlwings.server
@@ -72,16 +94,7 @@ def _main() -> None:
     if not xlwings.on_server:
         raise SystemExit("XLWINGS_ON_SERVER=true was not in effect when xlwings was imported")
 
-    results = []
-    for data in json.load(sys.stdin):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                value = asyncio.run(xlwings.server.custom_functions_call(data, udfs))
-            except Exception as exc:  # noqa: BLE001  (reported, not fatal: the test decides)
-                results.append({"raised": f"{type(exc).__name__}: {exc}"})
-                continue
-        results.append({"value": value, "warnings": [f"{w.category.__name__}: {w.message}" for w in caught]})
+    results = asyncio.run(call_all(json.load(sys.stdin), udfs))
     meta = xlwings.server.custom_functions_meta(udfs)
     sys.stdout.write(json.dumps({"results": results, "meta": meta}))
 

@@ -204,11 +204,14 @@ class XlwingsNames:
         raise LSTMError(f"{self.path}: no defined name {name}: is it made from the xl_lstm template?")
 
     def numbers(self, name: str) -> np.ndarray:
-        values = self._range(name).options(np.array, ndim=2).value
+        """Checked as the worksheet functions check ranges: text, blanks and errors named by cell."""
+        from .ranges import numbers
+
+        cells = self._range(name).options(ndim=2).value
         try:
-            return np.atleast_2d(np.asarray(values, dtype=float))
-        except (TypeError, ValueError):
-            raise LSTMError(f"{self.path}: {name} must hold numbers only") from None
+            return numbers(name, cells)
+        except LSTMError as exc:
+            raise LSTMError(f"{self.path}: {exc}") from None
 
     def write(self, name: str, values: np.ndarray) -> None:
         self._range(name).value = values
