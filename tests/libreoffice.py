@@ -81,6 +81,12 @@ def page_text(pdf: Path, page: int) -> str:
     return proc.stdout
 
 
+def pdf_text(pdf: Path) -> str:
+    """The text of every page of ``pdf``, in reading order (pdftotext)."""
+    exe = need_program("pdftotext", "Debian package poppler-utils")
+    return subprocess.run([exe, str(pdf), "-"], check=True, capture_output=True, text=True, timeout=120).stdout
+
+
 def read_ppm(path: Path) -> np.ndarray:
     """A binary PPM (P6, 8-bit) as an (height, width, 3) uint8 array."""
     data = path.read_bytes()

@@ -41,3 +41,64 @@ def test_readme_lists_the_contracts_names_as_the_code_has_them() -> None:
     table = {name: (shape.strip(), holds.replace("\\|", "|").strip()) for name, shape, holds in rows}
     assert table == contract.NAMES
 
+
+# ---- README's "Your own data", word for word ------------------------------------------------
+def _section(title: str) -> str:
+    start = README.index(f"## {title}\n")
+    end = README.index("\n## ", start + 1)
+    return README[start:end]
+
+
+def _blocks(text: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_your_own_data_works_as_written(tmp_path: Path) -> None:
+    """The section's file, commands and Python run as written, in a fresh folder, and do what it says."""
+    import numpy as np
+    import openpyxl
+    import pandas as pd
+
+    section = _section("Your own data")
+    (shown,) = _blocks(section, "text")
+    lines = shown.strip().splitlines()  # the header and the first months, as README shows them
+    start = pd.Period(lines[-1].split(",")[0], "M") + 1
+    k = np.arange(57)
+    more = 1200 + 8 * (k + 3) + 150 * np.sin(2 * np.pi * (k + 3) / 12)  # "and so on, one row per month"
+    rows = lines + [f"{start + j},{v:.0f}" for j, v in enumerate(more)]
+    (tmp_path / "sales.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    env_bin = str(Path(sys.executable).parent)
+    for command in _blocks(section, "bash"):
+        for line in command.strip().splitlines():
+            proc = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                                  env={"PATH": f"{env_bin}:/usr/bin:/bin", "HOME": str(tmp_path)})
+            assert proc.returncode == 0, f"{line}: {proc.stderr}"
+            assert "column 'sales'" in proc.stdout + proc.stderr and "monthly" in proc.stdout + proc.stderr
+    (code,) = _blocks(section, "python")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+
+    for name, H in (("my_sales.xlsx", 4), ("my_sales_h8.xlsx", 8)):
+        wb = openpyxl.load_workbook(tmp_path / name, data_only=True)
+        months = [str(start - 3 + j) for j in range(60)]  # 2019-01 .. 2023-12
+        (sheet, ref), = wb.defined_names["lstm_series"].destinations
+        cells = wb[sheet][ref.replace("$", "")]
+        assert len(cells) == 60 and [r[0].value for r in cells][:3] == [1182, 1097, 1245]
+        first_row = cells[0][0].row
+        assert [wb[sheet].cell(row=first_row + j, column=2).value for j in range(60)] == months
+        assert "sales" in wb["Inputs"]["A1"].value
+        (sheet, ref), = wb.defined_names["lstm_actuals"].destinations
+        assert len(wb[sheet][ref.replace("$", "")]) == 12  # monthly: the last 12 held out
+        (sheet, ref), = wb.defined_names["lstm_W"].destinations
+        assert len(wb[sheet][ref.replace("$", "")]) == 4 * H
+        season = wb.defined_names["lstm_season"].destinations
+        ((s_sheet, s_ref),) = season
+        assert wb[s_sheet][s_ref.replace("$", "")].value == 12
+        fc_months = [str(wb["Forecast"].cell(row=5 + j, column=_side_col(wb)).value) for j in range(12)]
+        assert fc_months == months[-12:]
+
+
+def _side_col(wb) -> int:  # type: ignore[no-untyped-def]
+    (sheet, ref), = wb.defined_names["lstm_actuals"].destinations
+    return wb[sheet][ref.replace("$", "")][0][0].column - 1  # the label column left of the actuals

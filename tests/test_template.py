@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 import xl_lstm as xl
-from tests.libreoffice import page_text, pdf_pages, read_ppm, recalculate, to_pdf
+from tests.libreoffice import page_text, pdf_pages, pdf_text, read_ppm, recalculate, to_pdf
 from tests.workbooks import assert_same_workbook
 from xl_lstm.example_model import TrainedWeights, history_digest, one_step_loss, recipe, stored_record
 from xl_lstm.metrics import METRICS, error_metrics
@@ -277,6 +277,33 @@ def test_charts_are_there_and_draw_data(tmp_path: Path) -> None:
         rgb = np.array([int(hex_colour[k : k + 2], 16) for k in (0, 2, 4)])
         hits = sum(int((np.abs(p - rgb).max(axis=2) <= 24).sum()) for p in pages)
         assert hits >= 150, f"{name}: only {hits} pixels in its colour; is its chart drawn?"
+
+
+def test_every_guide_paragraph_and_header_prints_in_full(tmp_path: Path) -> None:
+    """LibreOffice's PDF of the workbook holds each Guide paragraph whole (no text cut at the page's
+    edge or hidden under the next row) and each column header of Inputs and Forecast uncut."""
+    wb, _ = build_template()
+    printed = " ".join(pdf_text(to_pdf(COMMITTED, tmp_path)).split())
+    guide = [c.value for c in wb["Guide"]["A"] if c.value]
+    paragraphs, current = [], ""
+    for row in wb["Guide"].iter_rows(min_row=3):
+        text, bold = row[0].value, row[0].font.b
+        if not text or bold:  # a blank row or a heading ends a paragraph
+            paragraphs.append(current)
+            current = ""
+        if text:
+            current = f"{current} {text}".strip() if not bold else ""
+            if bold:
+                paragraphs.append(text)
+    paragraphs.append(current)
+    paragraphs = [p for p in paragraphs if p]
+    assert len(paragraphs) > 20 and len(guide) > 40
+    for paragraph in paragraphs:
+        assert " ".join(paragraph.split()) in printed, f"not printed in full: {paragraph[:80]}"
+    for sheet, row in (("Inputs", 3), ("Forecast", 4)):
+        for cell in wb[sheet][row]:
+            if isinstance(cell.value, str):
+                assert cell.value in printed, f"{sheet}!{cell.coordinate} header {cell.value!r} is cut"
 
 
 def test_workbook_has_six_charts_with_data_references() -> None:

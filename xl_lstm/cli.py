@@ -3,8 +3,8 @@
     xl-lstm demo [--hidden H] [--seed S] [--out PATH]
                                            the main job: a template workbook for the shipped
                                            airline series, refreshed, and its forecast
-    xl-lstm template OUT.xlsx [--hidden H] [--inputs D] [--steps T] [--force]
-                                           write a fresh template workbook
+    xl-lstm template OUT.xlsx [--data FILE [--column C] [--dates D]] [--hidden H] [--inputs D] [--steps T] [--force]
+                                           write a fresh template workbook (for your own series)
     xl-lstm refresh PATH... [--glob PATTERN] [--values] [--output DIR] [--jobs N] [--quiet]
                                            recompute the LSTM blocks of workbooks, without Excel
     xl-lstm fit BOOK.xlsx [--epochs N] [--seed S] [--quiet]
@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_tpl.add_argument("--inputs", type=_positive, default=1, help="inputs per step D: the series and D-1 lags (default 1)")
     p_tpl.add_argument("--steps", type=_positive, default=None, help="time steps T (default: the whole series)")
     p_tpl.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
+    p_tpl.add_argument("--data", metavar="FILE", help="your own series: a .csv or .xlsx file, one row per step")
+    p_tpl.add_argument("--column", help="the column of numbers in --data (default: the last one)")
+    p_tpl.add_argument("--dates", help="the date column in --data (default: the first column, if it holds dates)")
     p_ref = sub.add_parser("refresh", help="recompute the LSTM blocks of workbooks made from the template, without Excel")
     p_ref.add_argument("paths", nargs="*", metavar="PATH",
                        help="workbooks and folders of workbooks, taken literally (a[1].xlsx is that file, not a pattern)")
@@ -139,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_fc.add_argument("data", metavar="DATA.csv", help="a CSV file, or - to read numbers from stdin (one per line)")
     p_fc.add_argument("--column", help="the CSV column to forecast (default: the last column holding a number)")
     p_fc.add_argument("--horizon", type=_positive, default=12, help="steps ahead (default 12)")
-    p_fc.add_argument("--levels", default="80,95", help="prediction-interval levels in %% (default 80,95)")
+    p_fc.add_argument("--levels", default="80,95", help="prediction-interval levels in %% (default 80,95; 0.8,0.95 also works)")
     p_fc.add_argument("--hidden", type=_positive, default=8, help="hidden units H (default 8)")
     p_fc.add_argument("--epochs", type=_positive, default=400, help="at most this many passes (default 400)")
     p_fc.add_argument("--seed", type=int, default=0, help="seed (default 0)")
@@ -149,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_fc.add_argument("--output", metavar="OUT.csv", help="write the forecast table here instead of printing it")
     p_fc.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def template_command(args: argparse.Namespace) -> int:
+    """A fresh template workbook, for the shipped series or the user's own (--data)."""
+    from .series_file import hold_out, read_series
+    from .template import check_target, write_template  # openpyxl is only needed here
+
+    if args.data is None and (args.column or args.dates):
+        raise LSTMError("--column and --dates name columns of --data FILE; give --data too")
+    check_target(Path(args.out), args.force)  # before reading and training
+    series = None
+    if args.data is not None:
+        series = read_series(args.data, args.column, args.dates)
+        season, horizon = hold_out(series.frequency, len(series.values))
+        print(f"reading  {series.source}: {len(series.values)} values, {series.labels[0]}..{series.labels[-1]}; "
+              f"season {season}, the last {horizon} held out")
+    path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force, series=series)
+    print(f"wrote    {path}")
+    return 0
 
 
 def fit_command(args: argparse.Namespace) -> int:
@@ -175,14 +197,24 @@ def _read_column(data: str, column: str | None, quiet: bool = False) -> tuple[st
     return col.name, col.values
 
 
+def parse_levels(text: str) -> tuple[float, ...]:
+    """Interval levels as percentages (80,95) or as fractions (0.8,0.95), not a mix of both."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise LSTMError(f"--levels must be percentages such as 80,95; got {text!r}") from None
+    if all(0 < v < 1 for v in values):
+        return tuple(values)
+    if all(1 < v < 100 for v in values):
+        return tuple(v / 100 for v in values)
+    raise LSTMError(f"--levels must be percentages between 1 and 100 (80,95) or fractions (0.8,0.95); got {text!r}")
+
+
 def forecast_command(args: argparse.Namespace) -> int:
     from ._io import atomic_write
     from .train import fit, forecast
 
-    try:
-        levels = tuple(float(v) / 100 for v in args.levels.split(","))
-    except ValueError:
-        raise LSTMError(f"--levels must be percentages such as 80,95; got {args.levels!r}") from None
+    levels = parse_levels(args.levels)
     name, y = _read_column(args.data, args.column, args.quiet)
     model = fit(y, hidden=args.hidden, epochs=args.epochs, seed=args.seed, log=args.log, diff=args.diff,
                 season=args.season, on_epoch=epoch_bar(args.quiet))
@@ -238,10 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             print(demo(args.hidden, args.seed, args.out))
         elif args.command == "template":
-            from .template import write_template  # openpyxl is only needed here
-
-            path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force)
-            print(f"wrote {path}")
+            return template_command(args)
         elif args.command == "refresh":
             return refresh(args)
         elif args.command == "fit":

@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import LSTMError
 
-__all__ = ["Column", "read_column", "read_numbers"]
+__all__ = ["Column", "load_text", "read_cells", "read_column", "read_numbers"]
 
 _POINT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _COMMA = re.compile(r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?")
@@ -106,8 +106,9 @@ def _pick(source: str, names: list[str], body: list[tuple[int, list[str]]], colu
     raise LSTMError(f"{source}: no numeric column; name one with --column")
 
 
-def read_numbers(source: str, text: str, column: str | None = None) -> Column:
-    """The column ``column`` (default: the last one holding a number) of CSV ``text`` as float64."""
+def read_cells(source: str, text: str) -> tuple[list[str], list[tuple[int, list[str]]], str, int, bool]:
+    """The column names, (line number, fields) of each row, the separator, the comment lines
+    skipped above the header and whether there is a header: CSV ``text`` as its rows."""
     text = text.lstrip("\ufeff")
     lines = text.splitlines(keepends=True)
     skipped = next((k for k, line in enumerate(lines) if not line.startswith("#")), len(lines))
@@ -121,7 +122,12 @@ def read_numbers(source: str, text: str, column: str | None = None) -> Column:
     header = rows[0][1]
     has_header = not all(_number(f, True) is not None or _number(f, False) is not None for f in header)
     names = [f.strip() for f in header] if has_header else [str(k + 1) for k in range(len(header))]
-    body = rows[1:] if has_header else rows
+    return names, (rows[1:] if has_header else rows), sep, skipped, has_header
+
+
+def read_numbers(source: str, text: str, column: str | None = None) -> Column:
+    """The column ``column`` (default: the last one holding a number) of CSV ``text`` as float64."""
+    names, body, sep, skipped, has_header = read_cells(source, text)
     width = len(names)
     for line, r in body:
         if len(r) != width and any(f.strip() for f in r):
@@ -161,6 +167,11 @@ def read_column(data: str, column: str | None = None, stdin: io.TextIOBase | Non
     if data == "-":
         text = stdin.read() if stdin is not None else ""
         return read_numbers("stdin", text, column)
+    return read_numbers(data, load_text(data), column)
+
+
+def load_text(data: str) -> str:
+    """A CSV file's text: refused in one line if missing, too large, a workbook, not UTF-8 or binary."""
     path = Path(data)
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -182,4 +193,4 @@ def read_column(data: str, column: str | None = None, stdin: io.TextIOBase | Non
         raise LSTMError(f"{data}: is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
     if "\x00" in text:
         raise LSTMError(f"{data}: holds NUL bytes; not a text CSV file")
-    return read_numbers(data, text, column)
+    return text

@@ -23,6 +23,7 @@ import io
 import os
 import re
 import tempfile
+import textwrap
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference, Series
+from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.formatting.rule import ColorScaleRule
@@ -47,6 +48,8 @@ from .engine import run
 from .errors import LSTMError
 from .example_model import digits15, trained_weights
 from .params import LSTMParams, init_params
+from .recursive import recursive_forecast
+from .series_file import FREQUENCIES, SeriesFile, hold_out
 
 __all__ = ["GATE_COLOURS", "Layout", "TemplateModel", "build_template", "template_model", "write_template"]
 
@@ -77,6 +80,32 @@ TINTS = {k: _tint(v, 0.55) for k, v in GATE_COLOURS.items()}  # light versions f
 
 # ---- the model the template ships with ------------------------------------------
 @dataclass(frozen=True)
+class SeriesInfo:
+    """What the sheets say about the data: its name, title, source and what a step is."""
+
+    name: str  # the column's header, e.g. "passengers"
+    title: str  # the Inputs sheet's title
+    note: str  # the line under it: where the data came from
+    period: str  # "month", "quarter", "step": headers and axis titles
+    unit: str  # the forecast chart's value axis
+
+
+AIRLINE = SeriesInfo(
+    "passengers", "Inputs: monthly international airline passengers (thousands)",
+    "Source: Box & Jenkins, Time Series Analysis, series G (1949-1960), public domain.", "month", "passengers (thousands)",
+)
+MAX_CELLS = 2_000_000  # formula and value cells a template may hold; openpyxl builds ~100k a second
+
+
+def _series_info(series: Any) -> SeriesInfo:
+    if isinstance(series, SeriesFile):
+        return SeriesInfo(series.name, f"Inputs: {series.name}", f"Source: {series.source}.",
+                          series.frequency.period, series.name)
+    name = str(getattr(series, "name", None) or "value")
+    return SeriesInfo(name, f"Inputs: {name}", "Source: the series given to xl_lstm.template.", "step", name)
+
+
+@dataclass(frozen=True)
 class TemplateModel:
     """Everything the template shows, computed in Python (the tests' reference too)."""
 
@@ -87,6 +116,7 @@ class TemplateModel:
     scale: np.ndarray  # (D,)
     horizon: int  # the last `horizon` steps are held out as actuals
     season: int  # for MASE
+    about: SeriesInfo = field(default_factory=lambda: AIRLINE)
 
     @property
     def scaled(self) -> np.ndarray:  # (T, D)
@@ -103,27 +133,39 @@ def template_model(
 ) -> TemplateModel:
     """The deterministic model and data of a template with H units, D inputs and T steps.
 
-    ``series`` (a pandas Series, labels from its index, or any 1-D numbers) replaces
-    the shipped airline passengers series. With one input (D=1) and ``train_epochs`` > 0
+    ``series`` (a ``SeriesFile`` from ``read_series``: labels, name, frequency; a pandas
+    Series, labels from its index; or any 1-D numbers) replaces the shipped airline
+    passengers series. With one input (D=1) and ``train_epochs`` > 0
     the weights are trained on the history (``xl_lstm.train.fit``, the same settings as
     ``xl-lstm fit``); otherwise they are the deterministic initialisation with a
     least-squares head.
     """
+    about = AIRLINE if series is None else _series_info(series)
     if series is None:
         series = load_airpassengers()
-    labels = [str(p) for p in getattr(series, "index", range(1, len(series) + 1))]
-    values = finite_array("series", np.asarray(series), np.dtype(np.float64))
+    if isinstance(series, SeriesFile):
+        labels, values = list(series.labels), series.values
+    else:
+        labels = [str(p) for p in getattr(series, "index", range(1, len(series) + 1))]
+        values = finite_array("series", np.asarray(series), np.dtype(np.float64))
     if values.ndim != 1 or values.size < 8:
         raise LSTMError(f"series must be one column of at least 8 numbers, got shape {values.shape}")
     H = check_whole("hidden", hidden, 1, MAX_HIDDEN)
     D = check_whole("inputs", inputs, 1, MAX_INPUTS)
     available = len(values) - (D - 1)  # each step needs D - 1 earlier values as lags
     T = available if steps is None else check_whole("steps", steps, 8, available)
+    cells = T * (12 * H + 4 * D + 2)  # both States sheets and the Inputs sheet
+    if cells > MAX_CELLS:
+        raise LSTMError(f"a template of {T:,} steps with H={H} holds about {cells:,} cells, more than the "
+                        f"{MAX_CELLS:,} it builds; use --steps {MAX_CELLS // (12 * H + 4 * D + 2):,} or fewer, or fewer --hidden units")
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
     months = labels[first : first + T]
-    horizon = 12 if T >= 48 else max(2, T // 4)
-    season = 12 if T - horizon > 24 else 1
+    if isinstance(series, SeriesFile) or about is AIRLINE:
+        season, horizon = hold_out(series.frequency if isinstance(series, SeriesFile) else FREQUENCIES["M"], T)
+    else:  # numbers without dates: as before, a monthly guess
+        horizon = 12 if T >= 48 else max(2, T // 4)
+        season = 12 if T - horizon > 24 else 1
     hist = raw[: T - horizon, 0]
     if D == 1 and train_epochs > 0:  # stored for the shipped example, else trained now
         trained = trained_weights(hist, H, train_epochs, seed)
@@ -135,7 +177,7 @@ def template_model(
         W, b = base.W, base.b
         W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
     params = LSTMParams(digits15(W), digits15(b), digits15(W_y), digits15(b_y))  # type: ignore[arg-type]
-    return TemplateModel(params, months, raw, center, scale, horizon, season)
+    return TemplateModel(params, months, raw, center, scale, horizon, season, about)
 
 
 def _ridge_head(params: LSTMParams, x: np.ndarray, ridge: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
@@ -306,6 +348,15 @@ def _number_format(ws: Any, r0: int, c0: int, r1: int, c1: int, fmt: str) -> Non
             cell.number_format = fmt
 
 
+def _fit_columns(ws: Any, header_row: int, minimum: float = 8.0) -> None:
+    """Widen each column to show its header in full (bold text is about 1.2 characters a letter)."""
+    for cell in ws[header_row]:
+        if isinstance(cell.value, str) and not cell.value.startswith("="):
+            letter = get_column_letter(cell.column)
+            width = max(minimum, 1.2 * len(cell.value) + 2, ws.column_dimensions[letter].width or 0)
+            ws.column_dimensions[letter].width = width
+
+
 def _print_wide(ws: Any, landscape: bool = True) -> None:
     """Print (and render to PDF) one page wide, as many pages down as needed."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
@@ -343,7 +394,7 @@ Set the output-gate biases to -5: o goes to 0 and h goes flat even while C keeps
 Scale the x column of W up or down and watch the gates saturate at 0 or 1.
 # The sheets
 Weights: W split into the gate blocks i, f, g, o (rows) and the h and x columns, the bias b, the output head W_y, b_y, and the scaler that turns the series into the inputs x.
-Inputs: the airline passengers series (Box & Jenkins, series G, monthly, 1949-1960, public domain) and the scaled inputs x = (value - center) / scale.
+Inputs: {series} ({source}), one {period} per row, and the scaled inputs x = (value - center) / scale.
 States: one row per step computed by =LSTM_STEP(x, h above, C above, lstm_W, lstm_b), an xlwings function. Row t = 0 holds the starting state (zeros).
 States (formulas): the same numbers from native formulas only (SUMPRODUCT, EXP, TANH), so the workbook works and teaches without Python.
 Forecast: the model warms up on the history, then each forecast is fed back as the next input. Native formulas and =LSTM_FORECAST side by side, the actuals of the held-out months, and the error metrics (native and =LSTM_METRICS).
@@ -357,18 +408,34 @@ xlwings Lite (Windows, macOS, Excel on the web): add xl_lstm to requirements.txt
 {names}"""
 
 
-def _guide(wb: Workbook, lay: Layout) -> None:
+GUIDE_LINE = 84  # characters per row of the Guide: lines are broken here, never by the spreadsheet's wrap
+
+
+def _guide(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    """One paragraph of the guide over as many rows as it needs, each row one line of text.
+
+    Wrapped cells are laid out by each program with its own fonts (and LibreOffice cut them
+    off at the page's edge in PDF), so the lines are broken here and the column is wide enough
+    for any of them; the sheet prints one page wide.
+    """
     ws = wb.active
     ws.title = "Guide"
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = GUIDE_LINE + 12
     _title(ws, "xl_lstm: an LSTM you can watch, gate by gate")
     names = "\n".join(f"{n}: {ref}" for n, ref in lay.names.items())
-    for row, line in enumerate(GUIDE.format(names=names).splitlines(), start=3):
-        heading = line.startswith("# ")
-        cell = ws.cell(row=row, column=1, value=line[2:] if heading else line)
-        cell.alignment = WRAP
-        if heading:
-            cell.font = BOLD
+    text = GUIDE.format(names=names, series=m.about.title.removeprefix("Inputs: "),
+                        source=m.about.note.removesuffix("."), period=m.about.period)
+    row = 3
+    for paragraph in text.splitlines():
+        heading = paragraph.startswith("# ")
+        if heading and row > 3:
+            row += 1  # a blank row before each heading
+        for line in textwrap.wrap(paragraph[2:] if heading else paragraph, GUIDE_LINE, break_on_hyphens=False) or [""]:
+            cell = ws.cell(row=row, column=1, value=line)
+            if heading:
+                cell.font = BOLD
+            row += 1
+    _print_wide(ws, landscape=False)
 
 
 def _weights(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
@@ -420,21 +487,18 @@ def _weights(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     _name(wb, lay, "lstm_scaler", _ref("Weights", sr, 2, sr + 1, 1 + D))
     ws.column_dimensions["A"].width = 12
     ws.freeze_panes = ws.cell(row=r0, column=2)
+    _print_wide(ws)
 
 
 def _inputs(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     ws = wb.create_sheet("Inputs")
     D, r0 = lay.D, lay.first_row
-    _title(
-        ws,
-        "Inputs: monthly international airline passengers (thousands)",
-        "Source: Box & Jenkins, Time Series Analysis, series G (1949-1960), public domain. "
-        "x = (value - center) / scale with the scaler on sheet Weights.",
-    )
+    about = m.about
+    _title(ws, about.title, f"{about.note} x = (value - center) / scale with the scaler on sheet Weights.")
     _header(ws, r0 - 1, 1, "t")
-    _header(ws, r0 - 1, 2, "month")
+    _header(ws, r0 - 1, 2, about.period)
     for d in range(D):
-        _header(ws, r0 - 1, lay.raw_col + d, "passengers" if d == 0 else f"lag {d}")
+        _header(ws, r0 - 1, lay.raw_col + d, about.name if d == 0 else f"lag {d}")
         _header(ws, r0 - 1, lay.x_col + d, f"x{d + 1}")
     center_row = lay.scaler_row
     for t in range(lay.T):
@@ -451,7 +515,10 @@ def _inputs(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     _name(wb, lay, "lstm_series", _ref("Inputs", r0, lay.raw_col, last, lay.raw_col + D - 1))
     _name(wb, lay, "lstm_inputs", _ref("Inputs", r0, lay.x_col, last, lay.x_col + D - 1))
     _name(wb, lay, "lstm_history", _ref("Inputs", r0, lay.raw_col, last - lay.horizon, lay.raw_col + D - 1))
+    _fit_columns(ws, r0 - 1)
+    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
     ws.freeze_panes = ws.cell(row=r0, column=3)
+    _print_wide(ws, landscape=False)
 
 
 def _states_header(ws: Any, lay: Layout) -> None:
@@ -543,7 +610,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     T_h = m.history_steps
     _title(
         ws,
-        f"Forecast: {n} months after the history (steps 1..{T_h}), against the held-out actuals",
+        f"Forecast: {n} {m.about.period}s after the history (steps 1..{T_h}), against the held-out actuals",
         "Left: the recursion in native formulas (each forecast fed back as the next input). Right: the same with =LSTM_FORECAST.",
     )
     r0 = lay.fc_row0
@@ -584,7 +651,7 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
 
     # side table: month | actual | LSTM_FORECAST
     s = lay.fc_side_col
-    for c, text in enumerate(("month", "actual", "LSTM_FORECAST"), start=s):
+    for c, text in enumerate((m.about.period, "actual", "LSTM_FORECAST"), start=s):
         _header(ws, r0 - 1, c, text)
     for k in range(n):
         r, t = r0 + k, T_h + k  # 0-based step index of the actual
@@ -633,52 +700,81 @@ def _forecast(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         ws.cell(row=tr + k, column=s, value=metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
     _name(wb, lay, "lstm_metrics_formulas", _ref("Forecast", tr, s + 1, tr + 4, s + 1))
     _name(wb, lay, "lstm_metrics_udf", _ref("Forecast", tr, s + 2, tr + 4, s + 3))
-    ws.column_dimensions[get_column_letter(s)].width = 10
+    _fit_columns(ws, r0 - 1)
+    ws.column_dimensions[get_column_letter(s)].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
     ws.freeze_panes = ws.cell(row=r0, column=2)
     _print_wide(ws)
 
 
 def _line_chart(title: str, y_title: str, y_range: tuple[float, float] | None = None) -> LineChart:
+    """A line chart over a few labelled categories (the forecast's dates)."""
     chart = LineChart()
+    _style(chart, title, y_title, y_range)
+    chart.x_axis.tickLblSkip = chart.x_axis.tickMarkSkip = 1
+    return chart
+
+
+def _time_chart(title: str, y_title: str, y_range: tuple[float, float] | None, steps: int) -> ScatterChart:
+    """Lines over t = 1..T on a numeric axis: spreadsheet programs space its labels themselves
+    (a category axis over hundreds of steps printed them run together)."""
+    chart = ScatterChart(scatterStyle="line")
+    _style(chart, title, y_title, y_range)
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, steps
+    chart.x_axis.majorUnit = _nice_step(steps / 8)
+    chart.x_axis.numFmt = "0"
+    return chart
+
+
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, at least ``raw``."""
+    power = 10.0 ** np.floor(np.log10(max(raw, 1.0)))
+    return float(next(k * power for k in (1, 2, 5, 10) if k * power >= raw))
+
+
+def _style(chart: Any, title: str, y_title: str, y_range: tuple[float, float] | None) -> None:
     chart.title, chart.y_axis.title, chart.x_axis.title = title, y_title, "t"
     chart.width, chart.height = 17, 7
     chart.legend.position = "r"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.y_axis.numFmt = "0.0"
-    chart.x_axis.tickLblSkip = 12
-    chart.x_axis.tickMarkSkip = 12
     chart.x_axis.tickLblPos = "low"  # labels under the plot, not on the zero line
     if y_range is not None:
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = y_range
-    return chart
 
 
-def _charts(wb: Workbook, lay: Layout) -> None:
+def _value_range(m: TemplateModel) -> tuple[float, float]:
+    """The forecast chart's value axis: the held-out actuals and the forecast, padded; not from 0."""
+    T_h = m.history_steps
+    fc = recursive_forecast(m.params, m.raw[:T_h], m.horizon, m.center, m.scale)[:, 0]
+    values = np.concatenate([m.raw[T_h:, 0], fc])
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.1 * (hi - lo) or 0.1 * abs(hi) or 1.0
+    step = 10.0 ** np.floor(np.log10(pad))  # round outwards to a readable number
+    return float(np.floor((lo - pad) / step) * step), float(np.ceil((hi + pad) / step) * step)
+
+
+def _charts(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     ws = wb.create_sheet("Charts")
     _title(ws, "Charts: the gates, the memory and the forecast over time", "Data: sheets States (formulas) and Forecast.")
     src = wb["States (formulas)"]
     r0, r1 = lay.state_row(1), lay.state_row(lay.T)
-    times = Reference(src, min_col=1, min_row=r0, max_row=r1)
     names = {"i": "Input gate i", "f": "Forget gate f", "g": "Candidate g", "o": "Output gate o"}
     anchors = iter(f"A{4 + 15 * k}" for k in range(8))
     for q, title in names.items():
-        chart = _line_chart(title, q, (-1.0, 1.0) if q == "g" else (0.0, 1.0))
+        chart = _time_chart(title, q, (-1.0, 1.0) if q == "g" else (0.0, 1.0), lay.T)
         _add_units(chart, src, lay, q, r0, r1)
-        chart.set_categories(times)
         ws.add_chart(chart, next(anchors))
-    chart = _line_chart("Cell state C and hidden state h", "C, h")
+    chart = _time_chart("Cell state C and hidden state h", "C, h", None, lay.T)
     _add_units(chart, src, lay, "C", r0, r1)
     _add_units(chart, src, lay, "h", r0, r1)
-    chart.set_categories(times)
     ws.add_chart(chart, next(anchors))
 
     fc = wb["Forecast"]
     s, f0, f1 = lay.fc_side_col, lay.fc_row0, lay.fc_row0 + lay.horizon - 1
-    chart = _line_chart("Forecast against the actuals", "passengers (thousands)")
-    chart.x_axis.title = "month"
-    chart.x_axis.tickLblSkip = chart.x_axis.tickMarkSkip = 1
-    chart.y_axis.numFmt = "0"
+    chart = _line_chart("Forecast against the actuals", m.about.unit, _value_range(m))
+    chart.x_axis.title = m.about.period
+    chart.y_axis.numFmt = "General"
     for col, colour in ((s + 1, ACTUAL_COLOUR), (lay.fc_value_col, FORECAST_COLOUR)):
         _add_line(chart, fc, col, f0 - 1, f0, f1, colour, "solid", 28575)
     chart.set_categories(Reference(fc, min_col=s, min_row=f0, max_row=f1))
@@ -686,16 +782,17 @@ def _charts(wb: Workbook, lay: Layout) -> None:
     _print_wide(ws, landscape=False)
 
 
-def _add_units(chart: LineChart, src: Any, lay: Layout, q: str, r0: int, r1: int) -> None:
-    """One line per unit of quantity q, in q's colour, told apart by dash style."""
+def _add_units(chart: ScatterChart, src: Any, lay: Layout, q: str, r0: int, r1: int) -> None:
+    """One line per unit of quantity q over t (column A), in q's colour, told apart by dash style."""
+    t = Reference(src, min_col=1, min_row=r0, max_row=r1)
     for j in range(lay.H):
-        _add_line(chart, src, lay.block_col(q) + j, 3, r0, r1, GATE_COLOURS[q], DASHES[j % len(DASHES)])
+        _add_line(chart, src, lay.block_col(q) + j, 3, r0, r1, GATE_COLOURS[q], DASHES[j % len(DASHES)], x=t)
 
 
-def _add_line(chart: LineChart, ws: Any, col: int, title_row: int, r0: int, r1: int, colour: str, dash: str,
-              width: int = 19050) -> None:
-    """A series of rows r0..r1 of column col, named by the header cell at title_row."""
-    series = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1))
+def _add_line(chart: Any, ws: Any, col: int, title_row: int, r0: int, r1: int, colour: str, dash: str,
+              width: int = 19050, x: Reference | None = None) -> None:
+    """A series of rows r0..r1 of column col (over x, for a scatter chart), named by the header cell at title_row."""
+    series = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1), x)
     series.tx = SeriesLabel(strRef=StrRef(_ref(ws.title, title_row, col)))
     series.graphicalProperties.line.solidFill = colour
     series.graphicalProperties.line.dashStyle = dash
@@ -724,10 +821,10 @@ def build_template(
     _states(wb, lay, native=False)
     _states(wb, lay, native=True)
     _forecast(wb, lay, m)
-    _charts(wb, lay)
+    _charts(wb, lay, m)
     _conf(wb)
     wb.active = guide  # type: ignore[assignment]
-    _guide(wb, lay)  # last, so it can list every defined name
+    _guide(wb, lay, m)  # last, so it can list every defined name
     wb.properties.creator = "xl_lstm"
     return wb, lay
 
