@@ -239,3 +239,42 @@ def test_levels_that_mean_nothing_are_refused(text: str) -> None:
 
     with pytest.raises(LSTMError, match="--levels must be percentages between 1 and 100"):
         parse_levels(text)
+
+
+def test_the_selection_script_makes_a_template_for_the_selected_cells(tmp_path: Path) -> None:
+    """Classic xlwings: select a header and the rows below (dates, numbers), run the script, get a workbook."""
+    import datetime as dt
+
+    import openpyxl
+
+    from xl_lstm.example_model import digits15
+    from xl_lstm.scripts import template_from_selection
+
+    months = [dt.datetime(2015 + k // 12, 1 + k % 12, 1) for k in range(48)]  # Excel hands dates over as datetimes
+    cells = [["month", "visitors"]] + [[d, 100.0 + 10 * np.sin(2 * np.pi * k / 12) + k] for k, d in enumerate(months)]
+    cells += [[None, None]] * 3  # a selection reaching past the data
+
+    class Selection:
+        address = "$A$1:$B$52"
+
+        def options(self, *args: object, **kwargs: object) -> Selection:
+            return self
+
+        value = cells
+
+    class Workbook:
+        name, fullname = "tourism.xlsx", str(tmp_path / "tourism.xlsx")
+
+    first = template_from_selection(Workbook(), Selection())
+    second = template_from_selection(Workbook(), Selection())
+    assert (first.name, second.name) == ("tourism_lstm.xlsx", "tourism_lstm2.xlsx")  # never replaces a file
+    wb = openpyxl.load_workbook(first, data_only=True)
+    assert wb["Inputs"]["A1"].value == "Inputs: visitors" and wb["Inputs"]["B4"].value == "2015-01"
+    assert "tourism.xlsx, $A$1:$B$52, column 'visitors', dates from 'month' (monthly)" in wb["Inputs"]["A2"].value
+    with Book(first) as book:
+        model = read_model(book)
+    np.testing.assert_array_equal(model.series[:, 0], digits15([row[1] for row in cells[1:49]]))  # a sheet's 15 digits
+    assert (model.horizon, model.season) == (12, 12)
+    Selection.value = [["month", "visitors"], [months[0], 1.0], [None, None], [months[2], 3.0]]
+    with pytest.raises(LSTMError, match="row 3 is blank; every row must be one step"):
+        template_from_selection(Workbook(), Selection())

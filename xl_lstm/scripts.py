@@ -3,6 +3,9 @@
     xlwings Lite:     lstm_fit is an @script; add a button for it in the Lite task pane.
     classic xlwings:  a macro button with
                       RunPython "import xl_lstm.scripts as s; s.lstm_fit_caller()"
+                      and, for your own data, select a header row and the rows under it
+                      (dates and numbers) and run
+                      RunPython "import xl_lstm.scripts as s; s.lstm_template_caller()"
 
 Both read the workbook's model and history through the workbook contract
 (``contract.read_model``), train with the workbook recipe (``contract.WORKBOOK_FIT``: the
@@ -13,6 +16,7 @@ Imports only numpy, xlwings, the standard library and xl_lstm (Pyodide-safe).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +24,7 @@ import xlwings as xw
 
 from .contract import XlwingsNames, train_on
 
-__all__ = ["lstm_fit", "lstm_fit_caller", "fit_book"]
+__all__ = ["fit_book", "lstm_fit", "lstm_fit_caller", "lstm_template_caller", "template_from_selection"]
 
 
 def fit_book(book: Any, *, seed: int = 0) -> dict[str, np.ndarray]:
@@ -41,3 +45,26 @@ def lstm_fit(book: xw.Book) -> None:
 def lstm_fit_caller() -> None:
     """Classic xlwings (RunPython): the same for the workbook that called."""
     fit_book(xw.Book.caller())
+
+
+def template_from_selection(book: Any, selection: Any) -> Path:
+    """A new template workbook for the selected cells (a header row, then one row per step:
+    dates and numbers), written beside ``book`` as NAME_lstm.xlsx (NAME_lstm2.xlsx, ... if taken)."""
+    from .series_file import series_from_table, table_from_cells
+    from .template import write_template  # openpyxl: classic xlwings only, never in Pyodide
+
+    source = f"{getattr(book, 'name', 'the workbook')}, {getattr(selection, 'address', 'the selection')}"
+    cells = selection.options(ndim=2).value
+    series = series_from_table(source, table_from_cells(source, cells), how="selected cells")
+    folder, stem = Path(book.fullname).parent, Path(book.fullname).stem
+    path = next(p for k in range(1, 1000) if not (p := folder / f"{stem}_lstm{k if k > 1 else ''}.xlsx").exists())
+    return write_template(path, series=series)
+
+
+def lstm_template_caller() -> None:
+    """Classic xlwings (RunPython): a template workbook for the selected range, opened in Excel.
+
+    xlwings Lite cannot write a file beside the workbook; there, use xl-lstm template --data.
+    """
+    book = xw.Book.caller()
+    xw.Book(str(template_from_selection(book, book.selection)))

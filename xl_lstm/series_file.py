@@ -21,7 +21,7 @@ import numpy as np
 from .csv_column import load_text, read_cells, read_numbers
 from .errors import LSTMError
 
-__all__ = ["FREQUENCIES", "Frequency", "SeriesFile", "read_series"]
+__all__ = ["FREQUENCIES", "Frequency", "SeriesFile", "hold_out", "read_series", "series_from_table", "table_from_cells"]
 
 MAX_ROWS = 1_048_000  # a worksheet holds 1,048,576 rows; the template needs a few for headers
 MAX_BYTES = 256 << 20
@@ -74,6 +74,30 @@ def hold_out(frequency: Frequency, steps: int) -> tuple[int, int]:
     return season, horizon
 
 
+def series_from_table(source: str, table: dict[str, list[str]], column: str | None = None, dates: str | None = None,
+                      how: str = "") -> SeriesFile:
+    """A series from a table of cells' text (``table_from_cells``): a sheet's range or a workbook's first sheet."""
+    where = Path(source)
+    if not table or not next(iter(table.values())):
+        raise LSTMError(f"{source}: no rows under the header")
+    date_col = _date_column(where, table, dates)
+    name = _value_column(where, table, column, date_col)
+    values = _numbers(where, name, table[name])
+    return _series(source, name, values, table, date_col, how)
+
+
+def _series(source: str, name: str, values: np.ndarray, table: dict[str, list[str]], date_col: str | None,
+            how: str) -> SeriesFile:
+    rows = len(values)
+    if rows > MAX_ROWS:
+        raise LSTMError(f"{source}: {rows:,} rows; a worksheet holds at most {MAX_ROWS:,} steps")
+    if date_col is None:
+        frequency, labels, dated = STEPS, [str(k) for k in range(1, rows + 1)], "no dates"
+    else:
+        frequency, labels, dated = _dated(Path(source), date_col, table[date_col])
+    return SeriesFile(name, values, labels, frequency, f"{source}, column {name!r}, {dated}" + (f"; {how}" if how else ""))
+
+
 def read_series(path: str | Path, column: str | None = None, dates: str | None = None) -> SeriesFile:
     """The column ``column`` (default: the last one holding numbers) of a .csv, .txt, .tsv,
     .xlsx or .xlsm file; ``dates`` names the date column (default: the first column, when
@@ -82,12 +106,7 @@ def read_series(path: str | Path, column: str | None = None, dates: str | None =
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        table = _read_excel(path)  # header -> text of each row
-        if not table or not next(iter(table.values())):
-            raise LSTMError(f"{path}: no rows under the header")
-        date_col = _date_column(path, table, dates)
-        name = _value_column(path, table, column, date_col)
-        values, how = _numbers(path, name, table[name]), "first sheet"
+        return series_from_table(path.name, _read_excel(path), column, dates, "first sheet")
     elif suffix in (".csv", ".txt", ".tsv"):
         text = load_text(str(path))
         col = read_numbers(str(path), text, column)
@@ -96,17 +115,8 @@ def read_series(path: str | Path, column: str | None = None, dates: str | None =
         date_col = _date_column(path, table, dates)
         if date_col == col.name:
             raise LSTMError(f"{path}: column {col.name!r} cannot be both the dates and the numbers; name them")
-        name, values, how = col.name, col.values, col.note[col.note.rindex("; ") + 2 : -1]
-    else:
-        raise LSTMError(f"{path}: give a .csv or .xlsx file (got {suffix or 'no extension'})")
-    rows = len(values)
-    if rows > MAX_ROWS:
-        raise LSTMError(f"{path}: {rows:,} rows; a worksheet holds at most {MAX_ROWS:,} steps")
-    if date_col is None:
-        frequency, labels, dated = STEPS, [str(k) for k in range(1, rows + 1)], "no dates"
-    else:
-        frequency, labels, dated = _dated(path, date_col, table[date_col])
-    return SeriesFile(name, values, labels, frequency, f"{path.name}, column {name!r}, {dated}; {how}")
+        return _series(path.name, col.name, col.values, table, date_col, col.note[col.note.rindex("; ") + 2 : -1])
+    raise LSTMError(f"{path}: give a .csv or .xlsx file (got {suffix or 'no extension'})")
 
 
 # ---- reading a workbook ----------------------------------------------------------------------
@@ -125,19 +135,26 @@ def _read_excel(path: Path) -> dict[str, list[str]]:
         rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
     finally:
         wb.close()
-    while rows and all(v is None for v in rows[-1]):
+    return table_from_cells(str(path), rows)
+
+
+def table_from_cells(source: str, rows: list[list[Any]]) -> dict[str, list[str]]:
+    """Cells as a sheet holds them (a header row, then one row per step; None for a blank) as
+    header -> the text of each row. Blank rows at the end are no steps; a blank row inside is refused."""
+    rows = [list(r) for r in rows]
+    while rows and all(v is None or v == "" for v in rows[-1]):
         rows.pop()
     if not rows:
-        raise LSTMError(f"{path}: the first sheet is empty")
-    width = max(k + 1 for r in rows for k, v in enumerate(r) if v is not None)
+        raise LSTMError(f"{source}: is empty")
+    width = max(k + 1 for r in rows for k, v in enumerate(r) if v is not None and v != "")
     header = [_text(v) for v in (rows[0] + [None] * width)[:width]]
     if len(set(header)) != len(header) or "" in header:
-        raise LSTMError(f"{path}: the first row must name every column once, got {header}")
+        raise LSTMError(f"{source}: the first row must name every column once, got {header}")
     table: dict[str, list[str]] = {h: [] for h in header}
     for k, row in enumerate(rows[1:], start=2):
         cells = (row + [None] * width)[:width]
-        if all(v is None for v in cells):
-            raise LSTMError(f"{path}: row {k} is blank; every row must be one step")
+        if all(v is None or v == "" for v in cells):
+            raise LSTMError(f"{source}: row {k} is blank; every row must be one step")
         for h, v in zip(header, cells, strict=True):
             table[h].append(_text(v))
     return table
@@ -148,7 +165,7 @@ def _text(v: Any) -> str:
         return ""
     if hasattr(v, "isoformat"):
         return str(v.isoformat())
-    return repr(v) if isinstance(v, float) else str(v).strip()
+    return repr(float(v)) if isinstance(v, float) else str(v).strip()  # float(): numpy scalars print as np.float64(...)
 
 
 # ---- which columns ---------------------------------------------------------------------------
@@ -209,8 +226,19 @@ def _parse_dates(cells: list[str]) -> Any:
     return pd.DatetimeIndex(parsed)
 
 
-def _dated(path: Path, name: str, cells: list[str]) -> tuple[Frequency, list[str], str]:
+def _frequency_code(index: Any) -> str | None:
+    """pandas' inferred frequency as its code ('MS', 'QS-OCT', ...), whichever form this pandas returns."""
+    import warnings
+
     import pandas as pd
+
+    with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset: both are handled
+        warnings.simplefilter("ignore")
+        found = pd.infer_freq(index)
+    return None if found is None else str(getattr(found, "freqstr", found))
+
+
+def _dated(path: Path, name: str, cells: list[str]) -> tuple[Frequency, list[str], str]:
 
     index = _parse_dates(cells)
     if index is None:
@@ -218,7 +246,7 @@ def _dated(path: Path, name: str, cells: list[str]) -> tuple[Frequency, list[str
         raise LSTMError(f"{path}: column {name!r}, row {bad + 2} holds {cells[bad]!r}, not a date")
     if not index.is_monotonic_increasing or index.has_duplicates:
         raise LSTMError(f"{path}: the dates in {name!r} must increase, one row per step")
-    code = pd.infer_freq(index) if len(index) >= 3 else None
+    code = _frequency_code(index) if len(index) >= 3 else None
     if code is None:
         return STEPS, list(cells), f"dates from {name!r} (no regular frequency: labels kept as written)"
     key = next((k for k in sorted(FREQUENCIES, key=len, reverse=True) if code.upper().startswith(k)), None)

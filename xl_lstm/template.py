@@ -150,6 +150,7 @@ def template_model(
         values = finite_array("series", np.asarray(series), np.dtype(np.float64))
     if values.ndim != 1 or values.size < 8:
         raise LSTMError(f"series must be one column of at least 8 numbers, got shape {values.shape}")
+    values = digits15(values)  # what a spreadsheet keeps: the sheet and the engine see the same numbers
     H = check_whole("hidden", hidden, 1, MAX_HIDDEN)
     D = check_whole("inputs", inputs, 1, MAX_INPUTS)
     available = len(values) - (D - 1)  # each step needs D - 1 earlier values as lags
