@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_write
+from ._xml import MAX_ROW
 from .engine import run, step
 from .errors import LSTMError
 from .metrics import METRICS, error_metrics
 from .params import LSTMParams
 from .recursive import recursive_forecast
-from .xlsx import Blocks, Book, CellRange, patch_sheet, write_package
+from .xlsx import MAX_RANGE_CELLS, Blocks, Book, CellRange, patch_sheet, write_package
 
 __all__ = ["RefreshResult", "refresh_file", "compute_blocks", "INPUT_NAMES", "OUTPUT_NAMES"]
 
@@ -57,59 +58,78 @@ class Model:
     season: int
 
 
-def _whole(book: Book, name: str, low: int) -> int:
-    v = book.numbers(name)
-    if v.shape != (1, 1) or v[0, 0] != int(v[0, 0]) or v[0, 0] < low or v[0, 0] > 1_048_576:
-        raise LSTMError(f"{book.path}: {name} must be one cell holding a whole number ≥ {low}, got {v.ravel()[:3]}")
+MAX_STEPS = 100_000  # rows of lstm_series: time steps the refresh computes
+MAX_HORIZON = 10_000  # lstm_horizon: forecast steps, each fed back as the next input
+
+
+def _whole(path: Path, name: str, v: np.ndarray, low: int, high: int) -> int:
+    if v.shape != (1, 1) or v[0, 0] != int(v[0, 0]) or v[0, 0] < low:
+        raise LSTMError(f"{path}: {name} must be one cell holding a whole number ≥ {low}, got {v.ravel()[:3]}")
+    if v[0, 0] > high:
+        raise LSTMError(f"{path}: {name} is {int(v[0, 0]):,}, over the limit of {high:,}")
     return int(v[0, 0])
 
 
-def _shape(book: Book, name: str, got: tuple[int, int], want: tuple[int, int], why: str) -> None:
+def _shape(path: Path, name: str, got: tuple[int, int], want: tuple[int, int], why: str) -> None:
     if got != want:
-        raise LSTMError(f"{book.path}: {name} must be {want[0]}×{want[1]} ({why}), got {got[0]}×{got[1]}")
+        raise LSTMError(f"{path}: {name} must be {want[0]}×{want[1]} ({why}), got {got[0]}×{got[1]}")
+
+
+def _check_work(path: Path, what: str, rows: int, cols: int) -> None:
+    """Refuse a block the model would make before making it: it must fit the cell budget."""
+    if rows * cols > MAX_RANGE_CELLS:
+        raise LSTMError(f"{path}: {what} would be {rows:,}×{cols:,} = {rows * cols:,} cells, "
+                        f"over the limit of {MAX_RANGE_CELLS:,}")
+
+
+def _check_ranges(book: Book) -> None:
+    """Every lstm_ name inside the sheet and within the cell budget, and the steps within
+    MAX_STEPS, before any sheet is read."""
+    for name in INPUT_NAMES + OUTPUT_NAMES:
+        if name in book.names:
+            book.range(name)
+    steps = book.range("lstm_series").shape[0]
+    if steps > MAX_STEPS:
+        raise LSTMError(f"{book.path}: lstm_series has {steps:,} rows (time steps), over the limit of {MAX_STEPS:,}")
 
 
 def read_model(book: Book, given: dict[str, np.ndarray] | None = None) -> Model:
     """Weights, head, scaler and series from the defined names, with shapes checked against each other.
 
     ``given`` replaces some blocks' contents (new weights from training) before the checks.
+    Every size is checked before it is read or computed with: the ranges against the
+    cell budget, the steps, the horizon, and the blocks the model will make. Each sheet
+    is read once for all the names on it.
     """
-    if given:
-        book = _Overlay(book, given)  # type: ignore[assignment]
-    b = book.numbers("lstm_b")
+    path = book.path
+    _check_ranges(book)
+    given = {k: np.asarray(v, dtype=float) for k, v in (given or {}).items()}
+    got = book.numbers_of([n for n in INPUT_NAMES if n not in given])
+    got.update(given)
+    b = got["lstm_b"]
     if 1 not in b.shape or b.size % 4:
-        raise LSTMError(f"{book.path}: lstm_b must be one column of 4H cells, got {b.shape[0]}×{b.shape[1]}")
+        raise LSTMError(f"{path}: lstm_b must be one column of 4H cells, got {b.shape[0]}×{b.shape[1]}")
     H = b.size // 4
-    W = book.numbers("lstm_W")
+    W = got["lstm_W"]
     if W.shape[0] != 4 * H or W.shape[1] <= H:
-        raise LSTMError(f"{book.path}: lstm_W must be 4H×(H+D) with H={H} (from lstm_b), got {W.shape[0]}×{W.shape[1]}")
+        raise LSTMError(f"{path}: lstm_W must be 4H×(H+D) with H={H} (from lstm_b), got {W.shape[0]}×{W.shape[1]}")
     D = W.shape[1] - H
-    W_y, b_y = book.numbers("lstm_W_y"), book.numbers("lstm_b_y")
-    _shape(book, "lstm_W_y", W_y.shape, (D, H), f"D×H with D={D}, H={H}")
-    _shape(book, "lstm_b_y", b_y.shape, (D, 1), f"D×1 with D={D}")
-    scaler = book.numbers("lstm_scaler")
-    _shape(book, "lstm_scaler", scaler.shape, (2, D), f"center and scale rows, D={D}")
+    W_y, b_y = got["lstm_W_y"], got["lstm_b_y"]
+    _shape(path, "lstm_W_y", W_y.shape, (D, H), f"D×H with D={D}, H={H}")
+    _shape(path, "lstm_b_y", b_y.shape, (D, 1), f"D×1 with D={D}")
+    scaler = got["lstm_scaler"]
+    _shape(path, "lstm_scaler", scaler.shape, (2, D), f"center and scale rows, D={D}")
     if np.any(scaler[1] == 0):
-        raise LSTMError(f"{book.path}: lstm_scaler's scale row holds 0: it divides the data")
-    series = book.numbers("lstm_series")
-    history = book.numbers("lstm_history")
+        raise LSTMError(f"{path}: lstm_scaler's scale row holds 0: it divides the data")
+    series, history = got["lstm_series"], got["lstm_history"]
     if series.shape[1] != D or history.shape[1] != D:
-        raise LSTMError(f"{book.path}: lstm_series and lstm_history must have D={D} columns, got {series.shape[1]} and {history.shape[1]}")
+        raise LSTMError(f"{path}: lstm_series and lstm_history must have D={D} columns, got {series.shape[1]} and {history.shape[1]}")
+    horizon = _whole(path, "lstm_horizon", got["lstm_horizon"], 1, MAX_HORIZON)
+    season = _whole(path, "lstm_season", got["lstm_season"], 1, MAX_ROW)
+    _check_work(path, "the states table (steps × 6H)", series.shape[0], 6 * H)
+    _check_work(path, "the forecast steps (horizon × (2D + 6H))", horizon, 2 * D + 6 * H)
     params = LSTMParams(W, b.ravel(), W_y, b_y.ravel())
-    return Model(params, scaler[0], scaler[1], series, history, _whole(book, "lstm_horizon", 1),
-                 _whole(book, "lstm_season", 1))
-
-
-class _Overlay:
-    """A Book whose numbers() answers from ``given`` first."""
-
-    def __init__(self, book: Book, given: dict[str, np.ndarray]) -> None:
-        self._book, self._given, self.path = book, given, book.path
-
-    def numbers(self, name: str) -> np.ndarray:
-        if name in self._given:
-            return np.asarray(self._given[name], dtype=float)
-        return self._book.numbers(name)
+    return Model(params, scaler[0], scaler[1], series, history, horizon, season)
 
 
 def compute_blocks(m: Model) -> dict[str, np.ndarray]:
@@ -226,7 +246,7 @@ def refresh_file(
                 part = book.sheets[sheet]
                 xml = book.read(part)
                 book.forget(part)
-                return patch_sheet(xml, values, keep_formulas=not values_only)
+                return patch_sheet(xml, values, keep_formulas=not values_only, where=book.where(part))
 
             return make
 
