@@ -52,6 +52,9 @@ _TAG = re.compile(rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 
+_COLUMNS: dict[str, int] = {}  # column letters seen -> index
+
+
 def column_index(letters: str) -> int:
     """'A' -> 1, 'AB' -> 28."""
     n = 0
@@ -202,6 +205,7 @@ class _SheetWalk:
         self.in_data = False  # inside <sheetData> (depth 2)
         self.data_start = -1
         self.r = 0  # the current (or last) row number
+        self.r_text = "0"  # str(self.r)
         self.col = 0  # the last cell's column in the current row
         self.row: RowEvent | None = None  # the current row, when the visitor asked for it
         self.in_row = False
@@ -267,7 +271,7 @@ class _SheetWalk:
             raise self.fail(f"row {r} comes after row {self.r} (rows must go down the sheet)")
         if r > MAX_ROW:
             raise self.fail(f"row {r} is past the last row {MAX_ROW}")
-        self.r, self.col, self.in_row = r, 0, True
+        self.r, self.r_text, self.col, self.in_row = r, str(r), 0, True
         start = self.p.CurrentByteIndex
         self.row = RowEvent(r, start) if self.visitor.row_start(r, start) else None
 
@@ -276,12 +280,15 @@ class _SheetWalk:
         if ref is None:
             c = self.col + 1
         else:
-            m = _CELL_REF.fullmatch(ref)
-            if m is None:
-                raise self.fail(f"a cell named {ref[:20]!r}")
-            if int(m.group(2)) != self.r:
-                raise self.fail(f"cell {ref} in row {self.r}")
-            c = column_index(m.group(1))
+            letters = ref.rstrip("0123456789")
+            c = _COLUMNS.get(letters, 0)
+            if not c or ref[len(letters) :] != self.r_text:  # the usual case costs two look-ups
+                m = _CELL_REF.fullmatch(ref)
+                if m is None:
+                    raise self.fail(f"a cell named {ref[:20]!r}")
+                if int(m.group(2)) != self.r:
+                    raise self.fail(f"cell {ref} in row {self.r}")
+                c = _COLUMNS[letters] = column_index(letters)
         if c <= self.col:
             raise self.fail(f"a cell in column {c} of row {self.r} after column {self.col} (cells must go right)")
         if c > MAX_COL:

@@ -650,8 +650,8 @@ def _patch_row(xml: bytes, row: RowEvent, end: int, cells: dict[int, Value], kee
         value = cells.get(cell.col)
         if value is not None:
             out.append(xml[pos : cell.start])
-            out.append(_rewrite_cell(xml, cell, value, keep))
-            pos = element_end(xml, cell.start, cell.end_event)
+            new, pos = _rewrite_cell(xml, cell, value, keep)
+            out.append(new)
     tail = b"".join(_new_cell(prefix, row.r, c, v) for c, v in missing[j:])
     old_attrs = head.group(2)
     attrs = _widen_spans(old_attrs, cells) if missing else old_attrs
@@ -662,12 +662,14 @@ def _patch_row(xml: bytes, row: RowEvent, end: int, cells: dict[int, Value], kee
     return start_tag + b"".join(out) + xml[pos:close] + tail + xml[close:end]
 
 
-def _rewrite_cell(xml: bytes, cell: CellEvent, value: float | str, keep: bool) -> bytes:
+def _rewrite_cell(xml: bytes, cell: CellEvent, value: float | str, keep: bool) -> tuple[bytes, int]:
+    """The cell's new XML, and the offset just past its old element."""
     tag = tag_at(xml, cell.start)
+    end = tag.end() if tag.group(3) else xml.index(b">", cell.end_event) + 1
     formula = None
     if cell.f_start >= 0 and (keep or cell.f_shared_master):  # a shared formula's master stays: cells outside the block may use it
         formula = xml[cell.f_start : element_end(xml, cell.f_start, cell.f_end_event)]
-    return _cell_xml(_prefix(tag.group(1)), tag.group(2), formula, value)
+    return _cell_xml(tag.group(1)[:-1], tag.group(2), formula, value), end  # b"x:c"[:-1] is the prefix
 
 
 def _widen_spans(attrs: bytes, cells: dict[int, Value]) -> bytes:
