@@ -75,11 +75,13 @@ def element_end(data: bytes, start: int, end_event: int) -> int:
     """The offset just past an element, from its start and the byte index of its end event.
 
     expat reports an element's end at its ``</...>`` tag, or, for an empty-element tag
-    ``<c .../>``, just after it: the start tag says which case it is.
+    ``<c .../>``, just after it. The second is always preceded by "/>", so an end event
+    at "</" not preceded by "/>" is an end tag; otherwise the start tag says which it is.
     """
-    tag = tag_at(data, start)
-    if tag.group(3):
-        return tag.end()
+    if data.startswith(b"</", end_event) and not data.startswith(b"/>", end_event - 2):
+        return data.index(b">", end_event) + 1
+    if tag_at(data, start).group(3):
+        return tag_at(data, start).end()
     return data.index(b">", end_event) + 1
 
 

@@ -665,11 +665,12 @@ def _patch_row(xml: bytes, row: RowEvent, end: int, cells: dict[int, Value], kee
 def _rewrite_cell(xml: bytes, cell: CellEvent, value: float | str, keep: bool) -> tuple[bytes, int]:
     """The cell's new XML, and the offset just past its old element."""
     tag = tag_at(xml, cell.start)
-    end = tag.end() if tag.group(3) else xml.index(b">", cell.end_event) + 1
+    qname, attrs, empty = tag.group(1, 2, 3)
+    end = tag.end() if empty else xml.index(b">", cell.end_event) + 1
     formula = None
     if cell.f_start >= 0 and (keep or cell.f_shared_master):  # a shared formula's master stays: cells outside the block may use it
         formula = xml[cell.f_start : element_end(xml, cell.f_start, cell.f_end_event)]
-    return _cell_xml(tag.group(1)[:-1], tag.group(2), formula, value), end  # b"x:c"[:-1] is the prefix
+    return _cell_xml(qname[:-1], attrs, formula, value), end  # b"x:c"[:-1] is the prefix
 
 
 def _widen_spans(attrs: bytes, cells: dict[int, Value]) -> bytes:
