@@ -322,3 +322,24 @@ def test_the_runner_enforces_its_memory_limit(tmp_path: Path) -> None:
     code = f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({MEMORY}, {MEMORY})); b = bytearray({2 * MEMORY})"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=SECONDS, check=False)
     assert proc.returncode != 0 and "MemoryError" in proc.stderr
+
+
+def test_each_sheet_is_parsed_once_for_reading_and_once_for_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many names on one sheet cost one pass over it, not one per name."""
+    seen: list[str] = []
+    real = xlsx.scan_sheet
+
+    def counting(chunks, where, visitor, read_text=False):  # type: ignore[no-untyped-def]
+        seen.append(where.rsplit(" ", 1)[-1] + (" read" if read_text else " write"))
+        return real(chunks, where, visitor, read_text)
+
+    monkeypatch.setattr(xlsx, "scan_sheet", counting)
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(TEMPLATE)
+    refresh_file(path)
+    assert sorted(seen) == sorted(
+        [f"{WEIGHTS} read", f"{INPUTS} read", f"{FORECAST} read"]  # 5 names on Weights, 2 on Inputs, 2 on Forecast
+        + [f"{p} write" for p in (INPUTS, STATES, NATIVE, FORECAST)]
+    )

@@ -46,9 +46,10 @@ PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"  # t
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
 CHUNK = 1 << 20  # bytes handed to expat at a time
 
-# A start tag at a known offset: its qualified name, attribute bytes and "/" when empty.
+# A start tag at a known offset: its qualified name, attribute bytes (with the whitespace
+# before "/>" or ">", kept as it was) and "/" when empty.
 # Attribute values may hold ">" (it is legal XML), so the quotes are followed.
-_TAG = re.compile(rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
+_TAG = re.compile(rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*)(/?)>")
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 

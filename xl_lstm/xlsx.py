@@ -470,7 +470,7 @@ def _cell_xml(prefix: bytes, attrs: bytes, formula: bytes | None, value: float |
         kind, content = b' t="e"', b"<" + p + b"v>#NUM!</" + p + b"v>"
     else:
         kind, content = b"", b"<" + p + b"v>" + repr(float(value)).encode() + b"</" + p + b"v>"
-    return b"<" + p + b"c" + attrs + kind + b">" + (formula or b"") + content + b"</" + p + b"c>"
+    return b"<" + p + b"c" + attrs.rstrip() + kind + b">" + (formula or b"") + content + b"</" + p + b"c>"
 
 
 class Blocks:
