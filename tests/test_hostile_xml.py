@@ -38,7 +38,7 @@ resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
 from xl_lstm.errors import LSTMError
 from xl_lstm.refresh import refresh_file
 try:
-    refresh_file(sys.argv[1])
+    refresh_file(sys.argv[1], values_only="--values" in sys.argv)
     print(json.dumps({{"error": None}}))
 except LSTMError as exc:
     print(json.dumps({{"error": str(exc)}}))
@@ -64,12 +64,12 @@ def name_to(text: str, name: str) -> Callable[[bytes], bytes]:
     return lambda x: pattern.sub(lambda m: m.group(1) + text.encode() + m.group(2), x, count=1)
 
 
-def refresh_limited(path: Path) -> tuple[str | None, float]:
+def refresh_limited(path: Path, *flags: str) -> tuple[str | None, float]:
     """Refresh in a subprocess under MEMORY and SECONDS: (the LSTMError line or None, seconds)."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", RUNNER.format(memory=MEMORY), str(path)],
+        [sys.executable, "-c", RUNNER.format(memory=MEMORY), str(path), *flags],
         capture_output=True,
         text=True,
         timeout=SECONDS,
@@ -343,3 +343,32 @@ def test_each_sheet_is_parsed_once_for_reading_and_once_for_writing(
         [f"{WEIGHTS} read", f"{INPUTS} read", f"{FORECAST} read"]  # 5 names on Weights, 2 on Inputs, 2 on Forecast
         + [f"{p} write" for p in (INPUTS, STATES, NATIVE, FORECAST)]
     )
+
+
+def test_values_mode_drops_the_calc_chain_by_parsing_not_by_pattern(tmp_path: Path) -> None:
+    """--values drops xl/calcChain.xml, its relationship (single quotes too) and its content type;
+    a comment that looks like them stays, and a megabyte of unclosed look-alikes costs no time."""
+    lookalike = b"<!-- " + b"<Relationship Target=x " * 50_000 + b'<Relationship Target="calcChain.xml"/> -->'
+    rel = b"<Relationship Id='rId99' Type='http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain' Target='calcChain.xml'/>"
+    override = b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/>'
+    chain = (
+        b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C5" i="5"/></calcChain>'
+    )
+    data = edit(
+        TEMPLATE,
+        {
+            "xl/_rels/workbook.xml.rels": lambda x: x.replace(
+                b"</Relationships>", lookalike + rel + b"</Relationships>"
+            ),
+            "[Content_Types].xml": lambda x: x.replace(b"</Types>", override + b"</Types>"),
+        },
+        extra=[("xl/calcChain.xml", chain)],
+    )
+    path = tmp_path / "chain.xlsx"
+    path.write_bytes(data)
+    error, _ = refresh_limited(path, "--values")
+    assert error is None, error
+    with zipfile.ZipFile(io.BytesIO(data)) as before, zipfile.ZipFile(path) as after:
+        assert "xl/calcChain.xml" not in after.namelist()
+        assert after.read("xl/_rels/workbook.xml.rels") == before.read("xl/_rels/workbook.xml.rels").replace(rel, b"")
+        assert after.read("[Content_Types].xml") == before.read("[Content_Types].xml").replace(override, b"")

@@ -35,6 +35,7 @@ __all__ = [
     "parse_part",
     "tag_at",
     "column_index",
+    "element_spans",
 ]
 
 MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -134,6 +135,39 @@ def parse_part(
     if text is not None:
         p.CharacterDataHandler = text
     _feed(p, chunks, where)
+
+
+def element_spans(
+    data: bytes, where: str, name: str, select: Callable[[dict[str, str]], bool]
+) -> list[tuple[int, int]]:
+    """Byte spans (start, end) of the elements called ``name`` ("namespace-uri local") whose
+    attributes ``select`` accepts, in document order (an accepted element's descendants are
+    not looked at)."""
+    p = _parser(where)
+    spans: list[tuple[int, int]] = []
+    open_at: list[int] = []  # start offsets of accepted elements still open (at most one)
+    depth = 0
+    inside = -1  # the depth of the open accepted element
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth, inside
+        depth += 1
+        if inside < 0 and tag == name and select(attrs):
+            inside = depth
+            open_at.append(p.CurrentByteIndex)
+
+    def end(tag: str) -> None:
+        nonlocal depth, inside
+        if depth == inside:
+            first = open_at.pop()
+            spans.append((first, element_end(data, first, p.CurrentByteIndex)))
+            inside = -1
+        depth -= 1
+
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    _feed(p, pieces(data), where)
+    return spans
 
 
 # ---- worksheets --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ it was. The file is replaced atomically.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_write
-from ._xml import MAX_ROW
+from ._xml import MAX_ROW, PKG_REL_NS
 from .engine import run, step
 from .errors import LSTMError
 from .metrics import METRICS, error_metrics
@@ -58,6 +57,7 @@ class Model:
     season: int
 
 
+CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 MAX_STEPS = 100_000  # rows of lstm_series: time steps the refresh computes
 MAX_HORIZON = 10_000  # lstm_horizon: forecast steps, each fed back as the next input
 
@@ -264,8 +264,10 @@ def _without_calc_chain(
     book: Book, replaced: dict[str, Callable[[], bytes]]
 ) -> tuple[frozenset[str], dict[str, Callable[[], bytes]]]:
     """Formulas turned into values leave the calculation chain stale: drop it, its relationship and content type."""
-    rels = re.sub(rb"<Relationship\b[^>]*Target=\"[^\"]*calcChain\.xml\"[^>]*/>", b"", book.read("xl/_rels/workbook.xml.rels"))
-    types = re.sub(rb"<Override\b[^>]*PartName=\"/xl/calcChain\.xml\"[^>]*/>", b"", book.read("[Content_Types].xml"))
+    rels = book.without_elements("xl/_rels/workbook.xml.rels", f"{PKG_REL_NS} Relationship",
+                                 lambda a: a.get("Target", "").lstrip("/").removeprefix("xl/") == "calcChain.xml")
+    types = book.without_elements("[Content_Types].xml", f"{CONTENT_TYPES_NS} Override",
+                                  lambda a: a.get("PartName", "") == "/xl/calcChain.xml")
     replaced = dict(replaced)
     replaced["xl/_rels/workbook.xml.rels"] = lambda: rels
     replaced["[Content_Types].xml"] = lambda: types

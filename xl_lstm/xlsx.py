@@ -40,6 +40,7 @@ from ._xml import (
     SheetVisitor,
     column_index,
     element_end,
+    element_spans,
     parse_part,
     pieces,
     scan_sheet,
@@ -354,6 +355,17 @@ class Book:
         except Found:
             return "".join(found)
         return None
+
+    def without_elements(self, part: str, name: str, select: Callable[[dict[str, str]], bool]) -> bytes:
+        """A part's bytes without the elements ``name`` ("namespace-uri local") that ``select``
+        accepts; every other byte as it was."""
+        data = self.read(part)
+        out, at = [], 0
+        for start, end in element_spans(data, self.where(part), name, select):
+            out.append(data[at:start])
+            at = end
+        out.append(data[at:])
+        return b"".join(out)
 
     # ---- ranges -------------------------------------------------------------------------
     def range(self, name: str) -> CellRange:
