@@ -372,3 +372,19 @@ def test_values_mode_drops_the_calc_chain_by_parsing_not_by_pattern(tmp_path: Pa
         assert "xl/calcChain.xml" not in after.namelist()
         assert after.read("xl/_rels/workbook.xml.rels") == before.read("xl/_rels/workbook.xml.rels").replace(rel, b"")
         assert after.read("[Content_Types].xml") == before.read("[Content_Types].xml").replace(override, b"")
+
+
+def utf16(xml: bytes) -> bytes:
+    text = xml.decode("utf-8")
+    text = text.replace('encoding="UTF-8"', 'encoding="UTF-16"') if text.startswith("<?xml") else text
+    return text.encode("utf-16")
+
+
+def test_a_utf16_sheet_is_read_but_not_patched(tmp_path: Path, reference: dict[str, bytes]) -> None:
+    """Read through the parser in any encoding it knows; patched by byte offsets only in UTF-8."""
+    path = refreshed(tmp_path, edit(TEMPLATE, {WEIGHTS: utf16}))
+    with zipfile.ZipFile(path) as zf:
+        for part in (STATES, NATIVE, FORECAST, INPUTS):
+            assert zf.read(part) == reference[part], part
+    error = assert_refused(tmp_path, edit(TEMPLATE, {STATES: utf16}), "is encoded in UTF-16")
+    assert STATES in error

@@ -36,6 +36,7 @@ __all__ = [
     "tag_at",
     "column_index",
     "element_spans",
+    "refuse_unless_utf8",
 ]
 
 MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -82,9 +83,20 @@ def element_end(data: bytes, start: int, end_event: int) -> int:
     """
     if data.startswith(b"</", end_event) and not data.startswith(b"/>", end_event - 2):
         return data.index(b">", end_event) + 1
-    if tag_at(data, start).group(3):
-        return tag_at(data, start).end()
-    return data.index(b">", end_event) + 1
+    tag = tag_at(data, start)
+    return tag.end() if tag.group(3) else data.index(b">", end_event) + 1
+
+
+_DECLARED = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
+
+
+def refuse_unless_utf8(data: bytes, where: str) -> None:
+    """Patching splices UTF-8 bytes in by offset: a part in another encoding is refused."""
+    declared = _DECLARED.match(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0)
+    encoding = declared.group(1).decode("ascii", "replace").lower() if declared else "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4] or encoding not in ("utf-8", "utf8"):
+        shown = "UTF-16" if not declared or encoding.startswith("utf-16") else encoding
+        raise LSTMError(f"{where} is encoded in {shown}; only UTF-8 sheets can be refreshed (save it again from Excel)")
 
 
 def _parser(where: str) -> expat.XMLParserType:

@@ -43,6 +43,7 @@ from ._xml import (
     element_spans,
     parse_part,
     pieces,
+    refuse_unless_utf8,
     scan_sheet,
     tag_at,
 )
@@ -598,6 +599,7 @@ def patch_sheet(xml: bytes, values: Blocks | dict[tuple[int, int], Value], keep_
     formula; cells that do not exist yet are inserted in order, creating rows as needed.
     One pass of expat over the sheet; malformed XML is refused naming ``where``.
     """
+    refuse_unless_utf8(xml, where)
     blocks = values if isinstance(values, Blocks) else Blocks.of_cells(values)
     patcher = _Patcher(xml, blocks, keep_formulas)
     is_sheet = scan_sheet(pieces(xml), where, patcher)
