@@ -1,6 +1,6 @@
 """Fuzz the byte-offset patcher against independent readers.
 
-Hypothesis draws a worksheet (rows and cells with and without ``r=``, numbers, shared
+Hypothesis draws a worksheet (rows and cells with and without ``r=``, with or without a namespace prefix, numbers, shared
 strings, formulas with cached values, inline strings, booleans, styled empty cells,
 comments between cells) and blocks of values to write. After ``patch_sheet`` and
 ``write_package``: openpyxl and python-calamine read the intended values in the target
@@ -126,7 +126,15 @@ def sheets(draw: st.DrawFn) -> Original:
         out
         + '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
     )
-    return Original("".join(parts).encode(), set(rows), cells, values)
+    xml = "".join(parts).encode()
+    if draw(st.booleans()):  # the same sheet with every element prefixed: <x:row>, <x:c>, ...
+        xml, cells = prefixed(xml), {pos: prefixed(c) for pos, c in cells.items()}
+    return Original(xml, set(rows), cells, values)
+
+
+def prefixed(xml: bytes) -> bytes:
+    xml = xml.replace(f'xmlns="{MAIN}"'.encode(), f'xmlns:x="{MAIN}"'.encode())
+    return re.sub(rb"<(/?)(worksheet|sheetData|row|c|f|v|is|t|pageMargins)\b", rb"<\1x:\2", xml)
 
 
 values = st.one_of(
@@ -147,8 +155,8 @@ def blocks(draw: st.DrawFn) -> list[tuple[int, int, list[list[object]]]]:
 
 
 # ---- reading it back, independently --------------------------------------------------------------
-ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
-CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>.*?</c>)", re.S)
+ROW = re.compile(rb"<(?:x:)?row\b([^>]*?)(?:/>|>(.*?)</(?:x:)?row>)", re.S)
+CELL = re.compile(rb"<(?:x:)?c\b([^>]*?)(?:/>|>.*?</(?:x:)?c>)", re.S)
 R_ATTR = re.compile(rb'\br="([A-Z]*)(\d+)"')
 
 
@@ -179,8 +187,8 @@ def without(xml: bytes, positions: set[tuple[int, int]], rows: set[int]) -> byte
         at = b
     kept.append(xml[at:])
     out = re.sub(rb' spans="[^"]*"', b"", b"".join(kept))
-    out = re.sub(rb"<row([^>]*)></row>", rb"<row\1/>", out)
-    return re.sub(rb'<row r="(\d+)"/>', lambda m: m.group(0) if int(m.group(1)) in rows else b"", out)
+    out = re.sub(rb"<((?:x:)?)row([^>]*)></(?:x:)?row>", rb"<\1row\2/>", out)
+    return re.sub(rb'<(?:x:)?row r="(\d+)"/>', lambda m: m.group(0) if int(m.group(1)) in rows else b"", out)
 
 
 def package(sheet: bytes) -> bytes:
