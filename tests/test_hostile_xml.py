@@ -388,3 +388,20 @@ def test_a_utf16_sheet_is_read_but_not_patched(tmp_path: Path, reference: dict[s
             assert zf.read(part) == reference[part], part
     error = assert_refused(tmp_path, edit(TEMPLATE, {STATES: utf16}), "is encoded in UTF-16")
     assert STATES in error
+
+
+def test_a_shared_string_input_is_named_in_the_refusal(tmp_path: Path) -> None:
+    weights = zipfile.ZipFile(io.BytesIO(TEMPLATE)).read(WEIGHTS)
+    m = re.search(rb'<c r="C5"([^>]*)><v>[^<]+</v></c>', weights)
+    assert m is not None
+    strings = b'<sst xmlns="' + MAIN + b'"><si><t>first</t></si><si><r><t>hel</t></r><r><t>lo</t></r></si></sst>'
+    data = edit(
+        TEMPLATE,
+        {
+            WEIGHTS: lambda x: x.replace(
+                m.group(0), b'<c r="C5"' + re.sub(rb' t="\w+"', b"", m.group(1)) + b' t="s"><v>1</v></c>'
+            )
+        },
+        extra=[("xl/sharedStrings.xml", strings)],
+    )
+    assert_refused(tmp_path, data, "lstm_W: cell Weights!C5 holds text 'hello'")
