@@ -8,6 +8,9 @@ the event in the input, which is exactly what the patcher needs to copy every by
 does not change. lxml would do as well but is one more compiled dependency. Entities
 are never expanded: a DOCTYPE is refused at its first event, before any declaration.
 
+Reading streams a part from the zip a megabyte at a time; patching walks the part's
+bytes, which it needs anyway to copy them.
+
 Positions follow OOXML: a ``<row>`` without ``r=`` is the row after the previous one,
 a ``<c>`` without ``r=`` is the column after the previous cell of its row. Both
 transitional and strict (ISO 29500 strict, ``purl.oclc.org``) namespaces are known.
@@ -34,6 +37,8 @@ __all__ = [
     "scan_sheet",
     "parse_part",
     "tag_at",
+    "element_end",
+    "pieces",
     "column_index",
     "element_spans",
     "refuse_unless_utf8",
