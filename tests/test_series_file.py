@@ -36,7 +36,7 @@ def test_the_dates_frequency_sets_labels_season_and_hold_out(tmp_path: Path, fre
 def test_semicolons_with_decimal_commas_and_an_excel_file_read_the_same(tmp_path: Path) -> None:
     dates = pd.date_range("2010-01-01", periods=30, freq="QS")
     values = np.round(np.linspace(1.25, 40.5, 30), 2)
-    semi = write(tmp_path, "q.csv", "quarter;sales\n" + "".join(f"{d.date()};{str(v).replace('.', ',')}\n" for d, v in zip(dates, values)))
+    semi = write(tmp_path, "q.csv", "quarter;sales\n" + "".join(f"{d.date()};{str(v).replace('.', ',')}\n" for d, v in zip(dates, values, strict=True)))
     pd.DataFrame({"quarter": dates, "sales": values}).to_excel(tmp_path / "q.xlsx", index=False)
     a, b = read_series(semi), read_series(tmp_path / "q.xlsx")
     np.testing.assert_array_equal(a.values, values)

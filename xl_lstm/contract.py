@@ -25,7 +25,7 @@ from .params import LSTMParams
 from .train import Epoch, FitConfig, Model, fit
 
 __all__ = [
-    "FORMER_NAMES", "INPUT_NAMES", "NAMES", "OUTPUT_NAMES", "WORKBOOK_FIT", "NamedRanges", "WorkbookModel",
+    "FORMER_NAMES", "INPUT_NAMES", "MAX_HORIZON", "MAX_STEPS", "NAMES", "OUTPUT_NAMES", "WORKBOOK_FIT", "NamedRanges", "WorkbookModel",
     "XlwingsNames", "book_name", "model_blocks", "read_model", "train_on",
 ]
 
@@ -100,61 +100,73 @@ def _where(source: Any) -> str:
     return str(getattr(source, "path", None) or getattr(source, "name", None) or "the workbook")
 
 
-def _whole(source: NamedRanges, name: str, low: int) -> int:
-    v = source.numbers(name)
-    if v.shape != (1, 1) or v[0, 0] != int(v[0, 0]) or v[0, 0] < low or v[0, 0] > 1_048_576:
-        raise LSTMError(f"{_where(source)}: {name} must be one cell holding a whole number ≥ {low}, got {v.ravel()[:3]}")
+MAX_STEPS = 100_000  # rows of lstm_series: time steps the refresh computes
+MAX_HORIZON = 10_000  # lstm_horizon: forecast steps, each fed back as the next input
+MAX_SEASON = 1_048_576  # a season longer than a sheet means nothing
+MAX_BLOCK_CELLS = 4_000_000  # cells of one block the model makes (states, forecast steps)
+
+
+def _whole(where: str, name: str, v: np.ndarray, low: int, high: int) -> int:
+    if v.shape != (1, 1) or v[0, 0] != int(v[0, 0]) or v[0, 0] < low:
+        raise LSTMError(f"{where}: {name} must be one cell holding a whole number ≥ {low}, got {v.ravel()[:3]}")
+    if v[0, 0] > high:
+        raise LSTMError(f"{where}: {name} is {int(v[0, 0]):,}, over the limit of {high:,}")
     return int(v[0, 0])
 
 
-def _shape(source: Any, name: str, got: tuple[int, ...], want: tuple[int, int], why: str) -> None:
+def _shape(where: str, name: str, got: tuple[int, ...], want: tuple[int, int], why: str) -> None:
     if got != want:
-        raise LSTMError(f"{_where(source)}: {name} must be {want[0]}×{want[1]} ({why}), got {got[0]}×{got[1]}")
+        raise LSTMError(f"{where}: {name} must be {want[0]}×{want[1]} ({why}), got {got[0]}×{got[1]}")
 
 
-class _Overlay:
-    """Named ranges answered from ``given`` first (new weights before they are written)."""
-
-    def __init__(self, source: NamedRanges, given: Mapping[str, np.ndarray]) -> None:
-        self._source, self._given = source, given
-        self.path = _where(source)
-
-    def numbers(self, name: str) -> np.ndarray:
-        if name in self._given:
-            return np.asarray(self._given[name], dtype=float)
-        return self._source.numbers(name)
+def _check_work(where: str, what: str, rows: int, cols: int) -> None:
+    """Refuse a block the model would make before making it: it must fit the cell budget."""
+    if rows * cols > MAX_BLOCK_CELLS:
+        raise LSTMError(f"{where}: {what} would be {rows:,}×{cols:,} = {rows * cols:,} cells, "
+                        f"over the limit of {MAX_BLOCK_CELLS:,}")
 
 
 def read_model(source: NamedRanges, given: Mapping[str, np.ndarray] | None = None) -> WorkbookModel:
     """Weights, head, scaler and series from the defined names, with shapes checked against each other.
 
     ``given`` replaces some blocks' contents (new weights from training) before the checks.
+    A source that can read many names at once (``xlsx.Book.numbers_of``: each sheet once)
+    is asked for all of them together. Every size the model will compute with is checked
+    before it does: steps, horizon, and the blocks it will make.
     """
-    if given:
-        source = _Overlay(source, given)
-    b = source.numbers("lstm_b")
+    where = _where(source)
+    fixed = {k: np.asarray(v, dtype=float) for k, v in (given or {}).items()}
+    wanted = [n for n in INPUT_NAMES if n not in fixed]
+    many = getattr(source, "numbers_of", None)
+    got = dict(many(wanted)) if many is not None else {n: source.numbers(n) for n in wanted}
+    got.update(fixed)
+    b = got["lstm_b"]
     if 1 not in b.shape or b.size % 4:
-        raise LSTMError(f"{_where(source)}: lstm_b must be one column of 4H cells, got {b.shape[0]}×{b.shape[1]}")
+        raise LSTMError(f"{where}: lstm_b must be one column of 4H cells, got {b.shape[0]}×{b.shape[1]}")
     H = b.size // 4
-    W = source.numbers("lstm_W")
+    W = got["lstm_W"]
     if W.shape[0] != 4 * H or W.shape[1] <= H:
-        raise LSTMError(f"{_where(source)}: lstm_W must be 4H×(H+D) with H={H} (from lstm_b), got {W.shape[0]}×{W.shape[1]}")
+        raise LSTMError(f"{where}: lstm_W must be 4H×(H+D) with H={H} (from lstm_b), got {W.shape[0]}×{W.shape[1]}")
     D = W.shape[1] - H
-    W_y, b_y = source.numbers("lstm_W_y"), source.numbers("lstm_b_y")
-    _shape(source, "lstm_W_y", W_y.shape, (D, H), f"D×H with D={D}, H={H}")
-    _shape(source, "lstm_b_y", b_y.shape, (D, 1), f"D×1 with D={D}")
-    scaler = source.numbers("lstm_scaler")
-    _shape(source, "lstm_scaler", scaler.shape, (2, D), f"center and scale rows, D={D}")
+    W_y, b_y = got["lstm_W_y"], got["lstm_b_y"]
+    _shape(where, "lstm_W_y", W_y.shape, (D, H), f"D×H with D={D}, H={H}")
+    _shape(where, "lstm_b_y", b_y.shape, (D, 1), f"D×1 with D={D}")
+    scaler = got["lstm_scaler"]
+    _shape(where, "lstm_scaler", scaler.shape, (2, D), f"center and scale rows, D={D}")
     if np.any(scaler[1] == 0):
-        raise LSTMError(f"{_where(source)}: lstm_scaler's scale row holds 0: it divides the data")
-    series = source.numbers("lstm_series")
-    history = source.numbers("lstm_history")
+        raise LSTMError(f"{where}: lstm_scaler's scale row holds 0: it divides the data")
+    series, history = got["lstm_series"], got["lstm_history"]
     if series.shape[1] != D or history.shape[1] != D:
-        raise LSTMError(f"{_where(source)}: lstm_series and lstm_history must have D={D} columns, "
+        raise LSTMError(f"{where}: lstm_series and lstm_history must have D={D} columns, "
                         f"got {series.shape[1]} and {history.shape[1]}")
+    if series.shape[0] > MAX_STEPS:
+        raise LSTMError(f"{where}: lstm_series has {series.shape[0]:,} rows (time steps), over the limit of {MAX_STEPS:,}")
+    horizon = _whole(where, "lstm_horizon", got["lstm_horizon"], 1, MAX_HORIZON)
+    season = _whole(where, "lstm_season", got["lstm_season"], 1, MAX_SEASON)
+    _check_work(where, "the states table (steps × 6H)", series.shape[0], 6 * H)
+    _check_work(where, "the forecast steps (horizon × (2D + 6H))", horizon, 2 * D + 6 * H)
     params = LSTMParams(W, b.ravel(), W_y, b_y.ravel())
-    return WorkbookModel(params, scaler[0], scaler[1], series, history, _whole(source, "lstm_horizon", 1),
-                         _whole(source, "lstm_season", 1))
+    return WorkbookModel(params, scaler[0], scaler[1], series, history, horizon, season)
 
 
 def model_blocks(model: Model) -> dict[str, np.ndarray]:

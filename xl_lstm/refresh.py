@@ -11,7 +11,6 @@ it was. The file is replaced atomically.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_write, check_replaceable, clean_stale, write_target
-from .contract import INPUT_NAMES, WorkbookModel, book_name, read_model, train_on
+from ._xml import PKG_REL_NS
+from .contract import INPUT_NAMES, MAX_STEPS, OUTPUT_NAMES, WorkbookModel, book_name, read_model, train_on
 from .engine import run, step
 from .errors import LSTMError
 from .metrics import METRICS, error_metrics
@@ -40,6 +40,21 @@ class RefreshResult:
     seconds: float
     metrics: dict[str, float] | None = None  # the forecast's errors on the held-out actuals, when all are there
     notes: tuple[str, ...] = ()  # things done or seen beside the refresh (stale temporary files)
+
+
+CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+
+
+def _check_ranges(book: Book) -> None:
+    """Every lstm_ name inside the sheet and within the cell budget, and the steps within
+    MAX_STEPS, before any sheet is read."""
+    for name in INPUT_NAMES + OUTPUT_NAMES:
+        in_book = book_name(book.names, name)
+        if in_book is not None:
+            book.range(in_book)
+    steps = book.range("lstm_series").shape[0]
+    if steps > MAX_STEPS:
+        raise LSTMError(f"{book.path}: lstm_series has {steps:,} rows (time steps), over the limit of {MAX_STEPS:,}")
 
 
 def compute_blocks(m: WorkbookModel) -> dict[str, np.ndarray]:
@@ -183,6 +198,7 @@ def refresh_file(
             shape = book.range(name).shape
             if block.ndim != 2 or block.shape != shape:
                 raise LSTMError(f"{path}: {name} is {shape[0]}×{shape[1]}, cannot hold an array of shape {block.shape}")
+        _check_ranges(book)  # sizes before anything is read
         model = read_model(book, given)
         blocks: dict[str, np.ndarray] = {k: v.astype(object) for k, v in given.items()}
         blocks.update(compute_blocks(model))
@@ -200,7 +216,7 @@ def refresh_file(
                 part = book.sheets[sheet]
                 xml = book.read(part)
                 book.forget(part)
-                return patch_sheet(xml, values, keep_formulas=not values_only)
+                return patch_sheet(xml, values, keep_formulas=not values_only, where=book.where(part))
 
             return make
 
@@ -218,8 +234,10 @@ def _without_calc_chain(
     book: Book, replaced: dict[str, Callable[[], bytes]]
 ) -> tuple[frozenset[str], dict[str, Callable[[], bytes]]]:
     """Formulas turned into values leave the calculation chain stale: drop it, its relationship and content type."""
-    rels = re.sub(rb"<Relationship\b[^>]*Target=\"[^\"]*calcChain\.xml\"[^>]*/>", b"", book.read("xl/_rels/workbook.xml.rels"))
-    types = re.sub(rb"<Override\b[^>]*PartName=\"/xl/calcChain\.xml\"[^>]*/>", b"", book.read("[Content_Types].xml"))
+    rels = book.without_elements("xl/_rels/workbook.xml.rels", f"{PKG_REL_NS} Relationship",
+                                 lambda a: a.get("Target", "").lstrip("/").removeprefix("xl/") == "calcChain.xml")
+    types = book.without_elements("[Content_Types].xml", f"{CONTENT_TYPES_NS} Override",
+                                  lambda a: a.get("PartName", "") == "/xl/calcChain.xml")
     replaced = dict(replaced)
     replaced["xl/_rels/workbook.xml.rels"] = lambda: rels
     replaced["[Content_Types].xml"] = lambda: types
@@ -237,6 +255,7 @@ def fit_workbook(path: str | Path, *, seed: int = 0, epochs: int | None = None,
     write_path(path)  # missing, locked, read-only, hard-linked: refused before training
     with Book(path) as book:
         _require_template_names(book)
+        _check_ranges(book)
         model, blocks = train_on(book, seed=seed, epochs=epochs, on_epoch=on_epoch)
     return model, refresh_file(path, set_blocks=blocks)
 
