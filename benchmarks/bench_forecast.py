@@ -143,9 +143,11 @@ def ets(train: np.ndarray, season: int, horizon: int) -> tuple[np.ndarray, str]:
     """Holt-Winters AAA; additive trend only, then simple smoothing, if a richer model fails."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    attempts = (("AAA", {"trend": "add", "seasonal": "add", "seasonal_periods": season}),
-                ("AAN", {"trend": "add"}),
-                ("ANN", {}))
+    attempts = (
+        ("AAA", {"trend": "add", "seasonal": "add", "seasonal_periods": season}),
+        ("AAN", {"trend": "add"}),
+        ("ANN", {}),
+    )
     for label, kw in attempts:
         try:
             with warnings.catch_warnings():
@@ -159,8 +161,9 @@ def ets(train: np.ndarray, season: int, horizon: int) -> tuple[np.ndarray, str]:
     raise RuntimeError("exponential smoothing failed in every form")
 
 
-def lstm(train: np.ndarray, horizon: int, season: int, seed: int, epochs: int | None
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+def lstm(
+    train: np.ndarray, horizon: int, season: int, seed: int, epochs: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
     extra = {} if epochs is None else {"epochs": epochs}
     t0 = time.perf_counter()
     model = fit(train, log=bool(np.all(train > 0)), season=season, seed=seed, **LSTM_CONFIG, **extra)
@@ -171,7 +174,9 @@ def lstm(train: np.ndarray, horizon: int, season: int, seed: int, epochs: int | 
 # ---- the table ----------------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="two short series and few epochs, to check that the script runs")
+    ap.add_argument(
+        "--quick", action="store_true", help="two short series and few epochs, to check that the script runs"
+    )
     ap.add_argument("--seeds", type=int, default=1, help="xl_lstm seeds 0..N-1; its metrics are medians over them")
     args = ap.parse_args()
     epochs = 20 if args.quick else None
@@ -187,18 +192,24 @@ def main() -> None:
         from pmdarima.datasets import load_airpassengers as pm_air
 
         same = np.array_equal(np.asarray(pm_air(as_series=False), float), _airline())
-        print(f"pmdarima load_airpassengers {'is' if same else 'is NOT'} identical to xl_lstm's airline series"
-              f"{': counted once' if same else ' (only the shipped copy is used)'}")
+        print(
+            f"pmdarima load_airpassengers {'is' if same else 'is NOT'} identical to xl_lstm's airline series"
+            f"{': counted once' if same else ' (only the shipped copy is used)'}"
+        )
 
     import statsmodels
 
-    print(f"numpy {np.__version__}, statsmodels {statsmodels.__version__}, one thread; xl_lstm: "
-          f"{LSTM_CONFIG} + log when positive + season lag, seeds {seeds[0]}..{seeds[-1]}"
-          f"{'' if epochs is None else f', epochs {epochs}'}")
+    print(
+        f"numpy {np.__version__}, statsmodels {statsmodels.__version__}, one thread; xl_lstm: "
+        f"{LSTM_CONFIG} + log when positive + season lag, seeds {seeds[0]}..{seeds[-1]}"
+        f"{'' if epochs is None else f', epochs {epochs}'}"
+    )
     multi = len(seeds) > 1
-    header = (f"{'series':<9} {'m':>2} {'n':>4} {'h':>2} | {'snaive':>6} {'MASE':>5} | {'ETS':>6} {'MASE':>5} {'form':>4} | "
-              f"{'xl_lstm':>7} {'MASE':>5} {'cov80':>5} {'epochs':>6} {'fit s':>5}"
-              + (f" | {'sMAPE min-max':>13}" if multi else ""))
+    header = (
+        f"{'series':<9} {'m':>2} {'n':>4} {'h':>2} | {'snaive':>6} {'MASE':>5} | {'ETS':>6} {'MASE':>5} {'form':>4} | "
+        f"{'xl_lstm':>7} {'MASE':>5} {'cov80':>5} {'epochs':>6} {'fit s':>5}"
+        + (f" | {'sMAPE min-max':>13}" if multi else "")
+    )
     print("sMAPE (%) and MASE on the hold-out; lower is better")
     print(header)
     print("-" * len(header))
@@ -220,25 +231,33 @@ def main() -> None:
         ep = statistics.median(r[3] for r in runs)
         secs = statistics.median(r[4] for r in runs)
         rows.append(row)
-        print(f"{s.name:<9} {s.season:>2} {y.size:>4} {s.horizon:>2} | {row['snaive_smape']:>6.2f} {row['snaive_mase']:>5.2f} | "
-              f"{row['ets_smape']:>6.2f} {row['ets_mase']:>5.2f} {row['ets_form']:>4} | "
-              f"{row['lstm_smape']:>7.2f} {row['lstm_mase']:>5.2f} {cov:>5.2f} {ep:>6.0f} {secs:>5.1f}"
-              + (f" | {min(sm_runs):>6.2f}-{max(sm_runs):<6.2f}" if multi else ""))
+        print(
+            f"{s.name:<9} {s.season:>2} {y.size:>4} {s.horizon:>2} | {row['snaive_smape']:>6.2f} {row['snaive_mase']:>5.2f} | "
+            f"{row['ets_smape']:>6.2f} {row['ets_mase']:>5.2f} {row['ets_form']:>4} | "
+            f"{row['lstm_smape']:>7.2f} {row['lstm_mase']:>5.2f} {cov:>5.2f} {ep:>6.0f} {secs:>5.1f}"
+            + (f" | {min(sm_runs):>6.2f}-{max(sm_runs):<6.2f}" if multi else "")
+        )
     print("-" * len(header))
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k.endswith(("smape", "mase"))}
-    print(f"{'median':<9} {'':>2} {'':>4} {'':>2} | {med['snaive_smape']:>6.2f} {med['snaive_mase']:>5.2f} | "
-          f"{med['ets_smape']:>6.2f} {med['ets_mase']:>5.2f} {'':>4} | {med['lstm_smape']:>7.2f} {med['lstm_mase']:>5.2f}")
+    print(
+        f"{'median':<9} {'':>2} {'':>4} {'':>2} | {med['snaive_smape']:>6.2f} {med['snaive_mase']:>5.2f} | "
+        f"{med['ets_smape']:>6.2f} {med['ets_mase']:>5.2f} {'':>4} | {med['lstm_smape']:>7.2f} {med['lstm_mase']:>5.2f}"
+    )
 
     print("goals:")
     for metric, label in (("smape", "sMAPE"), ("mase", "MASE")):
         losers = [r["name"] for r in rows if not r[f"lstm_{metric}"] < r[f"snaive_{metric}"]]
         wins = len(rows) - len(losers)
-        print(f"  beat seasonal naive on every series ({label}): {'yes' if not losers else 'NO'} "
-              f"({wins} of {len(rows)}{'; not on ' + ', '.join(losers) if losers else ''})")
+        print(
+            f"  beat seasonal naive on every series ({label}): {'yes' if not losers else 'NO'} "
+            f"({wins} of {len(rows)}{'; not on ' + ', '.join(losers) if losers else ''})"
+        )
     for metric, label in (("smape", "sMAPE"), ("mase", "MASE")):
         ratio = med[f"lstm_{metric}"] / med[f"ets_{metric}"]
-        print(f"  match or beat ETS on the median ({label}): {'yes' if ratio <= 1.0 else 'NO'} "
-              f"(xl_lstm / ETS = {ratio:.2f})")
+        print(
+            f"  match or beat ETS on the median ({label}): {'yes' if ratio <= 1.0 else 'NO'} "
+            f"(xl_lstm / ETS = {ratio:.2f})"
+        )
         beat = sum(r[f"lstm_{metric}"] < r[f"ets_{metric}"] for r in rows)
         print(f"    xl_lstm beats ETS on {beat} of {len(rows)} series ({label})")
 

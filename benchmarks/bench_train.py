@@ -86,7 +86,9 @@ def torch_epochs(torch, p0: LSTMParams, data: np.ndarray, epochs: int, dtype) ->
     head = torch.nn.Linear(p0.hidden_size, 1).to(dtype)
     sd = to_torch(p0, head_prefix="head.")
     lstm.load_state_dict({k: torch.from_numpy(v).to(dtype) for k, v in sd.items() if not k.startswith("head.")})
-    head.load_state_dict({"weight": torch.from_numpy(sd["head.weight"]).to(dtype), "bias": torch.from_numpy(sd["head.bias"]).to(dtype)})
+    head.load_state_dict(
+        {"weight": torch.from_numpy(sd["head.weight"]).to(dtype), "bias": torch.from_numpy(sd["head.bias"]).to(dtype)}
+    )
     lstm.bias_hh_l0.requires_grad_(False)  # stays 0: one trained bias, as in xl_lstm (two would take two Adam steps)
     params = [q for q in (*lstm.parameters(), *head.parameters()) if q.requires_grad]
     opt = torch.optim.Adam(params, lr=LR)
@@ -134,10 +136,14 @@ def main() -> None:
             theirs = statistics.median(t_torch[1:])
             delta = max(abs(a - b) / abs(b) for a, b in zip(l_ours, l_torch, strict=True))
             (ratios if name == "float64" else ratios32).append(ours / theirs)
-            print(f"{case.T:>4} {case.B:>3} {case.H:>3} {name:>11} | {ours * 1e3:>10.2f} {theirs * 1e3:>9.2f} "
-                  f"{ours / theirs:>6.2f} | {delta:>8.1e}")
-    print(f"target: xl_lstm (float64) <= 1.5x torch float64 per epoch; "
-          f"{'met' if max(ratios) <= 1.5 else 'NOT met'} (worst ratio {max(ratios):.2f})")
+            print(
+                f"{case.T:>4} {case.B:>3} {case.H:>3} {name:>11} | {ours * 1e3:>10.2f} {theirs * 1e3:>9.2f} "
+                f"{ours / theirs:>6.2f} | {delta:>8.1e}"
+            )
+    print(
+        f"target: xl_lstm (float64) <= 1.5x torch float64 per epoch; "
+        f"{'met' if max(ratios) <= 1.5 else 'NOT met'} (worst ratio {max(ratios):.2f})"
+    )
     print(f"for scale: xl_lstm (float64, its only dtype) / torch float32: {min(ratios32):.2f} to {max(ratios32):.2f}")
 
 

@@ -40,10 +40,12 @@ def main() -> None:
     x_t, h_prev, c_prev = X_obj[:1], h.astype(object), c.astype(object)
 
     cases = [
-        ("LSTM_STEP", lambda: udfs.lstm_step(x_t, h_prev, c_prev, W, b),
-         lambda: xl.step(params, X[0], h[0], c[0])),
-        (f"LSTM_SEQUENCE T={T}", lambda: udfs.lstm_sequence(X_obj, W, b, None, None, "all"),
-         lambda: xl.run(params, X, outputs="all")),
+        ("LSTM_STEP", lambda: udfs.lstm_step(x_t, h_prev, c_prev, W, b), lambda: xl.step(params, X[0], h[0], c[0])),
+        (
+            f"LSTM_SEQUENCE T={T}",
+            lambda: udfs.lstm_sequence(X_obj, W, b, None, None, "all"),
+            lambda: xl.run(params, X, outputs="all"),
+        ),
     ]
     print(f"H={H}, D=1, one thread, median of {calls} calls, microseconds per call")
     print(f"{'function':<22} {'engine':>10} {'cold':>10} {'cached':>10} {'cold/engine':>12} {'cached/engine':>14}")
@@ -53,8 +55,10 @@ def main() -> None:
         udf()
         t_cached = median_seconds(udf, calls)
         assert not isinstance(udf(), str), udf()
-        print(f"{name:<22} {t_engine * 1e6:>10.1f} {t_cold * 1e6:>10.1f} {t_cached * 1e6:>10.1f} "
-              f"{t_cold / t_engine:>12.2f} {t_cached / t_engine:>14.3f}")
+        print(
+            f"{name:<22} {t_engine * 1e6:>10.1f} {t_cold * 1e6:>10.1f} {t_cached * 1e6:>10.1f} "
+            f"{t_cold / t_engine:>12.2f} {t_cached / t_engine:>14.3f}"
+        )
 
 
 if __name__ == "__main__":

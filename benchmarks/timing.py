@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 
 
-def median_seconds(fn: Callable[[], object], repeats: int, *, before: Callable[[], None] | None = None,
-                   warm_up: bool = False) -> float:
+def median_seconds(
+    fn: Callable[[], object], repeats: int, *, before: Callable[[], None] | None = None, warm_up: bool = False
+) -> float:
     """Median seconds of fn() over `repeats` calls; `before` (not timed) runs ahead of each call."""
     if warm_up:
         fn()  # caches, lazy imports, the allocator

@@ -30,9 +30,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         pdf = to_pdf(ROOT / "workbooks" / "lstm_template.xlsx", work)
-        pages = int(next(line.split()[-1] for line in subprocess.run(
-            ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
-            if line.startswith("Pages:")))
+        pages = int(
+            next(
+                line.split()[-1]
+                for line in subprocess.run(
+                    ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+                ).stdout.splitlines()
+                if line.startswith("Pages:")
+            )
+        )
         for name, (text, (x, y, w, h)) in SHOTS.items():
             page = next(k for k in range(1, pages + 1) if text in page_text(pdf, k))
             width, height = 8.5 * DPI, 11 * DPI  # letter, portrait; landscape pages swap below
@@ -40,9 +46,27 @@ def main() -> None:
                 width, height = height, width
             out = ROOT / "docs" / name
             subprocess.run(
-                ["pdftoppm", "-png", "-singlefile", "-r", str(DPI), "-f", str(page), "-l", str(page),
-                 "-x", str(int(x * width)), "-y", str(int(y * height)), "-W", str(int(w * width)),
-                 "-H", str(int(h * height)), str(pdf), str(out.with_suffix(""))],
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-singlefile",
+                    "-r",
+                    str(DPI),
+                    "-f",
+                    str(page),
+                    "-l",
+                    str(page),
+                    "-x",
+                    str(int(x * width)),
+                    "-y",
+                    str(int(y * height)),
+                    "-W",
+                    str(int(w * width)),
+                    "-H",
+                    str(int(h * height)),
+                    str(pdf),
+                    str(out.with_suffix("")),
+                ],
                 check=True,
             )
             print(f"wrote {out} (page {page})")

@@ -84,12 +84,44 @@ EXT_ORDER = [EXT_CONDITIONAL_FORMATS, EXT_DATA_VALIDATIONS, EXT_SPARKLINES]
 
 # CT_Worksheet's children in schema order: a new child goes before the first later one.
 WORKSHEET_ORDER = [
-    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
-    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",
-    "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
-    "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
-    "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
-    "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts",
+    "sheetPr",
+    "dimension",
+    "sheetViews",
+    "sheetFormatPr",
+    "cols",
+    "sheetData",
+    "sheetCalcPr",
+    "sheetProtection",
+    "protectedRanges",
+    "scenarios",
+    "autoFilter",
+    "sortState",
+    "dataConsolidate",
+    "customSheetViews",
+    "mergeCells",
+    "phoneticPr",
+    "conditionalFormatting",
+    "dataValidations",
+    "hyperlinks",
+    "printOptions",
+    "pageMargins",
+    "pageSetup",
+    "headerFooter",
+    "rowBreaks",
+    "colBreaks",
+    "customProperties",
+    "cellWatches",
+    "ignoredErrors",
+    "smartTags",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
     "extLst",
 ]
 
@@ -157,8 +189,11 @@ class Package:
 
     def set_override(self, name: str, content_type: str) -> None:
         xml = self.text("[Content_Types].xml")
-        xml, n = re.subn(rf'(<Override PartName="/{re.escape(name)}" ContentType=")[^"]*"',
-                         lambda m: m.group(1) + content_type + '"', xml)
+        xml, n = re.subn(
+            rf'(<Override PartName="/{re.escape(name)}" ContentType=")[^"]*"',
+            lambda m: m.group(1) + content_type + '"',
+            xml,
+        )
         if n == 0:
             xml = xml.replace("</Types>", f'<Override PartName="/{name}" ContentType="{content_type}"/></Types>')
         self.put("[Content_Types].xml", xml)
@@ -166,8 +201,9 @@ class Package:
     def set_default(self, extension: str, content_type: str) -> None:
         xml = self.text("[Content_Types].xml")
         if f'Extension="{extension}"' not in xml:
-            xml = re.sub(r"(<Types\b[^>]*>)", rf'\1<Default Extension="{extension}" ContentType="{content_type}"/>', xml,
-                         count=1)
+            xml = re.sub(
+                r"(<Types\b[^>]*>)", rf'\1<Default Extension="{extension}" ContentType="{content_type}"/>', xml, count=1
+            )
             self.put("[Content_Types].xml", xml)
 
     # relationships
@@ -192,7 +228,9 @@ class Package:
         while f"rId{n}" in ids:
             n += 1
         rid = f"rId{n}"
-        xml = xml.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{rel_type}" Target="/{target}"/></Relationships>')
+        xml = xml.replace(
+            "</Relationships>", f'<Relationship Id="{rid}" Type="{rel_type}" Target="/{target}"/></Relationships>'
+        )
         self.put(rels_name, xml)
         return rid
 
@@ -259,8 +297,9 @@ def defined_names(pkg: Package) -> dict[str, Block]:
 
 
 # ---- XML as text: small, order-aware edits -----------------------------------------------------
-_TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>|<\?.*?\?>|<!--.*?-->|<!\[CDATA\[.*?\]\]>",
-                  re.S)
+_TAG = re.compile(
+    r"<(/?)([A-Za-z_][\w.:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>|<\?.*?\?>|<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S
+)
 
 
 def _children(xml: str) -> list[tuple[str, int, int]]:
@@ -307,7 +346,7 @@ def _declare(xml: str, prefix: str, uri: str) -> str:
         return xml
     head = root.group(0)
     close = len(head) - (2 if head.endswith("/>") else 1)
-    return xml[: root.start()] + head[:close] + f' xmlns:{prefix}="{uri}"' + head[close:] + xml[root.end():]
+    return xml[: root.start()] + head[:close] + f' xmlns:{prefix}="{uri}"' + head[close:] + xml[root.end() :]
 
 
 def _ignorable(xml: str, prefix: str) -> str:
@@ -324,7 +363,7 @@ def _ignorable(xml: str, prefix: str) -> str:
     else:
         close = len(head) - (2 if head.endswith("/>") else 1)
         new = head[:close] + f' mc:Ignorable="{prefix}"' + head[close:]
-    return xml[: root.start()] + new + xml[root.end():]
+    return xml[: root.start()] + new + xml[root.end() :]
 
 
 def _max_id(xml: str) -> int:
@@ -388,13 +427,13 @@ def _set_cell(xml: str, ref: str, cell: str) -> str:
         if r < row:
             continue
         if r > row:  # a new row before this one
-            body = body[: m.start()] + f'<row r="{row}">{cell}</row>' + body[m.start():]
+            body = body[: m.start()] + f'<row r="{row}">{cell}</row>' + body[m.start() :]
             break
         if m.group(2) == "/":  # an empty <row .../>
-            body = body[: m.start()] + m.group(0)[:-2] + ">" + cell + "</row>" + body[m.end():]
+            body = body[: m.start()] + m.group(0)[:-2] + ">" + cell + "</row>" + body[m.end() :]
             break
         end = body.index("</row>", m.end())
-        cells = body[m.end():end]
+        cells = body[m.end() : end]
         at = len(cells)
         for cm in re.finditer(r'<c\b[^>]*?\br="([A-Z]+)\d+"[^>]*?(/?)>', cells):
             c = _col_number(cm.group(1))
@@ -427,7 +466,7 @@ def _cell_xml(xml: str, ref: str) -> str | None:
     m = re.search(rf'<c\b[^>]*?\br="{ref}"[^>]*?(/?)>', xml)
     if m is None:
         return None
-    return m.group(0) if m.group(1) else xml[m.start(): xml.index("</c>", m.end()) + 4]
+    return m.group(0) if m.group(1) else xml[m.start() : xml.index("</c>", m.end()) + 4]
 
 
 def _cell_number(pkg: Package, sheet: str, ref: str) -> float:
@@ -516,8 +555,11 @@ def _drawing(pkg: Package, sheet: str) -> str:
     if existing:
         return existing
     name = pkg.free_name("xl/drawings/drawing{}.xml")
-    pkg.put(name, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                  f'<xdr:wsDr xmlns:xdr="{XDR}" xmlns:a="{A}"></xdr:wsDr>')
+    pkg.put(
+        name,
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<xdr:wsDr xmlns:xdr="{XDR}" xmlns:a="{A}"></xdr:wsDr>',
+    )
     pkg.set_override(name, CT_DRAWING)
     rid = pkg.relate(part, REL + "drawing", name)
     _sheet_child(pkg, sheet, "drawing", f'<drawing r:id="{rid}"/>')
@@ -526,19 +568,27 @@ def _drawing(pkg: Package, sheet: str) -> str:
 
 def _anchor(col0: int, row0: int, col1: int, row1: int, body: str, edit_as: str = "oneCell") -> str:
     """A two-cell anchor from (col0, row0) to (col1, row1), zero-based, around a drawing object."""
+
     def corner(tag: str, col: int, row: int) -> str:
-        return (f"<xdr:{tag}><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff>"
-                f"<xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:{tag}>")
-    return (f'<xdr:twoCellAnchor editAs="{edit_as}">{corner("from", col0, row0)}{corner("to", col1, row1)}'
-            f"{body}<xdr:clientData/></xdr:twoCellAnchor>")
+        return (
+            f"<xdr:{tag}><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff>"
+            f"<xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:{tag}>"
+        )
+
+    return (
+        f'<xdr:twoCellAnchor editAs="{edit_as}">{corner("from", col0, row0)}{corner("to", col1, row1)}'
+        f"{body}<xdr:clientData/></xdr:twoCellAnchor>"
+    )
 
 
 def _cnvpr(n: int, name: str, descr: str = "") -> str:
     """<xdr:cNvPr> as Excel 2016+ writes it: with an a16:creationId extension (a stable id per object)."""
     alt = f' descr="{_escape(descr)}"' if descr else ""
-    return (f'<xdr:cNvPr id="{n}" name="{name}"{alt}><a:extLst><a:ext uri="{{FF2B5EF4-FFF2-40B4-BE49-F238E27FC236}}">'
-            f'<a16:creationId xmlns:a16="{A16}" id="{{00000000-0008-0000-{n:04d}-000000000000}}"/></a:ext></a:extLst>'
-            f"</xdr:cNvPr>")
+    return (
+        f'<xdr:cNvPr id="{n}" name="{name}"{alt}><a:extLst><a:ext uri="{{FF2B5EF4-FFF2-40B4-BE49-F238E27FC236}}">'
+        f'<a16:creationId xmlns:a16="{A16}" id="{{00000000-0008-0000-{n:04d}-000000000000}}"/></a:ext></a:extLst>'
+        f"</xdr:cNvPr>"
+    )
 
 
 def _add_anchor(pkg: Package, drawing: str, anchor: str) -> None:
@@ -592,14 +642,23 @@ def png_image(width: int = 48, height: int = 32) -> bytes:
     for y in range(height):
         line = bytearray(b"\x00")  # filter type 0 (None) for each scanline
         for x in range(width):
-            line += b"\x1f\x77\xb4" if abs(curve[x] - y) <= 1 else (b"\xcc\xcc\xcc" if y == height // 2 else b"\xff\xff\xff")
+            line += (
+                b"\x1f\x77\xb4"
+                if abs(curve[x] - y) <= 1
+                else (b"\xcc\xcc\xcc" if y == height // 2 else b"\xff\xff\xff")
+            )
         rows.append(bytes(line))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def add_picture(pkg: Package) -> None:
@@ -611,25 +670,29 @@ def add_picture(pkg: Package) -> None:
     drawing = _drawing(pkg, "States")
     rid = pkg.relate(drawing, REL + "image", image)
     n = _max_id(pkg.text(drawing)) + 1
-    pic = (f'<xdr:pic><xdr:nvPicPr>{_cnvpr(n, f"Picture {n}", "The sigmoid that squashes every gate")}'
-           f'<xdr:cNvPicPr><a:picLocks noChangeAspect="1"/></xdr:cNvPicPr></xdr:nvPicPr>'
-           f'<xdr:blipFill><a:blip r:embed="{rid}"><a:extLst><a:ext uri="{{28A0092B-C50C-407E-A947-70E740481C1C}}">'
-           f'<a14:useLocalDpi xmlns:a14="{A14}" val="0"/></a:ext></a:extLst></a:blip><a:stretch><a:fillRect/></a:stretch>'
-           f"</xdr:blipFill>"
-           f'<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="1828800" cy="1219200"/></a:xfrm>'
-           f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:pic>')
+    pic = (
+        f"<xdr:pic><xdr:nvPicPr>{_cnvpr(n, f'Picture {n}', 'The sigmoid that squashes every gate')}"
+        f'<xdr:cNvPicPr><a:picLocks noChangeAspect="1"/></xdr:cNvPicPr></xdr:nvPicPr>'
+        f'<xdr:blipFill><a:blip r:embed="{rid}"><a:extLst><a:ext uri="{{28A0092B-C50C-407E-A947-70E740481C1C}}">'
+        f'<a14:useLocalDpi xmlns:a14="{A14}" val="0"/></a:ext></a:extLst></a:blip><a:stretch><a:fillRect/></a:stretch>'
+        f"</xdr:blipFill>"
+        f'<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="1828800" cy="1219200"/></a:xfrm>'
+        f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:pic>'
+    )
     states, _ = _hidden_columns(pkg)
     _add_anchor(pkg, drawing, _anchor(states.c1 + 1, 4, states.c1 + 4, 11, pic))
 
 
 def _shape(n: int, name: str, geometry: str, fill: str, text: str, text_box: bool = False) -> str:
     box = ' txBox="1"' if text_box else ""
-    return (f'<xdr:sp macro="" textlink=""><xdr:nvSpPr>{_cnvpr(n, name)}<xdr:cNvSpPr{box}/></xdr:nvSpPr>'
-            f'<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></a:xfrm>'
-            f'<a:prstGeom prst="{geometry}"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="{fill}"/></a:solidFill>'
-            f'<a:ln w="9525"><a:solidFill><a:srgbClr val="7F6000"/></a:solidFill></a:ln></xdr:spPr>'
-            f'<xdr:txBody><a:bodyPr vertOverflow="clip" wrap="square" rtlCol="0" anchor="t"/><a:lstStyle/>'
-            f'<a:p><a:r><a:rPr lang="en-US" sz="1100"/><a:t>{_escape(text)}</a:t></a:r></a:p></xdr:txBody></xdr:sp>')
+    return (
+        f'<xdr:sp macro="" textlink=""><xdr:nvSpPr>{_cnvpr(n, name)}<xdr:cNvSpPr{box}/></xdr:nvSpPr>'
+        f'<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></a:xfrm>'
+        f'<a:prstGeom prst="{geometry}"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="{fill}"/></a:solidFill>'
+        f'<a:ln w="9525"><a:solidFill><a:srgbClr val="7F6000"/></a:solidFill></a:ln></xdr:spPr>'
+        f'<xdr:txBody><a:bodyPr vertOverflow="clip" wrap="square" rtlCol="0" anchor="t"/><a:lstStyle/>'
+        f'<a:p><a:r><a:rPr lang="en-US" sz="1100"/><a:t>{_escape(text)}</a:t></a:r></a:p></xdr:txBody></xdr:sp>'
+    )
 
 
 def add_shapes(pkg: Package) -> None:
@@ -638,8 +701,14 @@ def add_shapes(pkg: Package) -> None:
     drawing = _drawing(pkg, "Forecast")
     n = _max_id(pkg.text(drawing)) + 1
     callout = _shape(n, f"Callout {n}", "wedgeRectCallout", "FFF2CC", "Forecast reviewed with finance, see AE19")
-    box = _shape(n + 1, f"TextBox {n + 1}", "rect", "FFFFFF",
-                 "The forecast feeds each prediction back as the next input.", text_box=True)
+    box = _shape(
+        n + 1,
+        f"TextBox {n + 1}",
+        "rect",
+        "FFFFFF",
+        "The forecast feeds each prediction back as the next input.",
+        text_box=True,
+    )
     _add_anchor(pkg, drawing, _anchor(1, 18, 6, 24, callout, "absolute"))
     _add_anchor(pkg, drawing, _anchor(7, 18, 13, 24, box, "absolute"))
 
@@ -653,13 +722,26 @@ def add_sparklines(pkg: Package) -> None:
     _require_free(pkg, "States", where)
     lines = "".join(
         f"<x14:sparkline><xm:f>States!{_col_letters(c)}{states.r0}:{_col_letters(c)}{states.r1}</xm:f>"
-        f"<xm:sqref>{cell}</xm:sqref></x14:sparkline>" for c, cell in zip(h_cols, where, strict=True))
-    colours = "".join(f'<x14:{k} rgb="{v}"/>' for k, v in [
-        ("colorSeries", "FF376092"), ("colorNegative", "FFD00000"), ("colorAxis", "FF000000"),
-        ("colorMarkers", "FFD00000"), ("colorFirst", "FFD00000"), ("colorLast", "FFD00000"),
-        ("colorHigh", "FFD00000"), ("colorLow", "FFD00000")])
-    group = (f'<x14:sparklineGroups xmlns:xm="{XM}"><x14:sparklineGroup displayEmptyCellsAs="gap" high="1" low="1">'
-             f"{colours}<x14:sparklines>{lines}</x14:sparklines></x14:sparklineGroup></x14:sparklineGroups>")
+        f"<xm:sqref>{cell}</xm:sqref></x14:sparkline>"
+        for c, cell in zip(h_cols, where, strict=True)
+    )
+    colours = "".join(
+        f'<x14:{k} rgb="{v}"/>'
+        for k, v in [
+            ("colorSeries", "FF376092"),
+            ("colorNegative", "FFD00000"),
+            ("colorAxis", "FF000000"),
+            ("colorMarkers", "FFD00000"),
+            ("colorFirst", "FFD00000"),
+            ("colorLast", "FFD00000"),
+            ("colorHigh", "FFD00000"),
+            ("colorLow", "FFD00000"),
+        ]
+    )
+    group = (
+        f'<x14:sparklineGroups xmlns:xm="{XM}"><x14:sparklineGroup displayEmptyCellsAs="gap" high="1" low="1">'
+        f"{colours}<x14:sparklines>{lines}</x14:sparklines></x14:sparklineGroup></x14:sparklineGroups>"
+    )
     _add_ext(pkg, "States", EXT_SPARKLINES, group)
 
 
@@ -668,10 +750,12 @@ def add_data_validation(pkg: Package) -> None:
     left of lstm_W): an x14:dataValidations <ext> in the worksheet's extLst."""
     W = defined_names(pkg)["lstm_W"]
     labels = Block(W.sheet, W.r0, W.c0 - 1, W.r1, W.c0 - 1)
-    rule = (f'<x14:dataValidations count="1" xmlns:xm="{XM}"><x14:dataValidation type="list" allowBlank="1" '
-            f'showInputMessage="1" showErrorMessage="1" promptTitle="Gate" prompt="Pick the gate unit to watch">'
-            f"<x14:formula1><xm:f>{_quote(W.sheet)}!{labels.ref(absolute=True)}</xm:f></x14:formula1>"
-            f"<xm:sqref>AZ3</xm:sqref></x14:dataValidation></x14:dataValidations>")
+    rule = (
+        f'<x14:dataValidations count="1" xmlns:xm="{XM}"><x14:dataValidation type="list" allowBlank="1" '
+        f'showInputMessage="1" showErrorMessage="1" promptTitle="Gate" prompt="Pick the gate unit to watch">'
+        f"<x14:formula1><xm:f>{_quote(W.sheet)}!{labels.ref(absolute=True)}</xm:f></x14:formula1>"
+        f"<xm:sqref>AZ3</xm:sqref></x14:dataValidation></x14:dataValidations>"
+    )
     _add_ext(pkg, "States", EXT_DATA_VALIDATIONS, rule)
 
 
@@ -683,16 +767,20 @@ def add_conditional_format(pkg: Package) -> None:
     guid = "{8A2E2C3B-5D1A-4C3E-9F00-3C1D2B4A5E61}"
     part = _excel2010(pkg, sheet)
     priority = 1 + len(re.findall(r"<cfRule\b", pkg.text(part)))
-    main = (f'<conditionalFormatting sqref="{sqref}"><cfRule type="dataBar" priority="{priority}"><dataBar>'
-            f'<cfvo type="min"/><cfvo type="max"/><color rgb="FF638EC6"/></dataBar><extLst>'
-            f'<ext uri="{{B025F937-C7B1-47D3-B67F-A62EFF666E3E}}" xmlns:x14="{X14}"><x14:id>{guid}</x14:id></ext>'
-            f"</extLst></cfRule></conditionalFormatting>")
+    main = (
+        f'<conditionalFormatting sqref="{sqref}"><cfRule type="dataBar" priority="{priority}"><dataBar>'
+        f'<cfvo type="min"/><cfvo type="max"/><color rgb="FF638EC6"/></dataBar><extLst>'
+        f'<ext uri="{{B025F937-C7B1-47D3-B67F-A62EFF666E3E}}" xmlns:x14="{X14}"><x14:id>{guid}</x14:id></ext>'
+        f"</extLst></cfRule></conditionalFormatting>"
+    )
     _sheet_child(pkg, sheet, "conditionalFormatting", main)
-    x14 = (f'<x14:conditionalFormattings><x14:conditionalFormatting xmlns:xm="{XM}">'
-           f'<x14:cfRule type="dataBar" id="{guid}"><x14:dataBar minLength="0" maxLength="100" gradient="0" '
-           f'negativeBarColorSameAsPositive="0" axisPosition="middle"><x14:cfvo type="autoMin"/><x14:cfvo type="autoMax"/>'
-           f'<x14:negativeFillColor rgb="FFFF0000"/><x14:axisColor rgb="FF000000"/></x14:dataBar></x14:cfRule>'
-           f"<xm:sqref>{sqref}</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings>")
+    x14 = (
+        f'<x14:conditionalFormattings><x14:conditionalFormatting xmlns:xm="{XM}">'
+        f'<x14:cfRule type="dataBar" id="{guid}"><x14:dataBar minLength="0" maxLength="100" gradient="0" '
+        f'negativeBarColorSameAsPositive="0" axisPosition="middle"><x14:cfvo type="autoMin"/><x14:cfvo type="autoMax"/>'
+        f'<x14:negativeFillColor rgb="FFFF0000"/><x14:axisColor rgb="FF000000"/></x14:dataBar></x14:cfRule>'
+        f"<xm:sqref>{sqref}</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings>"
+    )
     _add_ext(pkg, sheet, EXT_CONDITIONAL_FORMATS, x14)
 
 
@@ -707,13 +795,17 @@ def _vml(idmap: int, notes: list[tuple[int, int]]) -> str:
             f'<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div>'
             f'</v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
             f"<x:Anchor>{col + 1}, 15, {row}, 10, {col + 4}, 15, {row + 4}, 4</x:Anchor><x:AutoFill>False</x:AutoFill>"
-            f"<x:Row>{row}</x:Row><x:Column>{col}</x:Column><x:Visible/></x:ClientData></v:shape>")
-    return ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-            'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-            f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>'
-            '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-            '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
-            + "".join(shapes) + "</xml>")
+            f"<x:Row>{row}</x:Row><x:Column>{col}</x:Column><x:Visible/></x:ClientData></v:shape>"
+        )
+    return (
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+        f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>'
+        '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+        '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+        + "".join(shapes)
+        + "</xml>"
+    )
 
 
 def _comments_part(pkg: Package, sheet: str, authors: list[str], comments: list[tuple[str, int, str, str]]) -> None:
@@ -721,12 +813,18 @@ def _comments_part(pkg: Package, sheet: str, authors: list[str], comments: list[
     part = pkg.sheet(sheet)
     name = pkg.free_name("xl/comments{}.xml")
     items = "".join(
-        f'<comment ref="{ref}" authorId="{a}" shapeId="0"' + (f' xr:uid="{uid}"' if uid else "")
-        + f'><text><t xml:space="preserve">{_escape(text)}</t></text></comment>' for ref, a, text, uid in comments)
-    pkg.put(name, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{MAIN}" '
-                  f'xmlns:mc="{MC}" mc:Ignorable="xr" xmlns:xr="{XR}"><authors>'
-                  + "".join(f"<author>{_escape(a)}</author>" for a in authors)
-                  + f"</authors><commentList>{items}</commentList></comments>")
+        f'<comment ref="{ref}" authorId="{a}" shapeId="0"'
+        + (f' xr:uid="{uid}"' if uid else "")
+        + f'><text><t xml:space="preserve">{_escape(text)}</t></text></comment>'
+        for ref, a, text, uid in comments
+    )
+    pkg.put(
+        name,
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{MAIN}" '
+        f'xmlns:mc="{MC}" mc:Ignorable="xr" xmlns:xr="{XR}"><authors>'
+        + "".join(f"<author>{_escape(a)}</author>" for a in authors)
+        + f"</authors><commentList>{items}</commentList></comments>",
+    )
     pkg.set_override(name, CT_COMMENTS)
     pkg.relate(part, REL + "comments", name)
     vml = pkg.free_name("xl/drawings/vmlDrawing{}.vml")
@@ -741,26 +839,38 @@ def add_comments(pkg: Package) -> None:
     """A visible legacy note on States!AZ2 (xl/commentsN.xml + a VML drawing + <legacyDrawing>) and a
     threaded comment on lstm_horizon (xl/threadedComments/threadedCommentN.xml, xl/persons/person.xml
     related from the workbook, and the legacy placeholder comment Excel writes beside it)."""
-    _comments_part(pkg, "States", ["Data analyst"],
-                   [("AZ2", 0, "Data analyst:\nh2 rises every summer; keep this column in the report.", "")])
+    _comments_part(
+        pkg,
+        "States",
+        ["Data analyst"],
+        [("AZ2", 0, "Data analyst:\nh2 rises every summer; keep this column in the report.", "")],
+    )
     horizon = defined_names(pkg)["lstm_horizon"]
     sheet, ref = horizon.sheet, horizon.ref()
     person, thread = "{6D3C8B51-0F0A-4E6B-9C0B-2B6D7F1E4A90}", "{3F2A1B0C-9D8E-4F70-8A6B-5C4D3E2F1A00}"
     text = "Horizon agreed with finance: 12 months."
-    placeholder = ("[Threaded comment]\n\nYour version of Excel allows you to read this threaded comment; however, "
-                   "any edits to it will get removed if the file is opened in a newer version of Excel. Learn more: "
-                   f"https://go.microsoft.com/fwlink/?linkid=870924\n\nComment:\n    {text}")
+    placeholder = (
+        "[Threaded comment]\n\nYour version of Excel allows you to read this threaded comment; however, "
+        "any edits to it will get removed if the file is opened in a newer version of Excel. Learn more: "
+        f"https://go.microsoft.com/fwlink/?linkid=870924\n\nComment:\n    {text}"
+    )
     _comments_part(pkg, sheet, [f"tc={thread}"], [(ref, 0, placeholder, thread)])
     threaded = pkg.free_name("xl/threadedComments/threadedComment{}.xml")
-    pkg.put(threaded, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<ThreadedComments xmlns="{THREADED}" '
-                      f'xmlns:x="{MAIN}"><threadedComment ref="{ref}" dT="2024-05-02T09:30:00.00" personId="{person}" '
-                      f'id="{thread}"><text>{_escape(text)}</text></threadedComment></ThreadedComments>')
+    pkg.put(
+        threaded,
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<ThreadedComments xmlns="{THREADED}" '
+        f'xmlns:x="{MAIN}"><threadedComment ref="{ref}" dT="2024-05-02T09:30:00.00" personId="{person}" '
+        f'id="{thread}"><text>{_escape(text)}</text></threadedComment></ThreadedComments>',
+    )
     pkg.set_override(threaded, CT_THREADED)
     pkg.relate(pkg.sheet(sheet), REL_THREADED, threaded)
     if pkg.target(pkg.workbook, REL_PERSON) is None:
-        pkg.put("xl/persons/person.xml", f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                                         f'<personList xmlns="{THREADED}" xmlns:x="{MAIN}"><person displayName="Data analyst" '
-                                         f'id="{person}" userId="analyst@example.com" providerId="None"/></personList>')
+        pkg.put(
+            "xl/persons/person.xml",
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<personList xmlns="{THREADED}" xmlns:x="{MAIN}"><person displayName="Data analyst" '
+            f'id="{person}" userId="analyst@example.com" providerId="None"/></personList>',
+        )
         pkg.set_override("xl/persons/person.xml", CT_PERSON)
         pkg.relate(pkg.workbook, REL_PERSON, "xl/persons/person.xml")
 
@@ -776,28 +886,33 @@ def _line_chart(title: str, sheet: str, series: list[tuple[str, str, str]], cate
             f'<c:val><c:numRef><c:f>{sheet}!{values_ref}</c:f></c:numRef></c:val><c:smooth val="0"/>'
             f'<c:extLst><c:ext uri="{{C3380CC4-5D6E-409C-BE32-E72D297353CC}}" '
             f'xmlns:c16="http://schemas.microsoft.com/office/drawing/2014/chart">'
-            f'<c16:uniqueId val="{{0000000{k}-7A1B-4C2D-8E3F-000000000001}}"/></c:ext></c:extLst></c:ser>')
-    axes = ('<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
-            '<c:axPos val="b"/><c:numFmt formatCode="General" sourceLinked="1"/><c:majorTickMark val="none"/>'
-            '<c:minorTickMark val="none"/><c:tickLblPos val="low"/><c:crossAx val="500000002"/><c:crosses val="autoZero"/>'
-            '<c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:tickLblSkip val="12"/>'
-            '<c:noMultiLvlLbl val="0"/></c:catAx>'
-            '<c:valAx><c:axId val="500000002"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
-            '<c:axPos val="l"/><c:majorGridlines/><c:numFmt formatCode="0.00" sourceLinked="0"/>'
-            '<c:majorTickMark val="none"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
-            '<c:crossAx val="500000001"/><c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>')
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<c:chartSpace xmlns:c="{C}" xmlns:a="{A}" xmlns:r="{R}"><c:date1904 val="0"/><c:lang val="en-US"/>'
-            f'<c:roundedCorners val="0"/><mc:AlternateContent xmlns:mc="{MC}"><mc:Choice Requires="c14" '
-            f'xmlns:c14="http://schemas.microsoft.com/office/drawing/2007/8/2/chart"><c14:style val="102"/></mc:Choice>'
-            f'<mc:Fallback><c:style val="2"/></mc:Fallback></mc:AlternateContent><c:chart><c:title><c:tx><c:rich>'
-            f'<a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr lang="en-US" sz="1200" b="1"/><a:t>{_escape(title)}</a:t></a:r></a:p>'
-            f'</c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
-            f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{"".join(sers)}<c:marker val="1"/>'
-            f'<c:axId val="500000001"/><c:axId val="500000002"/></c:lineChart>{axes}</c:plotArea>'
-            f'<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend><c:plotVisOnly val="1"/>'
-            f'<c:dispBlanksAs val="gap"/></c:chart><c:printSettings><c:headerFooter/><c:pageMargins b="0.75" l="0.7" '
-            f'r="0.7" t="0.75" header="0.3" footer="0.3"/><c:pageSetup/></c:printSettings></c:chartSpace>')
+            f'<c16:uniqueId val="{{0000000{k}-7A1B-4C2D-8E3F-000000000001}}"/></c:ext></c:extLst></c:ser>'
+        )
+    axes = (
+        '<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+        '<c:axPos val="b"/><c:numFmt formatCode="General" sourceLinked="1"/><c:majorTickMark val="none"/>'
+        '<c:minorTickMark val="none"/><c:tickLblPos val="low"/><c:crossAx val="500000002"/><c:crosses val="autoZero"/>'
+        '<c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:tickLblSkip val="12"/>'
+        '<c:noMultiLvlLbl val="0"/></c:catAx>'
+        '<c:valAx><c:axId val="500000002"/><c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+        '<c:axPos val="l"/><c:majorGridlines/><c:numFmt formatCode="0.00" sourceLinked="0"/>'
+        '<c:majorTickMark val="none"/><c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
+        '<c:crossAx val="500000001"/><c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>'
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<c:chartSpace xmlns:c="{C}" xmlns:a="{A}" xmlns:r="{R}"><c:date1904 val="0"/><c:lang val="en-US"/>'
+        f'<c:roundedCorners val="0"/><mc:AlternateContent xmlns:mc="{MC}"><mc:Choice Requires="c14" '
+        f'xmlns:c14="http://schemas.microsoft.com/office/drawing/2007/8/2/chart"><c14:style val="102"/></mc:Choice>'
+        f'<mc:Fallback><c:style val="2"/></mc:Fallback></mc:AlternateContent><c:chart><c:title><c:tx><c:rich>'
+        f'<a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr lang="en-US" sz="1200" b="1"/><a:t>{_escape(title)}</a:t></a:r></a:p>'
+        f'</c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
+        f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{"".join(sers)}<c:marker val="1"/>'
+        f'<c:axId val="500000001"/><c:axId val="500000002"/></c:lineChart>{axes}</c:plotArea>'
+        f'<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend><c:plotVisOnly val="1"/>'
+        f'<c:dispBlanksAs val="gap"/></c:chart><c:printSettings><c:headerFooter/><c:pageMargins b="0.75" l="0.7" '
+        f'r="0.7" t="0.75" header="0.3" footer="0.3"/><c:pageSetup/></c:printSettings></c:chartSpace>'
+    )
 
 
 def add_chart(pkg: Package) -> None:
@@ -805,19 +920,28 @@ def add_chart(pkg: Package) -> None:
     graphicFrame anchor in the sheet's drawing, the drawing's chart relationship, the chart override."""
     states, h_cols = _hidden_columns(pkg)
     colours = ["1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E377C2", "7F7F7F"]
-    series = [(f"${_col_letters(c)}${states.r0 - 2}", f"${_col_letters(c)}${states.r0}:${_col_letters(c)}${states.r1}",
-               colours[k % len(colours)]) for k, c in enumerate(h_cols)]
+    series = [
+        (
+            f"${_col_letters(c)}${states.r0 - 2}",
+            f"${_col_letters(c)}${states.r0}:${_col_letters(c)}${states.r1}",
+            colours[k % len(colours)],
+        )
+        for k, c in enumerate(h_cols)
+    ]
     chart = pkg.free_name("xl/charts/chart{}.xml")
-    pkg.put(chart, _line_chart("Hidden state h over time (my chart)", "States", series,
-                               f"$A${states.r0}:$A${states.r1}"))
+    pkg.put(
+        chart, _line_chart("Hidden state h over time (my chart)", "States", series, f"$A${states.r0}:$A${states.r1}")
+    )
     pkg.set_override(chart, CT_CHART)
     drawing = _drawing(pkg, "States")
     rid = pkg.relate(drawing, REL + "chart", chart)
     n = _max_id(pkg.text(drawing)) + 1
-    frame = (f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr>{_cnvpr(n, f"Chart {n}")}'
-             f'<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/>'
-             f'</xdr:xfrm><a:graphic><a:graphicData uri="{C}"><c:chart xmlns:c="{C}" r:id="{rid}"/></a:graphicData>'
-             f"</a:graphic></xdr:graphicFrame>")
+    frame = (
+        f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr>{_cnvpr(n, f"Chart {n}")}'
+        f'<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/>'
+        f'</xdr:xfrm><a:graphic><a:graphicData uri="{C}"><c:chart xmlns:c="{C}" r:id="{rid}"/></a:graphicData>'
+        f"</a:graphic></xdr:graphicFrame>"
+    )
     _add_anchor(pkg, drawing, _anchor(states.c1 + 1, 13, states.c1 + 9, 30, frame))
 
 
@@ -838,16 +962,24 @@ def add_table(pkg: Package) -> None:
         cells[f"{col[3]}{r}"] = formula_cell(f"{col[3]}{r}", calc, 1000 * seconds / steps)
     _put_cells(pkg, "Forecast", cells)
     ref = f"{col[0]}4:{col[3]}{4 + len(runs)}"
-    ids = [int(i) for n in pkg.parts if n.startswith("xl/tables/") for i in re.findall(r'<table\b[^>]*\bid="(\d+)"', pkg.text(n))]
+    ids = [
+        int(i)
+        for n in pkg.parts
+        if n.startswith("xl/tables/")
+        for i in re.findall(r'<table\b[^>]*\bid="(\d+)"', pkg.text(n))
+    ]
     columns = "".join(f'<tableColumn id="{k + 1}" name="{h}"/>' for k, h in enumerate(headers[:3]))
     columns += f'<tableColumn id="4" name="{headers[3]}"><calculatedColumnFormula>{calc}</calculatedColumnFormula></tableColumn>'
     table = pkg.free_name("xl/tables/table{}.xml")
-    pkg.put(table, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<table xmlns="{MAIN}" '
-                   f'id="{max(ids, default=0) + 1}" name="RunLog" displayName="RunLog" ref="{ref}" totalsRowShown="0">'
-                   f'<autoFilter ref="{ref}"/><tableColumns count="4">{columns}</tableColumns>'
-                   f'<tableStyleInfo name="TableStyleMedium2" showFirstColumn="0" showLastColumn="0" showRowStripes="1" '
-                   f'showColumnStripes="0"/><extLst><ext uri="{{504A1905-F514-4f6f-8877-14C23A59335A}}" xmlns:x14="{X14}">'
-                   f'<x14:table altText="Refresh log" altTextSummary="One row per nightly refresh"/></ext></extLst></table>')
+    pkg.put(
+        table,
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<table xmlns="{MAIN}" '
+        f'id="{max(ids, default=0) + 1}" name="RunLog" displayName="RunLog" ref="{ref}" totalsRowShown="0">'
+        f'<autoFilter ref="{ref}"/><tableColumns count="4">{columns}</tableColumns>'
+        f'<tableStyleInfo name="TableStyleMedium2" showFirstColumn="0" showLastColumn="0" showRowStripes="1" '
+        f'showColumnStripes="0"/><extLst><ext uri="{{504A1905-F514-4f6f-8877-14C23A59335A}}" xmlns:x14="{X14}">'
+        f'<x14:table altText="Refresh log" altTextSummary="One row per nightly refresh"/></ext></extLst></table>',
+    )
     pkg.set_override(table, CT_TABLE)
     rid = pkg.relate(pkg.sheet("Forecast"), REL + "table", table)
     _sheet_child(pkg, "Forecast", "tableParts", f'<tableParts count="1"><tablePart r:id="{rid}"/></tableParts>')
@@ -864,19 +996,27 @@ def add_dynamic_array(pkg: Package) -> None:
     col = _col_letters(_right_of_names(pkg, "Forecast", 9))
     spill = f"{col}5:{col}{4 + n}"
     cells = {f"{col}4": text_cell(f"{col}4", "actuals, largest first")}
-    cells[f"{col}5"] = formula_cell(f"{col}5", f"_xlfn._xlws.SORT({_quote(series.sheet)}!{holdout.ref()},1,-1)",
-                                    values[0], ' cm="1"', f' t="array" ref="{spill}"')
+    cells[f"{col}5"] = formula_cell(
+        f"{col}5",
+        f"_xlfn._xlws.SORT({_quote(series.sheet)}!{holdout.ref()},1,-1)",
+        values[0],
+        ' cm="1"',
+        f' t="array" ref="{spill}"',
+    )
     for k, value in enumerate(values[1:], start=6):
         cells[f"{col}{k}"] = number_cell(f"{col}{k}", value)
     _put_cells(pkg, "Forecast", cells)
-    pkg.put("xl/metadata.xml", f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<metadata xmlns="{MAIN}" '
-                               f'xmlns:xda="{XDA}"><metadataTypes count="1"><metadataType name="XLDAPR" '
-                               f'minSupportedVersion="120000" copy="1" pasteAll="1" pasteValues="1" merge="1" '
-                               f'splitFirst="1" rowColShift="1" clearFormats="1" clearComments="1" assign="1" coerce="1" '
-                               f'cellMeta="1"/></metadataTypes><futureMetadata name="XLDAPR" count="1"><bk><extLst>'
-                               f'<ext uri="{{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}}"><xda:dynamicArrayProperties '
-                               f'fDynamic="1" fCollapsed="0"/></ext></extLst></bk></futureMetadata>'
-                               f'<cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata></metadata>')
+    pkg.put(
+        "xl/metadata.xml",
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<metadata xmlns="{MAIN}" '
+        f'xmlns:xda="{XDA}"><metadataTypes count="1"><metadataType name="XLDAPR" '
+        f'minSupportedVersion="120000" copy="1" pasteAll="1" pasteValues="1" merge="1" '
+        f'splitFirst="1" rowColShift="1" clearFormats="1" clearComments="1" assign="1" coerce="1" '
+        f'cellMeta="1"/></metadataTypes><futureMetadata name="XLDAPR" count="1"><bk><extLst>'
+        f'<ext uri="{{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}}"><xda:dynamicArrayProperties '
+        f'fDynamic="1" fCollapsed="0"/></ext></extLst></bk></futureMetadata>'
+        f'<cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata></metadata>',
+    )
     pkg.set_override("xl/metadata.xml", CT_METADATA)
     pkg.relate(pkg.workbook, REL + "sheetMetadata", "xl/metadata.xml")
 
@@ -912,8 +1052,21 @@ VARIANTS: dict[str, tuple[str, list[Feature]]] = {
     "table": (".xlsx", [add_table]),
     "dynamic_array": (".xlsx", [add_dynamic_array]),
     "macros": (".xlsm", [add_macros]),
-    "everything": (".xlsm", [add_picture, add_chart, add_sparklines, add_data_validation, add_comments, add_shapes,
-                             add_conditional_format, add_table, add_dynamic_array, add_macros]),
+    "everything": (
+        ".xlsm",
+        [
+            add_picture,
+            add_chart,
+            add_sparklines,
+            add_data_validation,
+            add_comments,
+            add_shapes,
+            add_conditional_format,
+            add_table,
+            add_dynamic_array,
+            add_macros,
+        ],
+    ),
 }
 LIBREOFFICE = "libreoffice"  # the user_cells variant, opened and saved by LibreOffice Calc
 NAMES = [*VARIANTS, LIBREOFFICE]
@@ -981,7 +1134,11 @@ def package_problems(data: bytes) -> list[str]:
         except ET.ParseError as exc:
             problems.append(f"{name}: not well-formed XML ({exc})")
             continue
-        ids = {e.get("Id") for e in ET.fromstring(pkg.parts[_rels_name(name)])} if _rels_name(name) in pkg.parts else set()
+        ids = (
+            {e.get("Id") for e in ET.fromstring(pkg.parts[_rels_name(name)])}
+            if _rels_name(name) in pkg.parts
+            else set()
+        )
         used = {v for e in root.iter() for k, v in e.attrib.items() if k.startswith(f"{{{R}}}")}
         problems += [f"{name}: r:id {rid} names no relationship" for rid in sorted(used - ids)]
     for source in ["", *pkg.parts]:
@@ -998,19 +1155,38 @@ def block_ranges(data: bytes, prefix: str = "lstm_") -> list[str]:
 
 
 # ---- checks: what a writer lost -------------------------------------------------------------------
-_SHORT = {MAIN: "", R: "r:", XDR: "xdr:", A: "a:", C: "c:", MC: "mc:", X14: "x14:", X14AC: "x14ac:", XM: "xm:",
-          XR: "xr:", XDA: "xda:", THREADED: "tc:", CONTENT_TYPES: "", PKG_RELS: "",
-          "urn:schemas-microsoft-com:vml": "v:", "urn:schemas-microsoft-com:office:office": "o:",
-          "urn:schemas-microsoft-com:office:excel": "x:",
-          "http://schemas.openxmlformats.org/package/2006/metadata/core-properties": "cp:",
-          "http://purl.org/dc/elements/1.1/": "dc:", "http://purl.org/dc/terms/": "dcterms:",
-          "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties": "ep:",
-          "http://www.w3.org/XML/1998/namespace": "xml:", "http://www.w3.org/2001/XMLSchema-instance": "xsi:",
-          "http://schemas.microsoft.com/office/drawing/2007/8/2/chart": "c14:",
-          "http://schemas.microsoft.com/office/drawing/2014/chart": "c16:", A14: "a14:", A16: "a16:",
-          "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main": "x15:",
-          "http://schemas.microsoft.com/office/spreadsheetml/2015/revision2": "xr2:",
-          "http://schemas.microsoft.com/office/spreadsheetml/2016/revision3": "xr3:"}
+_SHORT = {
+    MAIN: "",
+    R: "r:",
+    XDR: "xdr:",
+    A: "a:",
+    C: "c:",
+    MC: "mc:",
+    X14: "x14:",
+    X14AC: "x14ac:",
+    XM: "xm:",
+    XR: "xr:",
+    XDA: "xda:",
+    THREADED: "tc:",
+    CONTENT_TYPES: "",
+    PKG_RELS: "",
+    "urn:schemas-microsoft-com:vml": "v:",
+    "urn:schemas-microsoft-com:office:office": "o:",
+    "urn:schemas-microsoft-com:office:excel": "x:",
+    "http://schemas.openxmlformats.org/package/2006/metadata/core-properties": "cp:",
+    "http://purl.org/dc/elements/1.1/": "dc:",
+    "http://purl.org/dc/terms/": "dcterms:",
+    "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties": "ep:",
+    "http://www.w3.org/XML/1998/namespace": "xml:",
+    "http://www.w3.org/2001/XMLSchema-instance": "xsi:",
+    "http://schemas.microsoft.com/office/drawing/2007/8/2/chart": "c14:",
+    "http://schemas.microsoft.com/office/drawing/2014/chart": "c16:",
+    A14: "a14:",
+    A16: "a16:",
+    "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main": "x15:",
+    "http://schemas.microsoft.com/office/spreadsheetml/2015/revision2": "xr2:",
+    "http://schemas.microsoft.com/office/spreadsheetml/2016/revision3": "xr3:",
+}
 
 
 def _short(qname: str) -> str:
@@ -1226,8 +1402,13 @@ def _part_losses(old: Package, olds: list[_Part], new: Package, news: list[_Part
     return out + _describe_lost(entries[0] - entries[1])
 
 
-def _sheet_losses(sheet: str, old_xml: bytes, new_xml: bytes, strings: tuple[list[str], list[str]],
-                  ignore: list[tuple[str, int, int, int, int]]) -> list[str]:
+def _sheet_losses(
+    sheet: str,
+    old_xml: bytes,
+    new_xml: bytes,
+    strings: tuple[list[str], list[str]],
+    ignore: list[tuple[str, int, int, int, int]],
+) -> list[str]:
     """Cells and row attributes one worksheet lost."""
     old_cells, old_rows = _cells(ET.fromstring(old_xml), strings[0])
     new_cells, new_rows = _cells(ET.fromstring(new_xml), strings[1])
@@ -1267,12 +1448,27 @@ def lost_parts(before: bytes, after: bytes, ignore_cells: Iterable[str] = ()) ->
         is_sheet = role.startswith("sheet '") and "/" not in role
         lines = _part_losses(old, olds, new, news, skip="sheetData" if is_sheet else None)
         if is_sheet:
-            lines += _sheet_losses(role[len("sheet '"):-1], old.parts[olds[0].name], new.parts[news[0].name], strings, ignore)
+            lines += _sheet_losses(
+                role[len("sheet '") : -1], old.parts[olds[0].name], new.parts[news[0].name], strings, ignore
+            )
         out += [f"{role}: {line}" for line in lines]
     return out
 
 
 __all__ = [
-    "LIBREOFFICE", "NAMES", "USER_CELLS", "VARIANTS", "Block", "Package", "block_ranges", "build_corpus",
-    "build_variant", "defined_names", "libreoffice_variant", "lost_parts", "package_problems", "png_image", "vba_blob",
+    "LIBREOFFICE",
+    "NAMES",
+    "USER_CELLS",
+    "VARIANTS",
+    "Block",
+    "Package",
+    "block_ranges",
+    "build_corpus",
+    "build_variant",
+    "defined_names",
+    "libreoffice_variant",
+    "lost_parts",
+    "package_problems",
+    "png_image",
+    "vba_blob",
 ]

@@ -37,8 +37,15 @@ def _convert(src: Path, outdir: Path, target: str, work: Path, recalc: bool = Tr
     (profile / "user" / "registrymodifications.xcu").write_text(xcu, encoding="utf-8")
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = [
-        soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-        "--convert-to", target, "--outdir", str(outdir), str(src),
+        soffice(),
+        f"-env:UserInstallation=file://{profile}",
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        target,
+        "--outdir",
+        str(outdir),
+        str(src),
     ]
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=240)
     out = outdir / (src.stem + "." + target.split(":")[0])
@@ -76,8 +83,9 @@ __all__ = ["pdf_pages", "recalculate", "soffice", "to_pdf"]
 def page_text(pdf: Path, page: int) -> str:
     """The text of one page (1-based) of ``pdf`` (pdftotext, from poppler-utils)."""
     exe = need_program("pdftotext", "Debian package poppler-utils")
-    proc = subprocess.run([exe, "-f", str(page), "-l", str(page), str(pdf), "-"], check=True, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [exe, "-f", str(page), "-l", str(page), str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60
+    )
     return proc.stdout
 
 

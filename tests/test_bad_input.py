@@ -77,19 +77,41 @@ CASES = [
     case("LSTMParams-W-text", lambda: xl.LSTMParams("weights", B), "W", "text 'weights'"),
     case("LSTMParams-W-None", lambda: xl.LSTMParams(None, B), "W", "missing"),
     case("LSTMParams-W-dict", lambda: xl.LSTMParams({"W": 1}, B), "W", "numbers", "{'W': 1}"),
-    case("LSTMParams-W-text-element", lambda: xl.LSTMParams(put(W, (1, 2), "x"), B),
-         "W", "'x'", "[1, 2]", "row 2, column 3"),
-    case("LSTMParams-W-None-element", lambda: xl.LSTMParams(put(W, (1, 2), None), B),
-         "W", "None", "[1, 2]", "row 2, column 3"),
+    case(
+        "LSTMParams-W-text-element",
+        lambda: xl.LSTMParams(put(W, (1, 2), "x"), B),
+        "W",
+        "'x'",
+        "[1, 2]",
+        "row 2, column 3",
+    ),
+    case(
+        "LSTMParams-W-None-element",
+        lambda: xl.LSTMParams(put(W, (1, 2), None), B),
+        "W",
+        "None",
+        "[1, 2]",
+        "row 2, column 3",
+    ),
     case("LSTMParams-W-dict-element", lambda: xl.LSTMParams(put(W, (0, 4), {}), B), "W", "{}", "[0, 4]"),
-    case("LSTMParams-W-nan", lambda: xl.LSTMParams(put(W, (3, 1), np.nan).astype(float), B),
-         "W", "nan", "[3, 1]", "row 4, column 2"),
+    case(
+        "LSTMParams-W-nan",
+        lambda: xl.LSTMParams(put(W, (3, 1), np.nan).astype(float), B),
+        "W",
+        "nan",
+        "[3, 1]",
+        "row 4, column 2",
+    ),
     case("LSTMParams-W-inf", lambda: xl.LSTMParams(put(W, (0, 0), np.inf).astype(float), B), "W", "inf", "[0, 0]"),
     case("LSTMParams-W--inf", lambda: xl.LSTMParams(put(W, (11, 4), -np.inf).astype(float), B), "W", "-inf", "[11, 4]"),
     case("LSTMParams-W-huge-int", lambda: xl.LSTMParams(put(W, (2, 2), 10**400), B), "W", "fit in a float", "[2, 2]"),
-    case("LSTMParams-W-too-large-for-float32",
-         lambda: xl.LSTMParams(put(W, (2, 3), 1e300).astype(float), B, dtype="float32"),
-         "W", "float32", "[2, 3]"),
+    case(
+        "LSTMParams-W-too-large-for-float32",
+        lambda: xl.LSTMParams(put(W, (2, 3), 1e300).astype(float), B, dtype="float32"),
+        "W",
+        "float32",
+        "[2, 3]",
+    ),
     case("LSTMParams-W-complex", lambda: xl.LSTMParams(W + 1j, B), "W", "complex"),
     case("LSTMParams-W-empty", lambda: xl.LSTMParams([], B), "W", "4H×(H+D)"),
     case("LSTMParams-W-ragged", lambda: xl.LSTMParams([[1, 2], [3]], B), "W", "rectangular"),
@@ -110,7 +132,9 @@ CASES = [
     case("LSTMParams-W_y-wrong-H", lambda: xl.LSTMParams(W, B, np.ones((2, 4))), "W_y", "H=3", "2×4"),
     case("LSTMParams-W_y-text", lambda: xl.LSTMParams(W, B, "head"), "W_y", "text"),
     case("LSTMParams-b_y-without-W_y", lambda: xl.LSTMParams(W, B, None, [1.0]), "b_y", "W_y"),
-    case("LSTMParams-b_y-wrong-length", lambda: xl.LSTMParams(W, B, np.ones((2, 3)), [1.0]), "b_y", "2 numbers", "got 1"),
+    case(
+        "LSTMParams-b_y-wrong-length", lambda: xl.LSTMParams(W, B, np.ones((2, 3)), [1.0]), "b_y", "2 numbers", "got 1"
+    ),
     # sigmoid(z)
     case("sigmoid-text", lambda: xl.sigmoid("z"), "z", "text 'z'"),
     case("sigmoid-None", lambda: xl.sigmoid(None), "z", "missing"),
@@ -151,8 +175,13 @@ CASES = [
     case("step-x_t-None-element", lambda: xl.step(P, [None, 1.0]), "x_t", "None", "[0]", "item 1"),
     case("step-x_t-nan", lambda: xl.step(P, [1.0, np.nan]), "x_t", "nan", "[1]"),
     case("step-x_t-inf", lambda: xl.step(P, [np.inf, 1.0]), "x_t", "inf", "[0]"),
-    case("step-x_t-batch-nan", lambda: xl.step(P, put(np.zeros((3, 2)), (2, 1), np.nan).astype(float)),
-         "x_t", "[2, 1]", "row 3, column 2"),
+    case(
+        "step-x_t-batch-nan",
+        lambda: xl.step(P, put(np.zeros((3, 2)), (2, 1), np.nan).astype(float)),
+        "x_t",
+        "[2, 1]",
+        "row 3, column 2",
+    ),
     case("step-x_t-empty", lambda: xl.step(P, []), "x_t", "D=2"),
     case("step-x_t-ragged", lambda: xl.step(P, [[1, 2], [3]]), "x_t", "rectangular"),
     case("step-x_t-wrong-D", lambda: xl.step(P, [1.0, 2.0, 3.0]), "x_t", "D=2", "got 3"),
@@ -176,8 +205,13 @@ CASES = [
     case("run-X-text-element", lambda: xl.run(P, put(X, (1, 1), "x")), "X", "'x'", "[1, 1]", "row 2, column 2"),
     case("run-X-None-element", lambda: xl.run(P, put(X, (4, 0), None)), "X", "None", "[4, 0]", "row 5, column 1"),
     case("run-X-nan", lambda: xl.run(P, put(X, (2, 1), np.nan).astype(float)), "X", "nan", "[2, 1]", "row 3, column 2"),
-    case("run-X-inf-in-batch", lambda: xl.run(P, put(np.zeros((2, 3, 2)), (1, 2, 0), np.inf).astype(float)),
-         "X", "inf", "[1, 2, 0]"),
+    case(
+        "run-X-inf-in-batch",
+        lambda: xl.run(P, put(np.zeros((2, 3, 2)), (1, 2, 0), np.inf).astype(float)),
+        "X",
+        "inf",
+        "[1, 2, 0]",
+    ),
     case("run-X-empty", lambda: xl.run(P, []), "X", "T, B ≥ 1"),
     case("run-X-no-steps", lambda: xl.run(P, np.zeros((0, 2))), "X", "0×2"),
     case("run-X-empty-batch", lambda: xl.run(P, np.zeros((4, 0, 2))), "X", "4×0×2"),
@@ -205,33 +239,71 @@ CASES = [
     case("from_torch-list", lambda: xl.from_torch([W, B]), "state", "list"),
     case("from_torch-empty", lambda: xl.from_torch({}), "state_dict", "weight_ih_l0"),
     case("from_torch-text-tensor", lambda: xl.from_torch({**TORCH, "weight_ih_l0": "w"}), "weight_ih_l0", "text"),
-    case("from_torch-nan-tensor",
-         lambda: xl.from_torch({**TORCH, "weight_hh_l0": put(TORCH["weight_hh_l0"], (0, 2), np.nan).astype(float)}),
-         "weight_hh_l0", "nan", "[0, 2]"),
-    case("from_torch-ragged-tensor", lambda: xl.from_torch({**TORCH, "weight_ih_l0": [[1, 2], [3]]}),
-         "weight_ih_l0", "rectangular"),
+    case(
+        "from_torch-nan-tensor",
+        lambda: xl.from_torch({**TORCH, "weight_hh_l0": put(TORCH["weight_hh_l0"], (0, 2), np.nan).astype(float)}),
+        "weight_hh_l0",
+        "nan",
+        "[0, 2]",
+    ),
+    case(
+        "from_torch-ragged-tensor",
+        lambda: xl.from_torch({**TORCH, "weight_ih_l0": [[1, 2], [3]]}),
+        "weight_ih_l0",
+        "rectangular",
+    ),
     case("from_torch-1d-weight", lambda: xl.from_torch({**TORCH, "weight_ih_l0": np.zeros(12)}), "weight_ih_l0", "2-D"),
-    case("from_torch-wrong-hh", lambda: xl.from_torch({**TORCH, "weight_hh_l0": np.zeros((12, 4))}),
-         "weight_hh_l0", "4H×H", "12×4"),
-    case("from_torch-no-hh", lambda: xl.from_torch({k: v for k, v in TORCH.items() if k != "weight_hh_l0"}), "weight_hh_l0"),
-    case("from_torch-bias-wrong-length", lambda: xl.from_torch({**TORCH, "bias_ih_l0": np.zeros(5)}),
-         "bias_ih_l0", "12", "got 5"),
+    case(
+        "from_torch-wrong-hh",
+        lambda: xl.from_torch({**TORCH, "weight_hh_l0": np.zeros((12, 4))}),
+        "weight_hh_l0",
+        "4H×H",
+        "12×4",
+    ),
+    case(
+        "from_torch-no-hh",
+        lambda: xl.from_torch({k: v for k, v in TORCH.items() if k != "weight_hh_l0"}),
+        "weight_hh_l0",
+    ),
+    case(
+        "from_torch-bias-wrong-length",
+        lambda: xl.from_torch({**TORCH, "bias_ih_l0": np.zeros(5)}),
+        "bias_ih_l0",
+        "12",
+        "got 5",
+    ),
     case("from_torch-bias-None", lambda: xl.from_torch({**TORCH, "bias_hh_l0": None}), "bias_hh_l0", "missing"),
-    case("from_torch-biases-sum-overflows",
-         lambda: xl.from_torch({**TORCH, "bias_ih_l0": np.full(12, 1e308), "bias_hh_l0": np.full(12, 1e308)}),
-         "bias_ih_l0 + bias_hh_l0", "overflow", "[0]"),
-    case("from_torch-bidirectional", lambda: xl.from_torch({**TORCH, "weight_ih_l0_reverse": np.zeros((12, 2))}),
-         "bidirectional"),
+    case(
+        "from_torch-biases-sum-overflows",
+        lambda: xl.from_torch({**TORCH, "bias_ih_l0": np.full(12, 1e308), "bias_hh_l0": np.full(12, 1e308)}),
+        "bias_ih_l0 + bias_hh_l0",
+        "overflow",
+        "[0]",
+    ),
+    case(
+        "from_torch-bidirectional",
+        lambda: xl.from_torch({**TORCH, "weight_ih_l0_reverse": np.zeros((12, 2))}),
+        "bidirectional",
+    ),
     case("from_torch-prefix-int", lambda: xl.from_torch(TORCH, prefix=0), "prefix", "int"),
     case("from_torch-prefix-unknown", lambda: xl.from_torch(TORCH, prefix="lstm."), "lstm.weight_ih_l0"),
     case("from_torch-head-missing", lambda: xl.from_torch(TORCH, head_prefix="head."), "head_prefix", "head.weight"),
-    case("from_torch-head-wrong-H", lambda: xl.from_torch({**TORCH, "head.weight": np.zeros((1, 7))}, head_prefix="head."),
-         "W_y", "H=3", "1×7"),
+    case(
+        "from_torch-head-wrong-H",
+        lambda: xl.from_torch({**TORCH, "head.weight": np.zeros((1, 7))}, head_prefix="head."),
+        "W_y",
+        "H=3",
+        "1×7",
+    ),
     case("from_torch-dtype-unknown", lambda: xl.from_torch(TORCH, dtype="float99"), "dtype", "float99"),
     case("from_torch-dtype-int8", lambda: xl.from_torch(TORCH, dtype="int8"), "dtype", "int8"),
     case("to_torch-params-dict", lambda: xl.to_torch(TORCH), "params", "LSTMParams", "dict"),
-    case("to_torch-head_prefix-without-head", lambda: xl.to_torch(xl.init_params(1, 2), head_prefix="head."),
-         "head_prefix", "W_y"),
+    case(
+        "to_torch-head_prefix-without-head",
+        lambda: xl.to_torch(xl.init_params(1, 2), head_prefix="head."),
+        "head_prefix",
+        "W_y",
+    ),
     # Keras
     case("from_keras-None", lambda: xl.from_keras(None), "weights", "get_weights()"),
     case("from_keras-text", lambda: xl.from_keras("weights.h5"), "weights", "get_weights()"),
@@ -240,8 +312,14 @@ CASES = [
     case("from_keras-None-array", lambda: xl.from_keras([None, KERAS[1]]), "weights[0]", "missing"),
     case("from_keras-text-array", lambda: xl.from_keras([KERAS[0], "r"]), "weights[1]", "text"),
     case("from_keras-ragged-array", lambda: xl.from_keras([[[1, 2], [3]], KERAS[1]]), "weights[0]", "rectangular"),
-    case("from_keras-nan", lambda: xl.from_keras([KERAS[0], KERAS[1], put(KERAS[2], (5,), np.nan).astype(float)]),
-         "weights[2]", "nan", "[5]", "item 6"),
+    case(
+        "from_keras-nan",
+        lambda: xl.from_keras([KERAS[0], KERAS[1], put(KERAS[2], (5,), np.nan).astype(float)]),
+        "weights[2]",
+        "nan",
+        "[5]",
+        "item 6",
+    ),
     case("from_keras-not-an-lstm", lambda: xl.from_keras([KERAS[0][:, :4], KERAS[1]]), "weights", "D×4H", "2×4"),
     case("from_keras-extra-arrays", lambda: xl.from_keras(KERAS + [np.zeros(2)]), "weights", "Dense"),
     case("from_keras-dense-wrong-H", lambda: xl.from_keras(KERAS[:3] + [np.zeros((4, 1)), np.zeros(1)]), "W_y", "H=3"),
@@ -253,20 +331,45 @@ CASES = [
     case("from_onnx-R-dict", lambda: xl.from_onnx(ONNX["W"], {}), "R", "numbers"),
     case("from_onnx-R-empty", lambda: xl.from_onnx(ONNX["W"], np.zeros((1, 0, 0))), "R", "4H, H"),
     case("from_onnx-R-4d", lambda: xl.from_onnx(ONNX["W"], ONNX["R"][None]), "R", "num_directions"),
-    case("from_onnx-R-bidirectional", lambda: xl.from_onnx(np.zeros((2, 12, 2)), np.zeros((2, 12, 3))),
-         "R", "num_directions=2"),
+    case(
+        "from_onnx-R-bidirectional",
+        lambda: xl.from_onnx(np.zeros((2, 12, 2)), np.zeros((2, 12, 3))),
+        "R",
+        "num_directions=2",
+    ),
     case("from_onnx-W-wrong-rows", lambda: xl.from_onnx(ONNX["W"][:, :8], ONNX["R"]), "W", "1×12×?", "1×8×2"),
     case("from_onnx-W-ragged", lambda: xl.from_onnx([[1, 2], [3]], ONNX["R"]), "W", "rectangular"),
-    case("from_onnx-W-text-element", lambda: xl.from_onnx(put(ONNX["W"], (0, 3, 1), "w"), ONNX["R"]),
-         "W", "'w'", "[0, 3, 1]"),
+    case(
+        "from_onnx-W-text-element",
+        lambda: xl.from_onnx(put(ONNX["W"], (0, 3, 1), "w"), ONNX["R"]),
+        "W",
+        "'w'",
+        "[0, 3, 1]",
+    ),
     case("from_onnx-B-wrong-length", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], np.zeros((1, 5))), "B", "1×24", "1×5"),
-    case("from_onnx-B-nan", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], put(ONNX["B"], (0, 9), np.nan).astype(float)),
-         "B", "nan", "[0, 9]"),
-    case("from_onnx-B-halves-sum-overflows", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], np.full((1, 24), -1e308)),
-         "B", "overflow"),
-    case("from_onnx-P-not-zero", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], ONNX["B"], np.ones((1, 9))), "P", "peephole"),
-    case("from_onnx-P-wrong-length", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], ONNX["B"], np.zeros((1, 4))),
-         "P", "1×9", "1×4"),
+    case(
+        "from_onnx-B-nan",
+        lambda: xl.from_onnx(ONNX["W"], ONNX["R"], put(ONNX["B"], (0, 9), np.nan).astype(float)),
+        "B",
+        "nan",
+        "[0, 9]",
+    ),
+    case(
+        "from_onnx-B-halves-sum-overflows",
+        lambda: xl.from_onnx(ONNX["W"], ONNX["R"], np.full((1, 24), -1e308)),
+        "B",
+        "overflow",
+    ),
+    case(
+        "from_onnx-P-not-zero", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], ONNX["B"], np.ones((1, 9))), "P", "peephole"
+    ),
+    case(
+        "from_onnx-P-wrong-length",
+        lambda: xl.from_onnx(ONNX["W"], ONNX["R"], ONNX["B"], np.zeros((1, 4))),
+        "P",
+        "1×9",
+        "1×4",
+    ),
     case("from_onnx-W_y-text", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], W_y="head"), "W_y", "text"),
     case("from_onnx-dtype-unknown", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], dtype="float99"), "dtype", "float99"),
     case("from_onnx-dtype-int8", lambda: xl.from_onnx(ONNX["W"], ONNX["R"], dtype="int8"), "dtype", "int8"),
@@ -281,8 +384,13 @@ CASES = [
     # recursive_forecast(params, history, horizon, center, scale)
     case("forecast-params-dict", lambda: recursive_forecast({}, X, 3), "params", "dict"),
     case("forecast-no-head", lambda: recursive_forecast(xl.init_params(2, 3), X, 3), "head", "W_y"),
-    case("forecast-head-O-not-D", lambda: recursive_forecast(xl.init_params(2, 3, output_size=1), X, 3),
-         "W_y", "O = D = 2", "got 1"),
+    case(
+        "forecast-head-O-not-D",
+        lambda: recursive_forecast(xl.init_params(2, 3, output_size=1), X, 3),
+        "W_y",
+        "O = D = 2",
+        "got 1",
+    ),
     case("forecast-horizon-zero", lambda: recursive_forecast(P, X, 0), "horizon", "≥ 1", "got 0"),
     case("forecast-horizon-negative", lambda: recursive_forecast(P, X, -2), "horizon", "-2"),
     case("forecast-horizon-bool", lambda: recursive_forecast(P, X, True), "horizon", "True"),
@@ -292,44 +400,97 @@ CASES = [
     case("forecast-horizon-beyond-memory", lambda: recursive_forecast(P, X, 10**30), "horizon", "too large"),
     case("forecast-history-text", lambda: recursive_forecast(P, "history", 3), "history", "text"),
     case("forecast-history-None", lambda: recursive_forecast(P, None, 3), "history", "missing"),
-    case("forecast-history-text-element", lambda: recursive_forecast(P, put(X, (3, 0), "x"), 3),
-         "history", "'x'", "[3, 0]", "row 4, column 1"),
-    case("forecast-history-None-element", lambda: recursive_forecast(P, put(X, (0, 1), None), 3),
-         "history", "None", "[0, 1]"),
-    case("forecast-history-nan", lambda: recursive_forecast(P, put(X, (1, 1), np.nan).astype(float), 3),
-         "history", "nan", "[1, 1]"),
+    case(
+        "forecast-history-text-element",
+        lambda: recursive_forecast(P, put(X, (3, 0), "x"), 3),
+        "history",
+        "'x'",
+        "[3, 0]",
+        "row 4, column 1",
+    ),
+    case(
+        "forecast-history-None-element",
+        lambda: recursive_forecast(P, put(X, (0, 1), None), 3),
+        "history",
+        "None",
+        "[0, 1]",
+    ),
+    case(
+        "forecast-history-nan",
+        lambda: recursive_forecast(P, put(X, (1, 1), np.nan).astype(float), 3),
+        "history",
+        "nan",
+        "[1, 1]",
+    ),
     case("forecast-history-empty", lambda: recursive_forecast(P, [], 3), "history", "T ≥ 1"),
     case("forecast-history-ragged", lambda: recursive_forecast(P, [[1, 2], [3]], 3), "history", "rectangular"),
     case("forecast-history-wrong-D", lambda: recursive_forecast(P, np.zeros((4, 3)), 3), "history", "D=2", "4×3"),
     case("forecast-history-too-large", lambda: recursive_forecast(P, [[1e308, -1e308]], 3), "history", "overflow"),
     case("forecast-center-text", lambda: recursive_forecast(P, X, 3, "mean"), "center", "text"),
     case("forecast-center-nan", lambda: recursive_forecast(P, X, 3, np.nan), "center", "nan"),
-    case("forecast-center-wrong-length", lambda: recursive_forecast(P, X, 3, [0.0, 0.0, 0.0]), "center", "D=2", "got 3"),
+    case(
+        "forecast-center-wrong-length", lambda: recursive_forecast(P, X, 3, [0.0, 0.0, 0.0]), "center", "D=2", "got 3"
+    ),
     case("forecast-scale-zero", lambda: recursive_forecast(P, X, 3, 0.0, [1.0, 0.0]), "scale", "must not be 0"),
     case("forecast-scale-None", lambda: recursive_forecast(P, X, 3, 0.0, None), "scale", "missing"),
     case("forecast-scale-block", lambda: recursive_forecast(P, X, 3, 0.0, np.ones((2, 2))), "scale", "2×2"),
-    case("forecast-scale-too-small", lambda: recursive_forecast(P, 1e300 * X, 3, 0.0, 1e-300),
-         "scale", "too small", "[0, 0] (row 1, column 1) of history"),
-    case("forecast-head-overflows", lambda: recursive_forecast(OPEN.with_head([[1.7e308, 1.7e308]]), [[0.0]], 3),
-         "head", "W_y", "overflow"),
-    case("forecast-unscaled-overflows", lambda: recursive_forecast(OPEN.with_head([[1e308, 1e308]]), [[0.0]], 3, 0.0, 1e10),
-         "forecast 1 step ahead", "overflow", "scale"),
+    case(
+        "forecast-scale-too-small",
+        lambda: recursive_forecast(P, 1e300 * X, 3, 0.0, 1e-300),
+        "scale",
+        "too small",
+        "[0, 0] (row 1, column 1) of history",
+    ),
+    case(
+        "forecast-head-overflows",
+        lambda: recursive_forecast(OPEN.with_head([[1.7e308, 1.7e308]]), [[0.0]], 3),
+        "head",
+        "W_y",
+        "overflow",
+    ),
+    case(
+        "forecast-unscaled-overflows",
+        lambda: recursive_forecast(OPEN.with_head([[1e308, 1e308]]), [[0.0]], 3, 0.0, 1e10),
+        "forecast 1 step ahead",
+        "overflow",
+        "scale",
+    ),
     # ranges: numbers(name, value), vector_or_none(name, value, length), whole_number(name, value, low, default)
     case("numbers-None", lambda: ranges.numbers("X", None), "X", "empty"),
     case("numbers-all-blank", lambda: ranges.numbers("X", [[None, ""], ["", None]]), "X", "empty"),
     case("numbers-3d", lambda: ranges.numbers("X", np.zeros((2, 2, 2))), "X", "2-D", "3 dimensions"),
     case("numbers-ragged", lambda: ranges.numbers("X", [[1.0, 2.0], [3.0]]), "X", "row 1, column 1", "list"),
-    case("numbers-nested-cell", lambda: ranges.numbers("X", [[1.0, [2.0]], [3.0, 4.0]]), "X", "row 1, column 2", "list"),
+    case(
+        "numbers-nested-cell", lambda: ranges.numbers("X", [[1.0, [2.0]], [3.0, 4.0]]), "X", "row 1, column 2", "list"
+    ),
     case("numbers-dict-cell", lambda: ranges.numbers("X", {"a": 1}), "X", "row 1, column 1", "dict"),
     case("numbers-huge-int-cell", lambda: ranges.numbers("X", [[1, 10**400]]), "X", "row 1, column 2", "too large"),
     case("numbers-complex-cell", lambda: ranges.numbers("X", [[1.0], [2j]]), "X", "row 2, column 1", "complex"),
     case("numbers-bytes-cell", lambda: ranges.numbers("X", [[b"1"]]), "X", "row 1, column 1", "bytes"),
-    case("vector_or_none-block", lambda: ranges.vector_or_none("h0", [[1.0, 2.0], [3.0, 4.0]], 4),
-         "h0", "row or a column", "2×2"),
-    case("vector_or_none-wrong-length", lambda: ranges.vector_or_none("h0", [[1.0, 2.0]], 3), "h0", "3 numbers", "got 2"),
-    case("vector_or_none-blank-inside", lambda: ranges.vector_or_none("h0", [[1.0, None, 3.0]], 3),
-         "h0", "row 1, column 2", "is empty"),
-    case("vector_or_none-text", lambda: ranges.vector_or_none("c0", [["x"], [1.0]], 2), "c0", "row 1, column 1", "text 'x'"),
+    case(
+        "vector_or_none-block",
+        lambda: ranges.vector_or_none("h0", [[1.0, 2.0], [3.0, 4.0]], 4),
+        "h0",
+        "row or a column",
+        "2×2",
+    ),
+    case(
+        "vector_or_none-wrong-length", lambda: ranges.vector_or_none("h0", [[1.0, 2.0]], 3), "h0", "3 numbers", "got 2"
+    ),
+    case(
+        "vector_or_none-blank-inside",
+        lambda: ranges.vector_or_none("h0", [[1.0, None, 3.0]], 3),
+        "h0",
+        "row 1, column 2",
+        "is empty",
+    ),
+    case(
+        "vector_or_none-text",
+        lambda: ranges.vector_or_none("c0", [["x"], [1.0]], 2),
+        "c0",
+        "row 1, column 1",
+        "text 'x'",
+    ),
     case("whole_number-fraction", lambda: ranges.whole_number("season", 2.5, low=1), "season", "whole number", "2.5"),
     case("whole_number-zero", lambda: ranges.whole_number("season", 0, low=1), "season", "≥ 1", "got 0"),
     case("whole_number-negative", lambda: ranges.whole_number("seed", -1, low=0), "seed", "≥ 0", "-1"),
@@ -337,7 +498,9 @@ CASES = [
     case("whole_number-text", lambda: ranges.whole_number("season", "twelve", low=1), "season", "text 'twelve'"),
     case("whole_number-number-as-text", lambda: ranges.whole_number("season", "12", low=1), "season", "stored as text"),
     case("whole_number-blank-no-default", lambda: ranges.whole_number("horizon", None, low=1), "horizon", "empty"),
-    case("whole_number-two-cells", lambda: ranges.whole_number("season", [[1, 2]], low=1), "season", "single cell", "1×2"),
+    case(
+        "whole_number-two-cells", lambda: ranges.whole_number("season", [[1, 2]], low=1), "season", "single cell", "1×2"
+    ),
     case("whole_number-nan", lambda: ranges.whole_number("season", np.nan, low=1), "season", "nan"),
     case("whole_number-huge", lambda: ranges.whole_number("season", 1e300, low=1), "season", "1e+300"),
 ]
@@ -353,22 +516,48 @@ def _metric_cases() -> list[Any]:
             case(f"{n}-actual-None", lambda fn=fn: fn(None, PREDICTED), "actual", "missing"),
             case(f"{n}-actual-dict", lambda fn=fn: fn({"a": 1}, PREDICTED), "actual", "numbers"),
             case(f"{n}-predicted-None", lambda fn=fn: fn(ACTUAL, None), "predicted", "missing"),
-            case(f"{n}-actual-text-element", lambda fn=fn: fn(put(ACTUAL, (1,), "x"), PREDICTED),
-                 "actual", "'x'", "[1]", "item 2"),
-            case(f"{n}-predicted-None-element", lambda fn=fn: fn(ACTUAL, put(PREDICTED, (3,), None)),
-                 "predicted", "None", "[3]", "item 4"),
-            case(f"{n}-predicted-nan", lambda fn=fn: fn(ACTUAL, put(PREDICTED, (2,), np.nan).astype(float)),
-                 "predicted", "nan", "[2]"),
-            case(f"{n}-actual-inf", lambda fn=fn: fn(put(ACTUAL, (0,), -np.inf).astype(float), PREDICTED),
-                 "actual", "-inf", "[0]"),
+            case(
+                f"{n}-actual-text-element",
+                lambda fn=fn: fn(put(ACTUAL, (1,), "x"), PREDICTED),
+                "actual",
+                "'x'",
+                "[1]",
+                "item 2",
+            ),
+            case(
+                f"{n}-predicted-None-element",
+                lambda fn=fn: fn(ACTUAL, put(PREDICTED, (3,), None)),
+                "predicted",
+                "None",
+                "[3]",
+                "item 4",
+            ),
+            case(
+                f"{n}-predicted-nan",
+                lambda fn=fn: fn(ACTUAL, put(PREDICTED, (2,), np.nan).astype(float)),
+                "predicted",
+                "nan",
+                "[2]",
+            ),
+            case(
+                f"{n}-actual-inf",
+                lambda fn=fn: fn(put(ACTUAL, (0,), -np.inf).astype(float), PREDICTED),
+                "actual",
+                "-inf",
+                "[0]",
+            ),
             case(f"{n}-empty", lambda fn=fn: fn([], []), "actual", "empty"),
             case(f"{n}-actual-ragged", lambda fn=fn: fn([[1, 2], [3]], PREDICTED), "actual", "rectangular"),
             case(f"{n}-sizes-differ", lambda fn=fn: fn(ACTUAL, PREDICTED[:3]), "predicted", "(4)", "got 3"),
         ]
         if fn is not metrics.smape:  # sMAPE is a ratio of at most 2: it never overflows
             out.append(
-                case(f"{n}-overflow", lambda fn=fn: fn([1.7e308, -1.7e308], [-1.7e308, 1.7e308]),
-                     "actual and predicted", "overflow")
+                case(
+                    f"{n}-overflow",
+                    lambda fn=fn: fn([1.7e308, -1.7e308], [-1.7e308, 1.7e308]),
+                    "actual and predicted",
+                    "overflow",
+                )
             )
     return out
 
@@ -379,11 +568,24 @@ def _seasonal_cases() -> list[Any]:
         case("mase-season-bool", lambda: metrics.mase(ACTUAL, PREDICTED, True), "season", "True"),
         case("mase-season-float", lambda: metrics.mase(ACTUAL, PREDICTED, 1.0), "season", "1.0"),
         case("mase-season-text", lambda: metrics.mase(ACTUAL, PREDICTED, "1"), "season", "'1'"),
-        case("mase-season-longer-than-actual", lambda: metrics.mase(ACTUAL, PREDICTED, 4), "actual", "season = 4", "got 4"),
+        case(
+            "mase-season-longer-than-actual",
+            lambda: metrics.mase(ACTUAL, PREDICTED, 4),
+            "actual",
+            "season = 4",
+            "got 4",
+        ),
         case("mase-history-text", lambda: metrics.mase(ACTUAL, PREDICTED, 1, "history"), "history", "text"),
-        case("mase-history-nan", lambda: metrics.mase(ACTUAL, PREDICTED, 1, [1.0, np.nan, 2.0]), "history", "nan", "[1]"),
-        case("mase-history-too-short", lambda: metrics.mase(ACTUAL, PREDICTED, 2, [1.0, 2.0]),
-             "history", "season = 2", "got 2"),
+        case(
+            "mase-history-nan", lambda: metrics.mase(ACTUAL, PREDICTED, 1, [1.0, np.nan, 2.0]), "history", "nan", "[1]"
+        ),
+        case(
+            "mase-history-too-short",
+            lambda: metrics.mase(ACTUAL, PREDICTED, 2, [1.0, 2.0]),
+            "history",
+            "season = 2",
+            "got 2",
+        ),
         case("error_metrics-season-negative", lambda: metrics.error_metrics(ACTUAL, PREDICTED, -1), "season", "-1"),
         case("naive_scale-history-None", lambda: metrics.naive_scale(None), "history", "missing"),
         case("naive_scale-history-one-number", lambda: metrics.naive_scale([5.0]), "history", "season = 1", "got 1"),
@@ -404,16 +606,35 @@ def cells(values: Any) -> np.ndarray:
 SW, SB = cells(S.W), cells(S.b[:, None])
 SERIES = cells([[0.2], [-0.1], [0.4], [0.3], [-0.2], [0.1]])  # T=6, D=1
 SHEET = {  # function -> (the function, valid arguments by name)
-    "lstm_step_row": (sheet.lstm_step_row, {
-        "x_t": cells([[0.5]]), "h_prev": cells([[0.1, -0.2]]), "c_prev": cells([[0.3], [0.0]]), "W": SW, "b": SB}),
-    "lstm_sequence_table": (sheet.lstm_sequence_table, {
-        "X": SERIES, "W": SW, "b": SB, "h0": cells([[0.1, -0.2]]), "c0": cells([[0.3, 0.0]]), "outputs": "c,h"}),
-    "forecast_table": (sheet.forecast_table, {
-        "history": SERIES, "W": SW, "b": SB, "W_y": cells(S.W_y), "b_y": cells([[0.05]]),
-        "horizon": cells([[3]]), "scale": cells([[0.1, 2.0]])}),
-    "metrics_table": (sheet.metrics_table, {
-        "actual": cells([[3], [5], [4], [6]]), "predicted": cells([[2.5], [5.5], [4], [7]]), "season": cells([[2]]),
-        "history": cells([[1], [2], [3], [2], [4]])}),
+    "lstm_step_row": (
+        sheet.lstm_step_row,
+        {"x_t": cells([[0.5]]), "h_prev": cells([[0.1, -0.2]]), "c_prev": cells([[0.3], [0.0]]), "W": SW, "b": SB},
+    ),
+    "lstm_sequence_table": (
+        sheet.lstm_sequence_table,
+        {"X": SERIES, "W": SW, "b": SB, "h0": cells([[0.1, -0.2]]), "c0": cells([[0.3, 0.0]]), "outputs": "c,h"},
+    ),
+    "forecast_table": (
+        sheet.forecast_table,
+        {
+            "history": SERIES,
+            "W": SW,
+            "b": SB,
+            "W_y": cells(S.W_y),
+            "b_y": cells([[0.05]]),
+            "horizon": cells([[3]]),
+            "scale": cells([[0.1, 2.0]]),
+        },
+    ),
+    "metrics_table": (
+        sheet.metrics_table,
+        {
+            "actual": cells([[3], [5], [4], [6]]),
+            "predicted": cells([[2.5], [5.5], [4], [7]]),
+            "season": cells([[2]]),
+            "history": cells([[1], [2], [3], [2], [4]]),
+        },
+    ),
     "init_table": (sheet.init_table, {"inputs": cells([[1]]), "hidden": cells([[2]]), "seed": cells([[7]])}),
 }
 
@@ -432,7 +653,9 @@ SHEET_CASES = [
     sheet_case("x_t-blank", "lstm_step_row", {"x_t": None}, "x_t", "empty"),
     sheet_case("x_t-block", "lstm_step_row", {"x_t": cells([[1, 2], [3, 4]])}, "x_t", "2×2"),
     sheet_case("h_prev-wrong-length", "lstm_step_row", {"h_prev": cells([[0, 0, 0]])}, "h_prev", "2 numbers", "got 3"),
-    sheet_case("c_prev-block", "lstm_step_row", {"c_prev": cells([[0, 0], [0, 0]])}, "c_prev", "row or a column", "2×2"),
+    sheet_case(
+        "c_prev-block", "lstm_step_row", {"c_prev": cells([[0, 0], [0, 0]])}, "c_prev", "row or a column", "2×2"
+    ),
     sheet_case("W-wrong-shape", "lstm_step_row", {"W": cells([[1, 2]])}, "W", "8×3", "H=2", "D=1", "got 1×2"),
     sheet_case("W-blank", "lstm_step_row", {"W": None}, "W", "empty"),
     sheet_case("b-not-4H", "lstm_step_row", {"b": cells([[1, 2, 3]])}, "b", "4H", "got 3"),
@@ -447,25 +670,35 @@ SHEET_CASES = [
     sheet_case("h0-overflow", "lstm_sequence_table", {"h0": cells([[1e308, 0.0]])}, "h0", "overflow"),
     sheet_case("W_y-missing", "forecast_table", {"W_y": None}, "W_y", "empty"),
     sheet_case("W_y-wrong-H", "forecast_table", {"W_y": cells([[1, 2, 3]])}, "W_y", "H=2", "1×3"),
-    sheet_case("W_y-two-outputs", "forecast_table", {"W_y": cells(np.ones((2, 2))), "b_y": None},
-               "W_y", "O = D = 1", "got 2"),
+    sheet_case(
+        "W_y-two-outputs", "forecast_table", {"W_y": cells(np.ones((2, 2))), "b_y": None}, "W_y", "O = D = 1", "got 2"
+    ),
     sheet_case("b_y-wrong-length", "forecast_table", {"b_y": cells([[1, 2]])}, "b_y", "got 2"),
     sheet_case("horizon-zero", "forecast_table", {"horizon": cells([[0]])}, "horizon", "≥ 1", "got 0"),
     sheet_case("horizon-fraction", "forecast_table", {"horizon": cells([[2.5]])}, "horizon", "2.5"),
     sheet_case("horizon-blank", "forecast_table", {"horizon": None}, "horizon", "empty"),
-    sheet_case("horizon-beyond-the-budget", "forecast_table", {"horizon": cells([[2e6]])}, "horizon", "10,000", "2,000,000"),
+    sheet_case(
+        "horizon-beyond-the-budget", "forecast_table", {"horizon": cells([[2e6]])}, "horizon", "10,000", "2,000,000"
+    ),
     sheet_case("horizon-beyond-2^53", "forecast_table", {"horizon": cells([[1e300]])}, "horizon", "2^53", "1e+300"),
     sheet_case("scale-wrong-shape", "forecast_table", {"scale": cells([[1, 2, 3]])}, "scale", "1×3"),
     sheet_case("scale-zero", "forecast_table", {"scale": cells([[0.0, 0.0]])}, "scale", "must not be 0"),
     sheet_case("scale-too-small", "forecast_table", {"scale": cells([[0.0, 1e-320]])}, "scale", "too small"),
     sheet_case("sizes-differ", "metrics_table", {"predicted": cells([[1], [2], [3]])}, "predicted", "(4)", "got 3"),
     sheet_case("season-zero", "metrics_table", {"season": cells([[0]])}, "season", "≥ 1", "got 0"),
-    sheet_case("season-longer-than-history", "metrics_table", {"season": cells([[5]])}, "history", "season = 5", "got 5"),
-    sheet_case("season-longer-than-actual", "metrics_table", {"season": cells([[4]]), "history": None},
-               "actual", "season = 4"),
-    sheet_case("overflow", "metrics_table",
-               {"actual": cells([[1.7e308], [-1.7e308]]), "predicted": cells([[-1.7e308], [1.7e308]])},
-               "actual and predicted", "overflow"),
+    sheet_case(
+        "season-longer-than-history", "metrics_table", {"season": cells([[5]])}, "history", "season = 5", "got 5"
+    ),
+    sheet_case(
+        "season-longer-than-actual", "metrics_table", {"season": cells([[4]]), "history": None}, "actual", "season = 4"
+    ),
+    sheet_case(
+        "overflow",
+        "metrics_table",
+        {"actual": cells([[1.7e308], [-1.7e308]]), "predicted": cells([[-1.7e308], [1.7e308]])},
+        "actual and predicted",
+        "overflow",
+    ),
     sheet_case("inputs-zero", "init_table", {"inputs": cells([[0]])}, "inputs", "≥ 1", "got 0"),
     sheet_case("hidden-negative", "init_table", {"hidden": cells([[-1]])}, "hidden", "-1"),
     sheet_case("seed-fraction", "init_table", {"seed": cells([[2.5]])}, "seed", "2.5"),
@@ -584,9 +817,17 @@ def test_a_blank_inside_the_data_is_refused(grid: list[list[Any]], where: str) -
 
 @pytest.mark.parametrize(
     ("function", "arg"),
-    [("lstm_step_row", "h_prev"), ("lstm_step_row", "c_prev"), ("lstm_sequence_table", "h0"),
-     ("lstm_sequence_table", "c0"), ("forecast_table", "scale"), ("forecast_table", "b_y"),
-     ("metrics_table", "season"), ("metrics_table", "history"), ("init_table", "seed")],
+    [
+        ("lstm_step_row", "h_prev"),
+        ("lstm_step_row", "c_prev"),
+        ("lstm_sequence_table", "h0"),
+        ("lstm_sequence_table", "c0"),
+        ("forecast_table", "scale"),
+        ("forecast_table", "b_y"),
+        ("metrics_table", "season"),
+        ("metrics_table", "history"),
+        ("init_table", "seed"),
+    ],
 )
 def test_an_all_blank_optional_range_means_its_default(function: str, arg: str) -> None:
     """A blank optional range (an unfilled block of cells) is the same as leaving the argument out."""
@@ -641,14 +882,27 @@ FILES = [  # id, how to make the file (in a fresh folder), words the message mus
     ("bit-flipped", lambda d: _damaged(d / "p.npz", "flipped"), "cannot read"),
     ("zip-bomb", lambda d: _inflating(d / "p.npz"), "1 GiB"),
     ("foreign-npz", lambda d: _npz(d / "p.npz", a=np.zeros(3)), "not an xl_lstm params file"),
-    ("wrong-format-version", lambda d: _npz(d / "p.npz", format=np.array("xl_lstm.params/9"), W_0=W, b_0=B), "params/9"),
-    ("pickled-objects", lambda d: _npz(d / "p.npz", format=FORMAT, W_0=np.array([{}, {}], dtype=object), b_0=B),
-     "cannot read"),
+    (
+        "wrong-format-version",
+        lambda d: _npz(d / "p.npz", format=np.array("xl_lstm.params/9"), W_0=W, b_0=B),
+        "params/9",
+    ),
+    (
+        "pickled-objects",
+        lambda d: _npz(d / "p.npz", format=FORMAT, W_0=np.array([{}, {}], dtype=object), b_0=B),
+        "cannot read",
+    ),
     ("garbage-member", lambda d: _zip(d / "p.npz", {"format.npy": b"\x93NUMPY\x01\x00garbage"}), "cannot read"),
     ("no-layers", lambda d: _npz(d / "p.npz", format=FORMAT), "no W_0"),
     ("W-without-b", lambda d: _npz(d / "p.npz", format=FORMAT, W_0=W), "b_0"),
-    ("nan-weights", lambda d: _npz(d / "p.npz", format=FORMAT, W_0=put(W, (1, 1), np.nan).astype(float), b_0=B),
-     "W", "nan", "[1, 1]", "row 2, column 2"),
+    (
+        "nan-weights",
+        lambda d: _npz(d / "p.npz", format=FORMAT, W_0=put(W, (1, 1), np.nan).astype(float), b_0=B),
+        "W",
+        "nan",
+        "[1, 1]",
+        "row 2, column 2",
+    ),
     ("text-weights", lambda d: _npz(d / "p.npz", format=FORMAT, W_0=np.full((12, 5), "w"), b_0=B), "W", "text"),
     ("wrong-shape", lambda d: _npz(d / "p.npz", format=FORMAT, W_0=W[:, :3], b_0=B), "W", "D ≥ 1"),
     ("head-bias-without-weight", lambda d: _npz(d / "p.npz", format=FORMAT, W_0=W, b_0=B, b_y=np.zeros(2)), "b_y"),
@@ -695,9 +949,15 @@ SCALARS = st.one_of(
 )
 NESTED = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner), max_leaves=12)
 DTYPES = st.one_of(
-    hnp.floating_dtypes(), hnp.integer_dtypes(), hnp.unsigned_integer_dtypes(), hnp.boolean_dtypes(),
-    hnp.complex_number_dtypes(), hnp.unicode_string_dtypes(max_len=4), hnp.byte_string_dtypes(max_len=3),
-    hnp.datetime64_dtypes(), hnp.timedelta64_dtypes(),
+    hnp.floating_dtypes(),
+    hnp.integer_dtypes(),
+    hnp.unsigned_integer_dtypes(),
+    hnp.boolean_dtypes(),
+    hnp.complex_number_dtypes(),
+    hnp.unicode_string_dtypes(max_len=4),
+    hnp.byte_string_dtypes(max_len=3),
+    hnp.datetime64_dtypes(),
+    hnp.timedelta64_dtypes(),
 )
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
 GARBAGE = st.one_of(
@@ -834,8 +1094,10 @@ METRIC_ARGS = {"actual": ACTUAL, "predicted": PREDICTED, "season": 1, "history":
 METRIC_POSITIONS = [
     pytest.param(fn, arg, id=f"{fn.__name__}-{arg}")
     for fn, args in [
-        (metrics.mae, ("actual", "predicted")), (metrics.rmse, ("actual", "predicted")),
-        (metrics.mape, ("actual", "predicted")), (metrics.smape, ("actual", "predicted")),
+        (metrics.mae, ("actual", "predicted")),
+        (metrics.rmse, ("actual", "predicted")),
+        (metrics.mape, ("actual", "predicted")),
+        (metrics.smape, ("actual", "predicted")),
         (metrics.mase, ("actual", "predicted", "season", "history")),
         (metrics.error_metrics, ("actual", "predicted", "season", "history")),
         (metrics.naive_scale, ("history", "season")),
@@ -844,8 +1106,14 @@ METRIC_POSITIONS = [
 ]
 
 
-METRIC_NAMES = {metrics.mae: "MAE", metrics.rmse: "RMSE", metrics.mape: "MAPE", metrics.smape: "sMAPE",
-                metrics.mase: "MASE", metrics.naive_scale: "naive scale"}
+METRIC_NAMES = {
+    metrics.mae: "MAE",
+    metrics.rmse: "RMSE",
+    metrics.mape: "MAPE",
+    metrics.smape: "sMAPE",
+    metrics.mase: "MASE",
+    metrics.naive_scale: "naive scale",
+}
 
 
 def nan_is_documented(metric: str, actual: Any, season: int, history: Any) -> bool:
@@ -860,8 +1128,11 @@ def nan_is_documented(metric: str, actual: Any, season: int, history: Any) -> bo
 def _metric_nan_allowed(fn: Callable[..., Any], args: dict[str, Any]) -> Callable[[Any], bool]:
     def allowed(result: Any) -> bool:
         values = result if isinstance(result, dict) else {METRIC_NAMES[fn]: result}
-        return all(not np.isnan(v) or nan_is_documented(k, args["actual"], args["season"], args["history"])
-                   for k, v in values.items())
+        return all(
+            not np.isnan(v) or nan_is_documented(k, args["actual"], args["season"], args["history"])
+            for k, v in values.items()
+        )
+
     return allowed
 
 
@@ -894,6 +1165,7 @@ SHEET_POSITIONS.append(pytest.param("parse_outputs", "outputs", id="parse_output
 
 def _sheet_nan_allowed(function: str, args: dict[str, Any]) -> Callable[[Any], bool]:
     """Only metrics_table's MAPE (an actual of 0) and MASE (a naive error of 0) rows may be NaN."""
+
     def allowed(table: Any) -> bool:
         if function != "metrics_table":
             return False
@@ -902,6 +1174,7 @@ def _sheet_nan_allowed(function: str, args: dict[str, Any]) -> Callable[[Any], b
         history = ranges.numbers("history", args["history"], allow_empty=True)
         history = history if history.size else None  # a blank history means "scale by actual"
         return all(not np.isnan(float(v)) or nan_is_documented(k, actual, season, history) for k, v in table)
+
     return allowed
 
 

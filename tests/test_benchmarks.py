@@ -12,7 +12,9 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _quick(script: str) -> list[str]:
-    proc = subprocess.run(check=False, args=[sys.executable, str(BENCH / script), "--quick"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        check=False, args=[sys.executable, str(BENCH / script), "--quick"], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
 

@@ -31,8 +31,9 @@ def test_airpassengers_is_box_jenkins_series_g() -> None:
     assert s.sum() == 40363
 
 
-def test_demo_writes_trains_refreshes_and_forecasts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_writes_trains_refreshes_and_forecasts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The main job: a template workbook for the airline series, trained, refreshed, its forecast printed."""
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0

@@ -61,7 +61,10 @@ LIBREOFFICE_SEES["everything"] = sorted({s for k, v in LIBREOFFICE_SEES.items() 
 # substring of lost_parts' report each. The picture is dropped whole without Pillow; with
 # Pillow the drawing still loses Excel's a16/a14 extensions.
 OPENPYXL_LOSES = {
-    "user_cells": ["sheet 'Inputs': cached value lost in 1 cell (K1)", "sheet 'Forecast': cached value lost in 1 cell (AI2)"],
+    "user_cells": [
+        "sheet 'Inputs': cached value lost in 1 cell (K1)",
+        "sheet 'Forecast': cached value lost in 1 cell (AI2)",
+    ],
     "picture": ["sheet 'States'/drawing"],
     "shapes": ["sheet 'Forecast'/drawing: part dropped"],
     "sparklines": ["x14:sparklineGroup", 'lost attribute x14ac:dyDescent="0.25"'],
@@ -71,7 +74,10 @@ OPENPYXL_LOSES = {
     "chart": ["c16:uniqueId", "mc:AlternateContent"],
     "table": ["lost 1x <table/extLst> containing ext, x14:table"],
     "dynamic_array": ["dynamic-array metadata (cm) lost", "workbook/sheetMetadata: part dropped"],
-    "macros": ["workbook/vbaProject: part dropped", "content type application/vnd.ms-excel.sheet.macroEnabled.main+xml lost"],
+    "macros": [
+        "workbook/vbaProject: part dropped",
+        "content type application/vnd.ms-excel.sheet.macroEnabled.main+xml lost",
+    ],
     LIBREOFFICE: ["package/custom-properties: part dropped", "sheet 'Inputs': cached value lost in 1 cell (K1)"],
 }
 OPENPYXL_LOSES["everything"] = [
@@ -97,7 +103,9 @@ def variant_path(request: pytest.FixtureRequest, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reopened_by_libreoffice(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def reopened_by_libreoffice(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """Every variant opened and saved as .xlsx by LibreOffice, in one soffice run."""
     exe = soffice()
     paths = {name: variant_path(request, name) for name in NAMES}
@@ -105,8 +113,17 @@ def reopened_by_libreoffice(request: pytest.FixtureRequest, tmp_path_factory: py
     profile = work / "profile"
     (profile / "user").mkdir(parents=True)
     (profile / "user" / "registrymodifications.xcu").write_text(PROFILE_XCU.replace("{mode}", "1"), encoding="utf-8")
-    cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "xlsx",
-           "--outdir", str(work / "out"), *map(str, paths.values())]
+    cmd = [
+        exe,
+        f"-env:UserInstallation=file://{profile}",
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "xlsx",
+        "--outdir",
+        str(work / "out"),
+        *map(str, paths.values()),
+    ]
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return {name: work / "out" / (p.stem + ".xlsx") for name, p in paths.items()}
@@ -158,7 +175,9 @@ def test_variant_keeps_the_templates_defined_names(request: pytest.FixtureReques
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_variant_opens_in_libreoffice_which_reads_the_feature(reopened_by_libreoffice: dict[str, Path], name: str) -> None:
+def test_variant_opens_in_libreoffice_which_reads_the_feature(
+    reopened_by_libreoffice: dict[str, Path], name: str
+) -> None:
     out = reopened_by_libreoffice[name]
     assert out.exists(), f"LibreOffice wrote no {out.name}"
     openpyxl.load_workbook(out, read_only=True).close()
@@ -213,7 +232,8 @@ def test_lost_parts_reports_small_losses(corpus: dict[str, Path]) -> None:
 
     attribute = _edited(data, forecast, ' x14ac:dyDescent="0.25"', "")
     assert lost_parts(data, attribute) == [
-        "sheet 'Forecast': lost attribute x14ac:dyDescent=\"0.25\" at <worksheet/sheetFormatPr>"]
+        "sheet 'Forecast': lost attribute x14ac:dyDescent=\"0.25\" at <worksheet/sheetFormatPr>"
+    ]
 
     spill = _edited(data, forecast, ' cm="1"', "")
     assert any("dynamic-array metadata (cm) lost in 1 cell" in line for line in lost_parts(data, spill))
@@ -232,7 +252,9 @@ def test_lost_parts_lets_the_refreshed_cells_change_but_not_their_style(corpus: 
     refreshed = [f"States!{block.ref()}"]
     assert lost_parts(data, new_value, ignore_cells=refreshed) == []
     assert lost_parts(data, new_value) == [f"sheet 'States': value changed in 1 cell ({ref})"]
-    assert lost_parts(data, restyled, ignore_cells=refreshed) == [f"sheet 'States': style index changed in 1 cell ({ref})"]
+    assert lost_parts(data, restyled, ignore_cells=refreshed) == [
+        f"sheet 'States': style index changed in 1 cell ({ref})"
+    ]
 
 
 def test_package_problems_sees_a_broken_package(corpus: dict[str, Path]) -> None:

@@ -134,7 +134,10 @@ def test_each_bias_block_drives_its_own_gate(block: int) -> None:
 # ---- step against run ----------------------------------------------------------------
 def _random_params(D: int, H: int, seed: int, scale: float = 1.0, layers: int = 1, head: int | None = None):
     rng = np.random.default_rng(seed)
-    pairs = [(scale * rng.standard_normal((4 * H, H + (D if k == 0 else H))), rng.standard_normal(4 * H)) for k in range(layers)]
+    pairs = [
+        (scale * rng.standard_normal((4 * H, H + (D if k == 0 else H))), rng.standard_normal(4 * H))
+        for k in range(layers)
+    ]
     W_y = rng.standard_normal((head, H)) if head else None
     b_y = rng.standard_normal(head) if head else None
     return xl.stack(pairs, W_y, b_y)

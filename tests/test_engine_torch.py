@@ -337,7 +337,10 @@ def lstm_with_head(torch: ModuleType, layers: int, seed: int) -> Any:
     """A bigger model: ModuleDict(lstm=nn.LSTM(3, 5), head=nn.Linear(5, 2)); keys "lstm.*", "head.*"."""
     torch.manual_seed(seed)
     return torch.nn.ModuleDict(
-        {"lstm": torch.nn.LSTM(3, 5, num_layers=layers, dtype=torch.float64), "head": torch.nn.Linear(5, 2, dtype=torch.float64)}
+        {
+            "lstm": torch.nn.LSTM(3, 5, num_layers=layers, dtype=torch.float64),
+            "head": torch.nn.Linear(5, 2, dtype=torch.float64),
+        }
     )
 
 
@@ -362,7 +365,9 @@ def test_to_torch_with_prefixes_round_trips_through_a_bigger_model(torch: Module
     """to_torch(prefix="lstm.", head_prefix="head.") loads strictly into the bigger model and reads back equal."""
     params = random_params(2, F64, seed=7)
     net = lstm_with_head(torch, 2, seed=0)
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in xl.to_torch(params, prefix="lstm.", head_prefix="head.").items()})
+    net.load_state_dict(
+        {k: torch.from_numpy(v) for k, v in xl.to_torch(params, prefix="lstm.", head_prefix="head.").items()}
+    )
     back = xl.from_torch(net, head_prefix="head.")
     for (W, b), (W2, b2) in zip(params.layers, back.layers, strict=True):
         np.testing.assert_array_equal(W2, W)
@@ -374,7 +379,10 @@ def test_to_torch_with_prefixes_round_trips_through_a_bigger_model(torch: Module
 @pytest.mark.parametrize("wrapped", [False, True], ids=["module", "state_dict_in_model"])
 @pytest.mark.parametrize(
     ("kwargs", "key", "reason"),
-    [({"bidirectional": True}, "weight_ih_l0_reverse", "bidirectional"), ({"proj_size": 2}, "weight_hr_l0", "proj_size")],
+    [
+        ({"bidirectional": True}, "weight_ih_l0_reverse", "bidirectional"),
+        ({"proj_size": 2}, "weight_hr_l0", "proj_size"),
+    ],
     ids=["bidirectional", "proj_size"],
 )
 def test_from_torch_refuses_what_it_cannot_run(

@@ -25,9 +25,21 @@ def test_every_public_name_resolves() -> None:
 def test_the_worksheet_functions_load_only_what_they_need() -> None:
     """xlwings Lite imports xl_lstm.udfs in Pyodide: no training, refresh, zip or workbook code with it."""
     code = "import sys, xl_lstm.udfs; print(' '.join(sorted(m for m in sys.modules if m.startswith('xl_lstm'))))"
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
-    assert loaded == {"xl_lstm", "xl_lstm._checks", "xl_lstm.engine", "xl_lstm.errors", "xl_lstm.metrics",
-                      "xl_lstm.params", "xl_lstm.ranges", "xl_lstm.recursive", "xl_lstm.sheet", "xl_lstm.udfs"}
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
+    assert loaded == {
+        "xl_lstm",
+        "xl_lstm._checks",
+        "xl_lstm.engine",
+        "xl_lstm.errors",
+        "xl_lstm.metrics",
+        "xl_lstm.params",
+        "xl_lstm.ranges",
+        "xl_lstm.recursive",
+        "xl_lstm.sheet",
+        "xl_lstm.udfs",
+    }
 
 
 def test_the_version_is_defined_once() -> None:
@@ -71,26 +83,35 @@ def test_readme_your_own_data_works_as_written(tmp_path: Path) -> None:
     env_bin = str(Path(sys.executable).parent)
     for command in _blocks(section, "bash"):
         for line in command.strip().splitlines():
-            proc = subprocess.run(["bash", "-c", line], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                                  env={"PATH": f"{env_bin}:/usr/bin:/bin", "HOME": str(tmp_path)})
+            proc = subprocess.run(
+                ["bash", "-c", line],
+                check=False,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                env={"PATH": f"{env_bin}:/usr/bin:/bin", "HOME": str(tmp_path)},
+            )
             assert proc.returncode == 0, f"{line}: {proc.stderr}"
             assert "column 'sales'" in proc.stdout + proc.stderr and "monthly" in proc.stdout + proc.stderr
     (code,) = _blocks(section, "python")
-    proc = subprocess.run([sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
 
     for name, H in (("my_sales.xlsx", 4), ("my_sales_h8.xlsx", 8)):
         wb = openpyxl.load_workbook(tmp_path / name, data_only=True)
         months = [str(start - 3 + j) for j in range(60)]  # 2019-01 .. 2023-12
-        (sheet, ref), = wb.defined_names["lstm_series"].destinations
+        ((sheet, ref),) = wb.defined_names["lstm_series"].destinations
         cells = wb[sheet][ref.replace("$", "")]
         assert len(cells) == 60 and [r[0].value for r in cells][:3] == [1182, 1097, 1245]
         first_row = cells[0][0].row
         assert [wb[sheet].cell(row=first_row + j, column=2).value for j in range(60)] == months
         assert "sales" in wb["Inputs"]["A1"].value
-        (sheet, ref), = wb.defined_names["lstm_actuals"].destinations
+        ((sheet, ref),) = wb.defined_names["lstm_actuals"].destinations
         assert len(wb[sheet][ref.replace("$", "")]) == 12  # monthly: the last 12 held out
-        (sheet, ref), = wb.defined_names["lstm_W"].destinations
+        ((sheet, ref),) = wb.defined_names["lstm_W"].destinations
         assert len(wb[sheet][ref.replace("$", "")]) == 4 * H
         season = wb.defined_names["lstm_season"].destinations
         ((s_sheet, s_ref),) = season
@@ -100,5 +121,5 @@ def test_readme_your_own_data_works_as_written(tmp_path: Path) -> None:
 
 
 def _side_col(wb) -> int:  # type: ignore[no-untyped-def]
-    (sheet, ref), = wb.defined_names["lstm_actuals"].destinations
+    ((sheet, ref),) = wb.defined_names["lstm_actuals"].destinations
     return wb[sheet][ref.replace("$", "")][0][0].column - 1  # the label column left of the actuals

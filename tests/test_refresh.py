@@ -61,8 +61,11 @@ def assert_only_targets_changed(before: Path, after: Path) -> None:
         assert name in parts and parts[name] in targets, f"{name} changed but holds no refreshed block"
         a, b = old[name], new[name]
         # everything outside sheetData stays, but for the dimension hint, which may grow to cover the blocks
-        outside = re.compile(rb"<(?:\w+:)?sheetData\b.*</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData/>"
-                             rb"|<(?:\w+:)?dimension\b[^>]*>", re.S)
+        outside = re.compile(
+            rb"<(?:\w+:)?sheetData\b.*</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData/>"
+            rb"|<(?:\w+:)?dimension\b[^>]*>",
+            re.S,
+        )
         assert outside.sub(b"", a) == outside.sub(b"", b), f"{name}: XML outside sheetData changed"
         ca, cb = cells_by_name(a), cells_by_name(b)
         allowed = targets[parts[name]]
@@ -161,8 +164,9 @@ def test_libreoffice_recalculation_agrees_with_the_stored_values(book: Path, tmp
     refresh_file(book)
     recalculated = recalculate(book, tmp_path)
     for name in ("lstm_states_formulas", "lstm_inputs", "lstm_forecast_formulas", "lstm_metrics_formulas"):
-        np.testing.assert_allclose(values(recalculated, name).astype(float), values(book, name).astype(float),
-                                   rtol=1e-12, atol=0)
+        np.testing.assert_allclose(
+            values(recalculated, name).astype(float), values(book, name).astype(float), rtol=1e-12, atol=0
+        )
     steps = values(book, "lstm_forecast_steps")
     again = values(recalculated, "lstm_forecast_steps")
     given = steps != None  # noqa: E711  (object array: the cells the block fills)
@@ -178,7 +182,8 @@ def test_workbooks_made_under_the_former_names_still_refresh(book: Path) -> None
         for info, body in parts.items():
             if info.filename == "xl/workbook.xml":
                 body = body.replace(b'name="lstm_forecast_udf"', b'name="lstm_forecast"').replace(
-                    b'name="lstm_metrics_udf"', b'name="lstm_metrics"')
+                    b'name="lstm_metrics_udf"', b'name="lstm_metrics"'
+                )
             zf.writestr(info, body)
     book.write_bytes(out.getvalue())
     result = refresh_file(book, values_only=True)
@@ -190,8 +195,9 @@ def test_workbooks_made_under_the_former_names_still_refresh(book: Path) -> None
 
 # ---- many files, the command -------------------------------------------------------------
 def cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xl_lstm", *argv], check=False, capture_output=True, text=True,
-                          timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "xl_lstm", *argv], check=False, capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
 def test_cli_refreshes_folders_with_jobs_and_reports(tmp_path: Path) -> None:
@@ -247,18 +253,28 @@ def _bomb(path: Path) -> None:
                 fh.write(block)
 
 
-XML_BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
-            b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>')
+XML_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>'
+)
 
 BAD_FILES = {
     "text": (lambda t: b"just some text\n", "not an .xlsx workbook (not a zip package"),
     "encrypted": (lambda t: bytes.fromhex("D0CF11E0A1B11AE1") + bytes(4088), "encrypted (password-protected)"),
     "truncated": (lambda t: t[: len(t) // 2], "not an .xlsx workbook"),
     "xml bomb": (lambda t: _with_part(t, "xl/workbook.xml", lambda x: XML_BOMB), "declares a DOCTYPE"),
-    "missing name": (lambda t: _with_part(t, "xl/workbook.xml", lambda x: re.sub(rb'<definedName name="lstm_W">[^<]*</definedName>', b"", x)),
-                     "missing defined name(s) lstm_W"),
-    "wrong shape": (lambda t: _with_part(t, "xl/workbook.xml", lambda x: x.replace(b"'Weights'!$B$23:$E$23", b"'Weights'!$B$23:$D$23")),
-                    "lstm_W_y must be 1×4"),
+    "missing name": (
+        lambda t: _with_part(
+            t, "xl/workbook.xml", lambda x: re.sub(rb'<definedName name="lstm_W">[^<]*</definedName>', b"", x)
+        ),
+        "missing defined name(s) lstm_W",
+    ),
+    "wrong shape": (
+        lambda t: _with_part(
+            t, "xl/workbook.xml", lambda x: x.replace(b"'Weights'!$B$23:$E$23", b"'Weights'!$B$23:$D$23")
+        ),
+        "lstm_W_y must be 1×4",
+    ),
     "text input": (_weights_cell_text, "lstm_W: cell Weights!C5 holds text"),
     "damaged part": (lambda t: t.replace(b"xl/worksheets/sheet3.xml", b"xl/worksheets/sheetX.xml", 1), "is damaged"),
 }

@@ -38,7 +38,7 @@ SMALL = {"hidden": 2, "inputs": 3, "steps": 40}  # a second shape: D > 1 (lags),
 
 def block(wb: openpyxl.Workbook, name: str) -> np.ndarray:
     """The values (or formulas) of a defined name's range, as a 2-D object array."""
-    (sheet, ref), = wb.defined_names[name].destinations
+    ((sheet, ref),) = wb.defined_names[name].destinations
     cells = wb[sheet][ref.replace("$", "")]
     if not isinstance(cells, tuple):
         cells = ((cells,),)
@@ -48,12 +48,28 @@ def block(wb: openpyxl.Workbook, name: str) -> np.ndarray:
 def expected_shapes(H: int, D: int, T: int, n: int) -> dict[str, tuple[int, int]]:
     """The contract: every defined name and its shape (README lists the same table)."""
     return {
-        "lstm_W": (4 * H, H + D), "lstm_b": (4 * H, 1), "lstm_W_y": (D, H), "lstm_b_y": (D, 1),
-        "lstm_scaler": (2, D), "lstm_series": (T, D), "lstm_inputs": (T, D), "lstm_history": (T - n, D),
-        "lstm_h0": (1, H), "lstm_c0": (1, H), "lstm_states": (T, 6 * H), "lstm_states_formulas": (T, 6 * H),
-        "lstm_forecast_udf": (n, D), "lstm_forecast_formulas": (n, D), "lstm_actuals": (n, 1),
-        "lstm_horizon": (1, 1), "lstm_season": (1, 1), "lstm_metrics_udf": (5, 2), "lstm_metrics_formulas": (5, 1),
-        "lstm_states_inputs": (T, D), "lstm_states_formulas_inputs": (T, D), "lstm_forecast_steps": (n, 2 * D + 6 * H),
+        "lstm_W": (4 * H, H + D),
+        "lstm_b": (4 * H, 1),
+        "lstm_W_y": (D, H),
+        "lstm_b_y": (D, 1),
+        "lstm_scaler": (2, D),
+        "lstm_series": (T, D),
+        "lstm_inputs": (T, D),
+        "lstm_history": (T - n, D),
+        "lstm_h0": (1, H),
+        "lstm_c0": (1, H),
+        "lstm_states": (T, 6 * H),
+        "lstm_states_formulas": (T, 6 * H),
+        "lstm_forecast_udf": (n, D),
+        "lstm_forecast_formulas": (n, D),
+        "lstm_actuals": (n, 1),
+        "lstm_horizon": (1, 1),
+        "lstm_season": (1, 1),
+        "lstm_metrics_udf": (5, 2),
+        "lstm_metrics_formulas": (5, 1),
+        "lstm_states_inputs": (T, D),
+        "lstm_states_formulas_inputs": (T, D),
+        "lstm_forecast_steps": (n, 2 * D + 6 * H),
     }
 
 
@@ -78,13 +94,25 @@ def test_the_comparison_sees_a_changed_weight_and_a_wrong_number() -> None:
     w = str(template_model().params.W[0, 0]).encode()
     assert w in weights
     with pytest.raises(AssertionError, match="sheet2.xml differs and holds no computed block"):
-        assert_same_workbook(_replaced(data, "xl/worksheets/sheet2.xml", weights.replace(w, w[:-1] + (b"2" if w.endswith(b"1") else b"1"), 1)), data)
+        assert_same_workbook(
+            _replaced(
+                data, "xl/worksheets/sheet2.xml", weights.replace(w, w[:-1] + (b"2" if w.endswith(b"1") else b"1"), 1)
+            ),
+            data,
+        )
     states = parts["xl/worksheets/sheet4.xml"]
-    m = re.search(rb'<c r="C5"[^>]*><f[^<]*</f><v>([^<]+)</v>', states) or re.search(rb'<c r="C5".*?<v>([^<]+)</v>', states)
+    m = re.search(rb'<c r="C5"[^>]*><f[^<]*</f><v>([^<]+)</v>', states) or re.search(
+        rb'<c r="C5".*?<v>([^<]+)</v>', states
+    )
     assert m is not None
     off = repr(float(m.group(1)) * (1 + 1e-9)).encode()
     with pytest.raises(AssertionError, match="differ by more than"):
-        assert_same_workbook(_replaced(data, "xl/worksheets/sheet4.xml", states.replace(m.group(0), m.group(0).replace(m.group(1), off), 1)), data)
+        assert_same_workbook(
+            _replaced(
+                data, "xl/worksheets/sheet4.xml", states.replace(m.group(0), m.group(0).replace(m.group(1), off), 1)
+            ),
+            data,
+        )
 
 
 def _replaced(data: bytes, part: str, body: bytes) -> bytes:
@@ -139,7 +167,9 @@ def test_stored_weights_reach_their_recorded_loss_here() -> None:
     """Fixed weights compute the same loss on any machine (to rounding): the file is what it says."""
     m = template_model()
     weights = TrainedWeights(m.params, m.center, m.scale)
-    assert one_step_loss(weights, m.raw[: m.history_steps, 0]) == pytest.approx(stored_record()["one_step_loss"], rel=1e-12)
+    assert one_step_loss(weights, m.raw[: m.history_steps, 0]) == pytest.approx(
+        stored_record()["one_step_loss"], rel=1e-12
+    )
 
 
 def test_training_with_the_recipe_here_reaches_what_the_stored_model_reached() -> None:
@@ -165,7 +195,9 @@ def test_training_with_the_recipe_here_reaches_what_the_stored_model_reached() -
         fc = recursive_forecast(params, hist[:, None], m.horizon, center, scale)[:, 0]
         return error_metrics(actual, fc, m.season, hist)["sMAPE"]
 
-    assert smape(mine.params, mine.scaler.center, mine.scaler.scale) == pytest.approx(smape(m.params, m.center, m.scale), abs=2.5)
+    assert smape(mine.params, mine.scaler.center, mine.scaler.scale) == pytest.approx(
+        smape(m.params, m.center, m.scale), abs=2.5
+    )
 
 
 def test_no_defined_name_is_a_function_name() -> None:
@@ -318,7 +350,9 @@ def test_workbook_has_six_charts_with_data_references() -> None:
 
 # ---- the command ----------------------------------------------------------------------------------
 def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(check=False, args=[sys.executable, "-m", "xl_lstm", *argv], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        check=False, args=[sys.executable, "-m", "xl_lstm", *argv], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_template_writes_the_generators_workbook(tmp_path: Path) -> None:
@@ -358,7 +392,10 @@ def test_cli_template_never_overwrites_without_force(tmp_path: Path) -> None:
 
 
 def test_cli_template_refuses_a_non_xlsx_name_and_a_missing_folder(tmp_path: Path) -> None:
-    for target, message in ((tmp_path / "t.xls", "give a name ending in .xlsx"), (tmp_path / "no" / "t.xlsx", "does not exist")):
+    for target, message in (
+        (tmp_path / "t.xls", "give a name ending in .xlsx"),
+        (tmp_path / "no" / "t.xlsx", "does not exist"),
+    ):
         proc = run_cli("template", str(target))
         assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.splitlines()) == 1
 

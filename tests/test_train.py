@@ -105,8 +105,9 @@ def sine(n: int, period: int = 12) -> np.ndarray:
 @pytest.mark.parametrize("O", [1, 2])
 @pytest.mark.parametrize("H", [1, 4, 9])
 @pytest.mark.parametrize("D", [1, 3])
-def test_loss_and_grads_match_torch_autograd(torch: ModuleType, D: int, H: int, O: int, T: int, B: int,
-                                             weighted: bool) -> None:
+def test_loss_and_grads_match_torch_autograd(
+    torch: ModuleType, D: int, H: int, O: int, T: int, B: int, weighted: bool
+) -> None:
     """Loss, dW, db, dW_y, db_y and the final (h, C) equal torch's, to 1e-10, from nonzero h0/c0.
 
     With ``weight`` the torch loss is sum_t w_t·(y - Y)² / (Σw·B·O): steps of weight 0 must
@@ -477,8 +478,9 @@ def tiny_model() -> Model:
         ((GOOD[:4] + [None], 3), {}, ("history", "empty")),
     ],
 )
-def test_forecast_refuses_bad_input(tiny_model: Model, args: tuple[Any, ...], kwargs: dict[str, Any],
-                                    words: tuple[str, ...]) -> None:
+def test_forecast_refuses_bad_input(
+    tiny_model: Model, args: tuple[Any, ...], kwargs: dict[str, Any], words: tuple[str, ...]
+) -> None:
     """Horizon 0 or fractional, a level outside (0, 1), a too short or non-finite history: one line each."""
     refused(lambda: forecast(tiny_model, *args, **kwargs), *words)
 

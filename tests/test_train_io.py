@@ -29,8 +29,9 @@ def model():
 
 
 def cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xl_lstm", *argv], check=False, capture_output=True, text=True,
-                          input=stdin, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "xl_lstm", *argv], check=False, capture_output=True, text=True, input=stdin, timeout=300
+    )
 
 
 # ---- model files ---------------------------------------------------------------------------------------
@@ -39,7 +40,12 @@ def test_a_saved_model_comes_back_the_same(model, tmp_path: Path) -> None:
     back = load_model(path)
     np.testing.assert_array_equal(back.params.W, model.params.W)
     np.testing.assert_array_equal(back.residuals, model.residuals)
-    assert (back.log, back.diff, back.scaler.kind, back.epochs) == (model.log, model.diff, model.scaler.kind, model.epochs)
+    assert (back.log, back.diff, back.scaler.kind, back.epochs) == (
+        model.log,
+        model.diff,
+        model.scaler.kind,
+        model.epochs,
+    )
     a, b = forecast(model, AIR[:132], 12), forecast(back, AIR[:132], 12)
     np.testing.assert_array_equal(a.mean, b.mean)
     np.testing.assert_array_equal(a.upper[0.95], b.upper[0.95])
@@ -51,7 +57,9 @@ def test_model_files_refuse_what_is_not_one(model, tmp_path: Path) -> None:
     params_only = xl.save(model.params, tmp_path / "p.npz")
     with pytest.raises(LSTMError, match="not an xl_lstm model file"):
         load_model(params_only)
-    np.testing.assert_array_equal(xl.load(save_model(model, tmp_path / "m.npz")).W, model.params.W)  # load() reads its weights
+    np.testing.assert_array_equal(
+        xl.load(save_model(model, tmp_path / "m.npz")).W, model.params.W
+    )  # load() reads its weights
     (tmp_path / "junk.npz").write_text("junk")
     with pytest.raises(LSTMError, match="not an .npz file"):
         load_model(tmp_path / "junk.npz")
@@ -132,16 +140,42 @@ def test_cli_fit_reports_and_writes(tmp_path: Path) -> None:
 
 
 def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
-    proc = cli("forecast", str(ROOT / "xl_lstm" / "data" / "airpassengers.csv"), "--horizon", "6", "--epochs", "30",
-               "--log", "--diff", "--quiet", "--levels", "80,95")
+    proc = cli(
+        "forecast",
+        str(ROOT / "xl_lstm" / "data" / "airpassengers.csv"),
+        "--horizon",
+        "6",
+        "--epochs",
+        "30",
+        "--log",
+        "--diff",
+        "--quiet",
+        "--levels",
+        "80,95",
+    )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()]
     assert rows[0] == ["step", "forecast", "lower80", "upper80", "lower95", "upper95"] and len(rows) == 7
     table = np.array(rows[1:], float)
-    assert np.all(table[:, 4] <= table[:, 2]) and np.all(table[:, 2] <= table[:, 1]) and np.all(table[:, 1] <= table[:, 3])
+    assert (
+        np.all(table[:, 4] <= table[:, 2]) and np.all(table[:, 2] <= table[:, 1]) and np.all(table[:, 1] <= table[:, 3])
+    )
     out = tmp_path / "f.csv"
-    assert cli("forecast", "-", "--horizon", "3", "--epochs", "10", "--quiet", "--output", str(out),
-               stdin="\n".join(str(v) for v in AIR[:40])).returncode == 0
+    assert (
+        cli(
+            "forecast",
+            "-",
+            "--horizon",
+            "3",
+            "--epochs",
+            "10",
+            "--quiet",
+            "--output",
+            str(out),
+            stdin="\n".join(str(v) for v in AIR[:40]),
+        ).returncode
+        == 0
+    )
     assert out.read_text().splitlines()[0].startswith("step,forecast,lower80")
 
 
@@ -187,11 +221,14 @@ def test_backtest_refits_at_each_origin_and_scores_all_forecasts() -> None:
     assert r.metrics == error_metrics(r.actuals.ravel(), r.forecasts.ravel(), 12, AIR[:132])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(horizon=0), "horizon must be a whole number"),
-    (dict(horizon=50, origins=3), "too short for 3 origins of 50 steps"),
-    (dict(horizon=6, season=0), "season must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(horizon=0), "horizon must be a whole number"),
+        (dict(horizon=50, origins=3), "too short for 3 origins of 50 steps"),
+        (dict(horizon=6, season=0), "season must be a whole number"),
+    ],
+)
 def test_backtest_refuses_bad_settings(kwargs: dict, message: str) -> None:
     from xl_lstm.train import backtest
 
@@ -207,8 +244,12 @@ def test_seasonal_differencing_undoes_itself_in_the_forecast(tmp_path: Path) -> 
     noise = np.random.default_rng(0).normal(0, 0.1, 48)
     y = 10 + np.tile([1.0, 3.0, 2.0, 5.0], 12) + np.arange(48) * 0.5 + noise  # (48,) seasonal, with a trend
     model = fit(y, hidden=3, epochs=5, season=4, diff=True)
-    zero = dataclasses.replace(model, params=model.params.with_head(np.zeros((1, 3)), [-model.scaler.center[0] / model.scaler.scale[0]]))
-    fc = forecast(zero, y, 8, levels=()).mean  # every transformed forecast is 0: no change on the season before's change
+    zero = dataclasses.replace(
+        model, params=model.params.with_head(np.zeros((1, 3)), [-model.scaler.center[0] / model.scaler.scale[0]])
+    )
+    fc = forecast(
+        zero, y, 8, levels=()
+    ).mean  # every transformed forecast is 0: no change on the season before's change
     expected = list(y)
     for _ in range(8):
         expected.append(expected[-1] + (expected[-4] - expected[-5]))

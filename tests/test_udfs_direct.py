@@ -150,7 +150,9 @@ def test_sequence_outputs_pick_column_blocks(outputs, names) -> None:
 def test_whole_column_reads_as_its_data(blank) -> None:
     """A whole-column reference (A:A, B:C) arrives with trailing blank rows; they are ignored."""
     grid = [[float(v), blank] for v in X[:, 0]] + [[blank, blank]] * 40
-    out = udfs.lstm_sequence(cells(grid), cells(W.tolist() + [[blank] * (H + D)] * 3), cells([[v] for v in B] + [[blank]] * 7))
+    out = udfs.lstm_sequence(
+        cells(grid), cells(W.tolist() + [[blank] * (H + D)] * 3), cells([[v] for v in B] + [[blank]] * 7)
+    )
     np.testing.assert_array_equal(out, xl.run(PARAMS, X).table())
 
 
@@ -163,7 +165,9 @@ def test_object_arrays_of_numbers_equal_float_arrays() -> None:
 @pytest.mark.parametrize("scale", [None, [[0.3, 2.5]], [[0.3], [2.5]]], ids=["no-scale", "scale-row", "scale-column"])
 def test_forecast_equals_recursive_forecast(scale) -> None:
     """LSTM_FORECAST is recursive_forecast with the head, horizon and scaler read from cells."""
-    out = udfs.lstm_forecast(X, W, col(B), W_Y, cells([[B_Y[0]]]), cells([[6]]), None if scale is None else np.array(scale))
+    out = udfs.lstm_forecast(
+        X, W, col(B), W_Y, cells([[B_Y[0]]]), cells([[6]]), None if scale is None else np.array(scale)
+    )
     center, spread = (0.0, 1.0) if scale is None else (0.3, 2.5)
     expected = recursive_forecast(xl.LSTMParams(W, B, W_Y, B_Y), X, 6, center, spread)
     assert out.shape == (6, 1)
@@ -257,22 +261,66 @@ def test_bad_cell_in_X_is_named(value, says) -> None:
 
 
 REFUSALS = [
-    ("LSTM_STEP", lambda: udfs.lstm_step(cells([["#N/A"]]), None, None, W, col(B)), "x_t: the cell at row 1, column 1 holds the error #N/A"),
-    ("LSTM_STEP", lambda: udfs.lstm_step(X[:1], _with(row(H0), 0, 2, "x"), None, W, col(B)), "h_prev: the cell at row 1, column 3 holds text 'x'"),
+    (
+        "LSTM_STEP",
+        lambda: udfs.lstm_step(cells([["#N/A"]]), None, None, W, col(B)),
+        "x_t: the cell at row 1, column 1 holds the error #N/A",
+    ),
+    (
+        "LSTM_STEP",
+        lambda: udfs.lstm_step(X[:1], _with(row(H0), 0, 2, "x"), None, W, col(B)),
+        "h_prev: the cell at row 1, column 3 holds text 'x'",
+    ),
     ("LSTM_STEP", lambda: udfs.lstm_step(X[:1], None, None, W, None), "b is empty: expected numbers"),
-    ("LSTM_STEP", lambda: udfs.lstm_step(np.ones((2, 2)), None, None, W, col(B)), "x_t must be one row (or column) of D inputs, got a 2×2 block"),
+    (
+        "LSTM_STEP",
+        lambda: udfs.lstm_step(np.ones((2, 2)), None, None, W, col(B)),
+        "x_t must be one row (or column) of D inputs, got a 2×2 block",
+    ),
     ("LSTM_STEP", lambda: udfs.lstm_step(X[:1], row(H0[:3]), None, W, col(B)), "h_prev must have 4 numbers, got 3"),
     ("LSTM_STEP", lambda: udfs.lstm_step(X[:1], None, None, W, col(B[:15])), "b must have 4H numbers"),
-    ("LSTM_SEQUENCE", lambda: udfs.lstm_sequence(X, W, col(B), None, None, "z"), "outputs must be all or names from i, f, g, c, o, h"),
+    (
+        "LSTM_SEQUENCE",
+        lambda: udfs.lstm_sequence(X, W, col(B), None, None, "z"),
+        "outputs must be all or names from i, f, g, c, o, h",
+    ),
     ("LSTM_SEQUENCE", lambda: udfs.lstm_sequence(X, W, col(B), None, None, 3.0), "outputs must be text"),
-    ("LSTM_SEQUENCE", lambda: udfs.lstm_sequence(cells([[1.0], [None], [2.0]]), W, col(B)), "X: the cell at row 2, column 1 is empty"),
-    ("LSTM_FORECAST", lambda: udfs.lstm_forecast(X, W, col(B), W_Y, None, cells([[2.5]])), "horizon must be a whole number ≥ 1, got 2.5"),
-    ("LSTM_FORECAST", lambda: udfs.lstm_forecast(X, W, col(B), W_Y, None, cells([[0]])), "horizon must be a whole number ≥ 1, got 0"),
+    (
+        "LSTM_SEQUENCE",
+        lambda: udfs.lstm_sequence(cells([[1.0], [None], [2.0]]), W, col(B)),
+        "X: the cell at row 2, column 1 is empty",
+    ),
+    (
+        "LSTM_FORECAST",
+        lambda: udfs.lstm_forecast(X, W, col(B), W_Y, None, cells([[2.5]])),
+        "horizon must be a whole number ≥ 1, got 2.5",
+    ),
+    (
+        "LSTM_FORECAST",
+        lambda: udfs.lstm_forecast(X, W, col(B), W_Y, None, cells([[0]])),
+        "horizon must be a whole number ≥ 1, got 0",
+    ),
     ("LSTM_FORECAST", lambda: udfs.lstm_forecast(X, W, col(B), None, None, col([3])), "W_y is empty"),
-    ("LSTM_FORECAST", lambda: udfs.lstm_forecast(X, W, col(B), W_Y, None, col([3]), row([0.0, 0.0])), "scale must not be 0"),
-    ("LSTM_METRICS", lambda: udfs.lstm_metrics(col([1.0, 2.0]), col([1.0, 2.0, 3.0])), "predicted must have as many cells as actual (2), got 3"),
-    ("LSTM_METRICS", lambda: udfs.lstm_metrics(cells([[1.0], ["#VALUE!"]]), col([1.0, 2.0])), "actual: the cell at row 2, column 1 holds the error #VALUE!"),
-    ("LSTM_INIT", lambda: udfs.lstm_init(cells([[True]]), col([2])), "inputs: the cell at row 1, column 1 holds TRUE, not a number"),
+    (
+        "LSTM_FORECAST",
+        lambda: udfs.lstm_forecast(X, W, col(B), W_Y, None, col([3]), row([0.0, 0.0])),
+        "scale must not be 0",
+    ),
+    (
+        "LSTM_METRICS",
+        lambda: udfs.lstm_metrics(col([1.0, 2.0]), col([1.0, 2.0, 3.0])),
+        "predicted must have as many cells as actual (2), got 3",
+    ),
+    (
+        "LSTM_METRICS",
+        lambda: udfs.lstm_metrics(cells([[1.0], ["#VALUE!"]]), col([1.0, 2.0])),
+        "actual: the cell at row 2, column 1 holds the error #VALUE!",
+    ),
+    (
+        "LSTM_INIT",
+        lambda: udfs.lstm_init(cells([[True]]), col([2])),
+        "inputs: the cell at row 1, column 1 holds TRUE, not a number",
+    ),
     ("LSTM_INIT", lambda: udfs.lstm_init(col([1]), col([2, 3])), "hidden must be a single cell, got 2×1 cells"),
     ("LSTM_INIT", lambda: udfs.lstm_init(col([1]), col([2000])), "too large for a sheet"),
 ]

@@ -37,11 +37,21 @@ X = np.array([[0.5], [-1.0], [0.25], [2.0], [1.5]])
 VALID: dict[str, tuple[Callable[..., Any], str, list[Any]]] = {
     "lstm_step": (udfs.lstm_step, "LSTM_STEP", [X[:1], np.array([[0.1, -0.2]]), np.array([[0.3], [0.4]]), W, B]),
     "lstm_sequence": (udfs.lstm_sequence, "LSTM_SEQUENCE", [X, W, B, None, None, "all"]),
-    "lstm_forecast": (udfs.lstm_forecast, "LSTM_FORECAST",
-                      [X, W, B, P.W_y.copy(), np.array([[0.0]]), np.array([[3.0]]), np.array([[0.0, 1.0]])]),
-    "lstm_metrics": (udfs.lstm_metrics, "LSTM_METRICS",
-                     [np.array([[1.0], [2.0], [4.0], [3.0]]), np.array([[1.5], [2.0], [3.0], [3.5]]),
-                      np.array([[1.0]]), np.array([[1.0], [3.0], [2.0], [5.0], [4.0]])]),
+    "lstm_forecast": (
+        udfs.lstm_forecast,
+        "LSTM_FORECAST",
+        [X, W, B, P.W_y.copy(), np.array([[0.0]]), np.array([[3.0]]), np.array([[0.0, 1.0]])],
+    ),
+    "lstm_metrics": (
+        udfs.lstm_metrics,
+        "LSTM_METRICS",
+        [
+            np.array([[1.0], [2.0], [4.0], [3.0]]),
+            np.array([[1.5], [2.0], [3.0], [3.5]]),
+            np.array([[1.0]]),
+            np.array([[1.0], [3.0], [2.0], [5.0], [4.0]]),
+        ],
+    ),
     "lstm_init": (udfs.lstm_init, "LSTM_INIT", [np.array([[1.0]]), np.array([[2.0]]), np.array([[0.0]])]),
 }
 POSITIONS = [(name, k) for name, (_, _, args) in VALID.items() for k in range(len(args))]
@@ -145,7 +155,9 @@ def same_shape(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 
     return st.one_of(
         st.lists(NUMBER, min_size=n, max_size=n).map(objects),
-        st.lists(st.one_of(st.floats(), st.sampled_from(HUGE)), min_size=n, max_size=n).map(lambda v: np.reshape(v, shape)),
+        st.lists(st.one_of(st.floats(), st.sampled_from(HUGE)), min_size=n, max_size=n).map(
+            lambda v: np.reshape(v, shape)
+        ),
         st.lists(st.one_of(NUMBER, CELL), min_size=n, max_size=n).map(objects),
     )
 
@@ -282,8 +294,9 @@ def _trim_by_hand(rows):  # type: ignore[no-untyped-def]
     return [list(r[:width]) for r in rows[:n]]
 
 
-@given(st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELL, min_size=w, max_size=w), max_size=12)),
-       st.booleans())
+@given(
+    st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(_CELL, min_size=w, max_size=w), max_size=12)), st.booleans()
+)
 def test_trim_rows_drops_exactly_the_trailing_blanks(rows, as_tuples) -> None:  # type: ignore[no-untyped-def]
     from xl_lstm.ranges import trim_rows
 

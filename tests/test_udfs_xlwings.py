@@ -35,8 +35,13 @@ X1 = RNG.standard_normal((6, 1))  # (T, 1)
 X2 = RNG.standard_normal((5, 2))  # (T, 2)
 H0, C0 = RNG.uniform(-0.9, 0.9, H), RNG.uniform(-1.5, 1.5, H)
 ACTUAL, PREDICTED, HISTORY = RNG.uniform(1, 9, 8), RNG.uniform(1, 9, 8), RNG.uniform(1, 9, 20)
-UDFS = {"lstm_step": "LSTM_STEP", "lstm_sequence": "LSTM_SEQUENCE", "lstm_forecast": "LSTM_FORECAST",
-        "lstm_metrics": "LSTM_METRICS", "lstm_init": "LSTM_INIT"}
+UDFS = {
+    "lstm_step": "LSTM_STEP",
+    "lstm_sequence": "LSTM_SEQUENCE",
+    "lstm_forecast": "LSTM_FORECAST",
+    "lstm_metrics": "LSTM_METRICS",
+    "lstm_init": "LSTM_INIT",
+}
 
 
 def grid(a) -> list[list]:
@@ -80,9 +85,18 @@ GOOD = {
         payload("lstm_step", [[0.4]], [[""] * H], [[""] * H], W1, B1),
         xl.step(P1, [0.4]).row()[None],
     ),
-    "step-two-inputs-as-a-row": (payload("lstm_step", across(X2[0]), None, None, W2, B2), xl.step(P2, X2[0]).row()[None]),
-    "step-two-inputs-as-a-column": (payload("lstm_step", grid(X2[0]), None, None, W2, B2), xl.step(P2, X2[0]).row()[None]),
-    "sequence-optional-args-none": (payload("lstm_sequence", grid(X1), W1, B1, None, None, None), xl.run(P1, X1).table()),
+    "step-two-inputs-as-a-row": (
+        payload("lstm_step", across(X2[0]), None, None, W2, B2),
+        xl.step(P2, X2[0]).row()[None],
+    ),
+    "step-two-inputs-as-a-column": (
+        payload("lstm_step", grid(X2[0]), None, None, W2, B2),
+        xl.step(P2, X2[0]).row()[None],
+    ),
+    "sequence-optional-args-none": (
+        payload("lstm_sequence", grid(X1), W1, B1, None, None, None),
+        xl.run(P1, X1).table(),
+    ),
     "sequence-optional-args-left-out": (payload("lstm_sequence", grid(X1), W1, B1), xl.run(P1, X1).table()),
     "sequence-row-is-one-series": (payload("lstm_sequence", across(X1[:, 0]), W1, B1), xl.run(P1, X1).table()),
     "sequence-two-inputs": (payload("lstm_sequence", grid(X2), W2, B2), xl.run(P2, X2).table()),
@@ -123,58 +137,113 @@ GOOD = {
         payload("lstm_forecast", grid(X2), W2, B2, grid(P2.W_y), across(P2.b_y), [[3]], [[0.1, -0.2], [1.5, 0.5]]),
         recursive_forecast(P2, X2, 3, [0.1, -0.2], [1.5, 0.5]),
     ),
-    "init": (payload("lstm_init", [[2]], [[3]], [[7]]), np.hstack([xl.init_params(2, 3, seed=7).W, xl.init_params(2, 3, seed=7).b[:, None]])),
-    "init-seed-omitted": (payload("lstm_init", [[1]], [[2]], None), np.hstack([xl.init_params(1, 2).W, xl.init_params(1, 2).b[:, None]])),
+    "init": (
+        payload("lstm_init", [[2]], [[3]], [[7]]),
+        np.hstack([xl.init_params(2, 3, seed=7).W, xl.init_params(2, 3, seed=7).b[:, None]]),
+    ),
+    "init-seed-omitted": (
+        payload("lstm_init", [[1]], [[2]], None),
+        np.hstack([xl.init_params(1, 2).W, xl.init_params(1, 2).b[:, None]]),
+    ),
 }
 
 METRIC_CALLS = {
-    "metrics-all-args": (payload("lstm_metrics", grid(ACTUAL), across(PREDICTED), [[2]], grid(HISTORY)),
-                         error_metrics(ACTUAL, PREDICTED, 2, HISTORY)),
-    "metrics-defaults": (payload("lstm_metrics", grid(ACTUAL), grid(PREDICTED), None, None), error_metrics(ACTUAL, PREDICTED)),
-    "metrics-zero-actual": (payload("lstm_metrics", [[0.0], [2.0], [4.0]], [[1.0], [2.0], [3.0]]),
-                            error_metrics([0.0, 2.0, 4.0], [1.0, 2.0, 3.0])),
+    "metrics-all-args": (
+        payload("lstm_metrics", grid(ACTUAL), across(PREDICTED), [[2]], grid(HISTORY)),
+        error_metrics(ACTUAL, PREDICTED, 2, HISTORY),
+    ),
+    "metrics-defaults": (
+        payload("lstm_metrics", grid(ACTUAL), grid(PREDICTED), None, None),
+        error_metrics(ACTUAL, PREDICTED),
+    ),
+    "metrics-zero-actual": (
+        payload("lstm_metrics", [[0.0], [2.0], [4.0]], [[1.0], [2.0], [3.0]]),
+        error_metrics([0.0, 2.0, 4.0], [1.0, 2.0, 3.0]),
+    ),
 }
 
 # name -> (payload, the exact line the cell must show)
 BAD = {
-    "text-in-W": (payload("lstm_step", [[0.4]], None, None, W_BAD_TEXT, B1),
-                  "LSTM_STEP: W: the cell at row 3, column 2 holds text 'abc', not a number"),
-    "TRUE-in-W": (payload("lstm_step", [[0.4]], None, None, W_BAD_BOOL, B1),
-                  "LSTM_STEP: W: the cell at row 6, column 4 holds TRUE, not a number"),
-    "error-value-as-x_t": (payload("lstm_step", [[xl_error("#N/A")]], None, None, W1, B1),
-                           "LSTM_STEP: x_t: the cell at row 1, column 1 holds the error #N/A"),
-    "error-value-in-X": (payload("lstm_sequence", with_cell(grid(X1), 3, 0, xl_error("#DIV/0!")), W1, B1),
-                         "LSTM_SEQUENCE: X: the cell at row 4, column 1 holds the error #DIV/0!"),
-    "error-value-in-h_prev": (payload("lstm_step", [[0.4]], [[0.1, xl_error("#VALUE!"), 0.2]], None, W1, B1),
-                              "LSTM_STEP: h_prev: the cell at row 1, column 2 holds the error #VALUE!"),
-    "number-as-text-in-actual": (payload("lstm_metrics", [[1.0], ["12.5"]], [[1.0], [2.0]]),
-                                 ("LSTM_METRICS: actual: the cell at row 2, column 1 holds the number '12.5' stored as text; "
-                                  "convert it to a number")),
-    "blank-inside-X": (payload("lstm_sequence", with_cell(grid(X1), 2, 0, None), W1, B1),
-                       "LSTM_SEQUENCE: X: the cell at row 3, column 1 is empty"),
-    "empty-string-inside-X": (payload("lstm_sequence", with_cell(grid(X1), 2, 0, ""), W1, B1),
-                              "LSTM_SEQUENCE: X: the cell at row 3, column 1 is empty"),
-    "wrong-W-shape": (payload("lstm_step", [[0.4]], None, None, [r[:3] for r in W1], B1),
-                      "LSTM_STEP: W must be 4H×(H+D) = 12×4 (H=3 from b's 12 numbers, D=1 from x_t), got 12×3"),
+    "text-in-W": (
+        payload("lstm_step", [[0.4]], None, None, W_BAD_TEXT, B1),
+        "LSTM_STEP: W: the cell at row 3, column 2 holds text 'abc', not a number",
+    ),
+    "TRUE-in-W": (
+        payload("lstm_step", [[0.4]], None, None, W_BAD_BOOL, B1),
+        "LSTM_STEP: W: the cell at row 6, column 4 holds TRUE, not a number",
+    ),
+    "error-value-as-x_t": (
+        payload("lstm_step", [[xl_error("#N/A")]], None, None, W1, B1),
+        "LSTM_STEP: x_t: the cell at row 1, column 1 holds the error #N/A",
+    ),
+    "error-value-in-X": (
+        payload("lstm_sequence", with_cell(grid(X1), 3, 0, xl_error("#DIV/0!")), W1, B1),
+        "LSTM_SEQUENCE: X: the cell at row 4, column 1 holds the error #DIV/0!",
+    ),
+    "error-value-in-h_prev": (
+        payload("lstm_step", [[0.4]], [[0.1, xl_error("#VALUE!"), 0.2]], None, W1, B1),
+        "LSTM_STEP: h_prev: the cell at row 1, column 2 holds the error #VALUE!",
+    ),
+    "number-as-text-in-actual": (
+        payload("lstm_metrics", [[1.0], ["12.5"]], [[1.0], [2.0]]),
+        (
+            "LSTM_METRICS: actual: the cell at row 2, column 1 holds the number '12.5' stored as text; "
+            "convert it to a number"
+        ),
+    ),
+    "blank-inside-X": (
+        payload("lstm_sequence", with_cell(grid(X1), 2, 0, None), W1, B1),
+        "LSTM_SEQUENCE: X: the cell at row 3, column 1 is empty",
+    ),
+    "empty-string-inside-X": (
+        payload("lstm_sequence", with_cell(grid(X1), 2, 0, ""), W1, B1),
+        "LSTM_SEQUENCE: X: the cell at row 3, column 1 is empty",
+    ),
+    "wrong-W-shape": (
+        payload("lstm_step", [[0.4]], None, None, [r[:3] for r in W1], B1),
+        "LSTM_STEP: W must be 4H×(H+D) = 12×4 (H=3 from b's 12 numbers, D=1 from x_t), got 12×3",
+    ),
     "blank-b": (payload("lstm_step", [[0.4]], None, None, W1, None), "LSTM_STEP: b is empty: expected numbers"),
-    "h_prev-too-short": (payload("lstm_step", [[0.4]], [[0.1, 0.2]], None, W1, B1), "LSTM_STEP: h_prev must have 3 numbers, got 2"),
-    "unknown-outputs": (payload("lstm_sequence", grid(X1), W1, B1, None, None, [["h,z"]]),
-                        "LSTM_SEQUENCE: outputs must be all or names from i, f, g, c, o, h (e.g. c,h); got 'h,z'"),
-    "outputs-an-error-value": (payload("lstm_sequence", grid(X1), W1, B1, None, None, [[xl_error("#N/A")]]),
-                               "LSTM_SEQUENCE: outputs holds the error #N/A: expected text such as all, h or c,h"),
-    "horizon-a-whole-sheet": (payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, [[1_048_576]]),
-                              "LSTM_FORECAST: horizon must be at most 10,000 steps (the budget of one call), got 1,048,576"),
-    "outputs-as-a-number": (payload("lstm_sequence", grid(X1), W1, B1, None, None, [[2]]),
-                            "LSTM_SEQUENCE: outputs must be text such as all, h or c,h; got 2"),
-    "horizon-not-whole": (payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, [[2.5]]),
-                          "LSTM_FORECAST: horizon must be a whole number ≥ 1, got 2.5"),
-    "horizon-blank": (payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, None),
-                      "LSTM_FORECAST: horizon is empty: expected numbers"),
-    "metrics-counts-differ": (payload("lstm_metrics", [[1.0], [2.0]], [[1.0]]),
-                              "LSTM_METRICS: predicted must have as many cells as actual (2), got 1"),
-    "init-hidden-block": (payload("lstm_init", [[1]], [[2, 3]]), "LSTM_INIT: hidden must be a single cell, got 1×2 cells"),
-    "init-inputs-FALSE": (payload("lstm_init", [[False]], [[2]]),
-                          "LSTM_INIT: inputs: the cell at row 1, column 1 holds FALSE, not a number"),
+    "h_prev-too-short": (
+        payload("lstm_step", [[0.4]], [[0.1, 0.2]], None, W1, B1),
+        "LSTM_STEP: h_prev must have 3 numbers, got 2",
+    ),
+    "unknown-outputs": (
+        payload("lstm_sequence", grid(X1), W1, B1, None, None, [["h,z"]]),
+        "LSTM_SEQUENCE: outputs must be all or names from i, f, g, c, o, h (e.g. c,h); got 'h,z'",
+    ),
+    "outputs-an-error-value": (
+        payload("lstm_sequence", grid(X1), W1, B1, None, None, [[xl_error("#N/A")]]),
+        "LSTM_SEQUENCE: outputs holds the error #N/A: expected text such as all, h or c,h",
+    ),
+    "horizon-a-whole-sheet": (
+        payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, [[1_048_576]]),
+        "LSTM_FORECAST: horizon must be at most 10,000 steps (the budget of one call), got 1,048,576",
+    ),
+    "outputs-as-a-number": (
+        payload("lstm_sequence", grid(X1), W1, B1, None, None, [[2]]),
+        "LSTM_SEQUENCE: outputs must be text such as all, h or c,h; got 2",
+    ),
+    "horizon-not-whole": (
+        payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, [[2.5]]),
+        "LSTM_FORECAST: horizon must be a whole number ≥ 1, got 2.5",
+    ),
+    "horizon-blank": (
+        payload("lstm_forecast", grid(X1), W1, B1, grid(P1.W_y), None, None),
+        "LSTM_FORECAST: horizon is empty: expected numbers",
+    ),
+    "metrics-counts-differ": (
+        payload("lstm_metrics", [[1.0], [2.0]], [[1.0]]),
+        "LSTM_METRICS: predicted must have as many cells as actual (2), got 1",
+    ),
+    "init-hidden-block": (
+        payload("lstm_init", [[1]], [[2, 3]]),
+        "LSTM_INIT: hidden must be a single cell, got 1×2 cells",
+    ),
+    "init-inputs-FALSE": (
+        payload("lstm_init", [[False]], [[2]]),
+        "LSTM_INIT: inputs: the cell at row 1, column 1 holds FALSE, not a number",
+    ),
 }
 
 REPEAT = GOOD["sequence-outputs-all"][0]  # sent once more at the end: a cache hit through xlwings
@@ -184,8 +253,12 @@ ORDER = [*GOOD, *METRIC_CALLS, *BAD, "repeat"]
 @pytest.fixture(scope="module")
 def server() -> dict:
     """Every payload of this module through xlwings.server in one subprocess, by name, plus the meta."""
-    payloads = [*(p for p, _ in GOOD.values()), *(p for p, _ in METRIC_CALLS.values()),
-                *(p for p, _ in BAD.values()), REPEAT]
+    payloads = [
+        *(p for p, _ in GOOD.values()),
+        *(p for p, _ in METRIC_CALLS.values()),
+        *(p for p, _ in BAD.values()),
+        REPEAT,
+    ]
     out = run_payloads(payloads)
     return {"results": dict(zip(ORDER, out["results"], strict=True)), "meta": out["meta"]}
 
@@ -214,7 +287,7 @@ def test_metrics_table_through_xlwings(server: dict, name: str) -> None:
     cells = value(server, name)
     expected = METRIC_CALLS[name][1]
     assert [r[0] for r in cells] == list(METRICS)
-    for (metric, got) in cells:
+    for metric, got in cells:
         want = expected[metric]
         if np.isnan(want):
             assert got == {"type": "Error", "errorType": "Num"}, (metric, got)
@@ -343,7 +416,9 @@ def test_udf_module_imports_only_what_pyodide_has() -> None:
                 top_level.setdefault(name.split(".")[0], module)
     assert {"xl_lstm.udfs", "xl_lstm.sheet", "xl_lstm.ranges", "xl_lstm.engine", "xl_lstm.interop"} <= seen
     assert {"numpy", "xlwings"} <= set(top_level)
-    foreign = {name: by for name, by in top_level.items() if name not in ALLOWED and name not in sys.stdlib_module_names}
+    foreign = {
+        name: by for name, by in top_level.items() if name not in ALLOWED and name not in sys.stdlib_module_names
+    }
     assert foreign == {}, f"modules Pyodide may lack, imported by: {foreign}"
 
 
@@ -375,8 +450,16 @@ def test_a_whole_column_is_fast_and_a_repeat_is_a_cache_hit() -> None:
     column = [[float(v)] for v in x] + [[None]] * (1_048_576 - 144)
     call = payload("lstm_sequence", column, W1, B1, None, None, [["h"]])
     env = dict(os.environ, XLWINGS_ON_SERVER="true", XLWINGS_LICENSE_KEY="noncommercial", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", WHOLE_COLUMN], input=json.dumps([call, call]), capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", WHOLE_COLUMN],
+        input=json.dumps([call, call]),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     first, again = json.loads(proc.stdout)
     np.testing.assert_array_equal(np.array(first["value"]), xl.run(P1, x[:, None]).h)

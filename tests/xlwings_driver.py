@@ -30,8 +30,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ERROR_TYPES = {"#DIV/0!": "Div0", "#N/A": "NotAvailable", "#NAME?": "Name", "#NULL!": "Null",
-               "#NUM!": "Num", "#REF!": "Ref", "#VALUE!": "Value"}
+ERROR_TYPES = {
+    "#DIV/0!": "Div0",
+    "#N/A": "NotAvailable",
+    "#NAME?": "Name",
+    "#NULL!": "Null",
+    "#NUM!": "Num",
+    "#REF!": "Ref",
+    "#VALUE!": "Value",
+}
 
 
 def xl_error(text: str) -> dict[str, str]:
@@ -50,7 +57,13 @@ def run_payloads(payloads: list[dict[str, Any]], timeout: float = 120) -> dict[s
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve())],
-        input=json.dumps(payloads), capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False,
+        input=json.dumps(payloads),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"xlwings driver failed ({proc.returncode}):\n{proc.stderr}")

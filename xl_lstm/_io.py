@@ -157,7 +157,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         with os.fdopen(fd, "wb") as fh:
             if old is not None and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
                 os.fchown(fh.fileno(), old.st_uid, old.st_gid)
-            os.fchmod(fh.fileno(), old.st_mode & 0o7777 if old is not None else _new_file_mode())  # after chown: it clears setuid
+            os.fchmod(
+                fh.fileno(), old.st_mode & 0o7777 if old is not None else _new_file_mode()
+            )  # after chown: it clears setuid
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())

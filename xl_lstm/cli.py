@@ -92,8 +92,12 @@ def epoch_bar(quiet: bool) -> Callable[[Epoch], None] | None:
             return
         filled = round(20 * e.epoch / e.epochs)
         val = f"  validation {e.val_loss:.4f}" if np.isfinite(e.val_loss) else ""
-        print(f"\rfit [{'#' * filled:<20}] epoch {e.epoch}/{e.epochs}  loss {e.train_loss:.4f}{val}",
-              end="", file=sys.stderr, flush=True)
+        print(
+            f"\rfit [{'#' * filled:<20}] epoch {e.epoch}/{e.epochs}  loss {e.train_loss:.4f}{val}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return draw
 
@@ -109,46 +113,79 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xl-lstm", description="LSTMs for people who live in spreadsheets.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser(
-        "demo", help="the main job: write a template workbook for the shipped airline series, refresh it, print the forecast"
+        "demo",
+        help="the main job: write a template workbook for the shipped airline series, refresh it, print the forecast",
     )
     p_demo.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
     p_demo.add_argument("--seed", type=int, default=0, help="seed of the deterministic initialisation (default 0)")
-    p_demo.add_argument("--out", default="lstm_demo.xlsx", help="the workbook it writes (default lstm_demo.xlsx, replaced)")
-    p_tpl = sub.add_parser("template", help="write a fresh template workbook (weights, inputs, states, forecast, charts)")
+    p_demo.add_argument(
+        "--out", default="lstm_demo.xlsx", help="the workbook it writes (default lstm_demo.xlsx, replaced)"
+    )
+    p_tpl = sub.add_parser(
+        "template", help="write a fresh template workbook (weights, inputs, states, forecast, charts)"
+    )
     p_tpl.add_argument("out", metavar="OUT.xlsx", help="the workbook to write")
     p_tpl.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
-    p_tpl.add_argument("--inputs", type=_positive, default=1, help="inputs per step D: the series and D-1 lags (default 1)")
+    p_tpl.add_argument(
+        "--inputs", type=_positive, default=1, help="inputs per step D: the series and D-1 lags (default 1)"
+    )
     p_tpl.add_argument("--steps", type=_positive, default=None, help="time steps T (default: the whole series)")
     p_tpl.add_argument("--force", action="store_true", help="replace OUT.xlsx if it exists")
     p_tpl.add_argument("--data", metavar="FILE", help="your own series: a .csv or .xlsx file, one row per step")
     p_tpl.add_argument("--column", help="the column of numbers in --data (default: the last one)")
     p_tpl.add_argument("--dates", help="the date column in --data (default: the first column, if it holds dates)")
-    p_ref = sub.add_parser("refresh", help="recompute the LSTM blocks of workbooks made from the template, without Excel")
-    p_ref.add_argument("paths", nargs="*", metavar="PATH",
-                       help="workbooks and folders of workbooks, taken literally (a[1].xlsx is that file, not a pattern)")
-    p_ref.add_argument("--glob", action="append", default=[], metavar="PATTERN",
-                       help="also refresh the workbooks matching this pattern (quote it; ** recurses); repeatable")
-    p_ref.add_argument("--values", action="store_true", help="store plain numbers instead of formulas (for readers without the add-in)")
+    p_ref = sub.add_parser(
+        "refresh", help="recompute the LSTM blocks of workbooks made from the template, without Excel"
+    )
+    p_ref.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="workbooks and folders of workbooks, taken literally (a[1].xlsx is that file, not a pattern)",
+    )
+    p_ref.add_argument(
+        "--glob",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="also refresh the workbooks matching this pattern (quote it; ** recurses); repeatable",
+    )
+    p_ref.add_argument(
+        "--values", action="store_true", help="store plain numbers instead of formulas (for readers without the add-in)"
+    )
     p_ref.add_argument("--output", metavar="DIR", help="write refreshed copies into DIR instead of replacing the files")
     p_ref.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1)")
     p_ref.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
-    p_fit = sub.add_parser("fit", help="train on a template workbook's series, write weights, head and scaler, refresh it")
+    p_fit = sub.add_parser(
+        "fit", help="train on a template workbook's series, write weights, head and scaler, refresh it"
+    )
     p_fit.add_argument("book", metavar="BOOK.xlsx")
-    p_fit.add_argument("--epochs", type=_positive, default=None,
-                       help=f"passes over the history (default {WORKBOOK_FIT.epochs}, the workbook recipe)")
+    p_fit.add_argument(
+        "--epochs",
+        type=_positive,
+        default=None,
+        help=f"passes over the history (default {WORKBOOK_FIT.epochs}, the workbook recipe)",
+    )
     p_fit.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
     p_fit.add_argument("--quiet", action="store_true", help="no progress bar")
     p_fc = sub.add_parser("forecast", help="train on a column of numbers (CSV file, or - for stdin) and forecast it")
     p_fc.add_argument("data", metavar="DATA.csv", help="a CSV file, or - to read numbers from stdin (one per line)")
     p_fc.add_argument("--column", help="the CSV column to forecast (default: the last column holding a number)")
     p_fc.add_argument("--horizon", type=_positive, default=12, help="steps ahead (default 12)")
-    p_fc.add_argument("--levels", default="80,95", help="prediction-interval levels in %% (default 80,95; 0.8,0.95 also works)")
+    p_fc.add_argument(
+        "--levels", default="80,95", help="prediction-interval levels in %% (default 80,95; 0.8,0.95 also works)"
+    )
     p_fc.add_argument("--hidden", type=_positive, default=8, help="hidden units H (default 8)")
     p_fc.add_argument("--epochs", type=_positive, default=400, help="at most this many passes (default 400)")
     p_fc.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p_fc.add_argument("--log", action="store_true", help="model the log of the series (positive series)")
     p_fc.add_argument("--diff", action="store_true", help="model the differences of the series (trends)")
-    p_fc.add_argument("--season", type=int, default=0, help="difference at this seasonal lag, e.g. 12 for monthly data (default 0: none)")
+    p_fc.add_argument(
+        "--season",
+        type=int,
+        default=0,
+        help="difference at this seasonal lag, e.g. 12 for monthly data (default 0: none)",
+    )
     p_fc.add_argument("--output", metavar="OUT.csv", help="write the forecast table here instead of printing it")
     p_fc.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -166,8 +203,10 @@ def template_command(args: argparse.Namespace) -> int:
     if args.data is not None:
         series = read_series(args.data, args.column, args.dates)
         season, horizon = hold_out(series.frequency, len(series.values))
-        print(f"reading  {series.source}: {len(series.values)} values, {series.labels[0]}..{series.labels[-1]}; "
-              f"season {season}, the last {horizon} held out")
+        print(
+            f"reading  {series.source}: {len(series.values)} values, {series.labels[0]}..{series.labels[-1]}; "
+            f"season {season}, the last {horizon} held out"
+        )
     path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force, series=series)
     print(f"wrote    {path}")
     return 0
@@ -216,14 +255,24 @@ def forecast_command(args: argparse.Namespace) -> int:
 
     levels = parse_levels(args.levels)
     name, y = _read_column(args.data, args.column, args.quiet)
-    model = fit(y, hidden=args.hidden, epochs=args.epochs, seed=args.seed, log=args.log, diff=args.diff,
-                season=args.season, on_epoch=epoch_bar(args.quiet))
+    model = fit(
+        y,
+        hidden=args.hidden,
+        epochs=args.epochs,
+        seed=args.seed,
+        log=args.log,
+        diff=args.diff,
+        season=args.season,
+        on_epoch=epoch_bar(args.quiet),
+    )
     if not args.quiet:
         print(file=sys.stderr)  # end the bar's line
     fc = forecast(model, y, args.horizon, levels)
     head = ["step", "forecast"] + [f"{b}{round(q * 100)}" for q in levels for b in ("lower", "upper")]
-    rows = [[str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]
-            for k in range(args.horizon)]
+    rows = [
+        [str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]
+        for k in range(args.horizon)
+    ]
     if args.output:
         text = "\n".join(",".join(r) for r in [head, *rows]) + "\n"
         path = Path(args.output)

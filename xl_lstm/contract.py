@@ -9,7 +9,8 @@ in every cell that called ``LSTM_FORECAST``); workbooks made under the former na
 still read and refreshed.
 
 A workbook is anything that hands over named ranges as numbers (``NamedRanges``): the
-byte-exact reader ``xlsx.Book``, an open xlwings ``Book`` (``XlwingsNames``), or a dict.
+byte-exact reader ``xlsx.Book``, an open xlwings ``Book`` (``XlwingsNames``), or any object
+with ``numbers(name)``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,20 @@ from .params import LSTMParams
 from .train import Epoch, FitConfig, Model, fit
 
 __all__ = [
-    "FORMER_NAMES", "INPUT_NAMES", "MAX_HORIZON", "MAX_STEPS", "NAMES", "OUTPUT_NAMES", "WORKBOOK_FIT", "NamedRanges", "WorkbookModel",
-    "XlwingsNames", "book_name", "model_blocks", "read_model", "train_on",
+    "FORMER_NAMES",
+    "INPUT_NAMES",
+    "MAX_HORIZON",
+    "MAX_STEPS",
+    "NAMES",
+    "OUTPUT_NAMES",
+    "WORKBOOK_FIT",
+    "NamedRanges",
+    "WorkbookModel",
+    "XlwingsNames",
+    "book_name",
+    "model_blocks",
+    "read_model",
+    "train_on",
 ]
 
 # name -> (shape in H units, D inputs, T steps, n held out; what it holds). README lists the same table.
@@ -54,11 +67,30 @@ NAMES: dict[str, tuple[str, str]] = {
     "lstm_metrics_udf": ("5 × 2", "LSTM_METRICS: MAE, RMSE, MAPE, sMAPE, MASE"),
     "lstm_metrics_formulas": ("5 × 1", "the same metrics from native formulas"),
 }
-INPUT_NAMES = ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler", "lstm_series", "lstm_history",
-               "lstm_horizon", "lstm_season")
-OUTPUT_NAMES = ("lstm_inputs", "lstm_states_inputs", "lstm_states_formulas_inputs", "lstm_states",
-                "lstm_states_formulas", "lstm_forecast_udf", "lstm_forecast_formulas", "lstm_forecast_steps",
-                "lstm_actuals", "lstm_metrics_udf", "lstm_metrics_formulas")
+INPUT_NAMES = (
+    "lstm_W",
+    "lstm_b",
+    "lstm_W_y",
+    "lstm_b_y",
+    "lstm_scaler",
+    "lstm_series",
+    "lstm_history",
+    "lstm_horizon",
+    "lstm_season",
+)
+OUTPUT_NAMES = (
+    "lstm_inputs",
+    "lstm_states_inputs",
+    "lstm_states_formulas_inputs",
+    "lstm_states",
+    "lstm_states_formulas",
+    "lstm_forecast_udf",
+    "lstm_forecast_formulas",
+    "lstm_forecast_steps",
+    "lstm_actuals",
+    "lstm_metrics_udf",
+    "lstm_metrics_formulas",
+)
 WEIGHT_NAMES = ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler")  # what training writes
 FORMER_NAMES = {"lstm_forecast_udf": "lstm_forecast", "lstm_metrics_udf": "lstm_metrics"}  # until 0.2
 
@@ -122,8 +154,9 @@ def _shape(where: str, name: str, got: tuple[int, ...], want: tuple[int, int], w
 def _check_work(where: str, what: str, rows: int, cols: int) -> None:
     """Refuse a block the model would make before making it: it must fit the cell budget."""
     if rows * cols > MAX_BLOCK_CELLS:
-        raise LSTMError(f"{where}: {what} would be {rows:,}×{cols:,} = {rows * cols:,} cells, "
-                        f"over the limit of {MAX_BLOCK_CELLS:,}")
+        raise LSTMError(
+            f"{where}: {what} would be {rows:,}×{cols:,} = {rows * cols:,} cells, over the limit of {MAX_BLOCK_CELLS:,}"
+        )
 
 
 def read_model(source: NamedRanges, given: Mapping[str, np.ndarray] | None = None) -> WorkbookModel:
@@ -157,10 +190,14 @@ def read_model(source: NamedRanges, given: Mapping[str, np.ndarray] | None = Non
         raise LSTMError(f"{where}: lstm_scaler's scale row holds 0: it divides the data")
     series, history = got["lstm_series"], got["lstm_history"]
     if series.shape[1] != D or history.shape[1] != D:
-        raise LSTMError(f"{where}: lstm_series and lstm_history must have D={D} columns, "
-                        f"got {series.shape[1]} and {history.shape[1]}")
+        raise LSTMError(
+            f"{where}: lstm_series and lstm_history must have D={D} columns, "
+            f"got {series.shape[1]} and {history.shape[1]}"
+        )
     if series.shape[0] > MAX_STEPS:
-        raise LSTMError(f"{where}: lstm_series has {series.shape[0]:,} rows (time steps), over the limit of {MAX_STEPS:,}")
+        raise LSTMError(
+            f"{where}: lstm_series has {series.shape[0]:,} rows (time steps), over the limit of {MAX_STEPS:,}"
+        )
     horizon = _whole(where, "lstm_horizon", got["lstm_horizon"], 1, MAX_HORIZON)
     season = _whole(where, "lstm_season", got["lstm_season"], 1, MAX_SEASON)
     _check_work(where, "the states table (steps × 6H)", series.shape[0], 6 * H)
@@ -176,16 +213,22 @@ def model_blocks(model: Model) -> dict[str, np.ndarray]:
     trained with log or differencing cannot be written into them.
     """
     if model.log or model.diff or model.season:
-        raise LSTMError("a workbook's sheets scale the raw series only: fit without log, diff and season to write into one")
+        raise LSTMError(
+            "a workbook's sheets scale the raw series only: fit without log, diff and season to write into one"
+        )
     p = model.params
     return {
-        "lstm_W": np.asarray(p.W), "lstm_b": np.asarray(p.b)[:, None], "lstm_W_y": np.asarray(p.W_y),
-        "lstm_b_y": np.asarray(p.b_y)[:, None], "lstm_scaler": np.vstack([model.scaler.center, model.scaler.scale]),
+        "lstm_W": np.asarray(p.W),
+        "lstm_b": np.asarray(p.b)[:, None],
+        "lstm_W_y": np.asarray(p.W_y),
+        "lstm_b_y": np.asarray(p.b_y)[:, None],
+        "lstm_scaler": np.vstack([model.scaler.center, model.scaler.scale]),
     }
 
 
-def train_on(source: NamedRanges, *, seed: int = 0, epochs: int | None = None,
-             on_epoch: Callable[[Epoch], None] | None = None) -> tuple[Model, dict[str, np.ndarray]]:
+def train_on(
+    source: NamedRanges, *, seed: int = 0, epochs: int | None = None, on_epoch: Callable[[Epoch], None] | None = None
+) -> tuple[Model, dict[str, np.ndarray]]:
     """Train on a workbook's history with ``WORKBOOK_FIT`` (H from its lstm_W); the model and its blocks."""
     current = read_model(source)
     D, H = current.params.input_size, current.params.hidden_size

@@ -344,9 +344,17 @@ def run(
     per_step = bt * (4 * H + (H if L > 1 else 0) + D) * dt.itemsize
     n_max = max(1, min(T, (chunk_bytes - fixed) // per_step))  # steps per chunk
     # Work buffers, allocated once; a narrower last tile takes a contiguous prefix.
-    flat = {name: np.empty(size * bt, dt) for name, size in (
-        ("zx", n_max * 4 * H), ("below", n_max * H if L > 1 else 0), ("z", 4 * H), ("tmp", H),
-        ("hs", L * H), ("cs", L * H))}
+    flat = {
+        name: np.empty(size * bt, dt)
+        for name, size in (
+            ("zx", n_max * 4 * H),
+            ("below", n_max * H if L > 1 else 0),
+            ("z", 4 * H),
+            ("tmp", H),
+            ("hs", L * H),
+            ("cs", L * H),
+        )
+    }
 
     def buffer(name: str, *shape: int) -> np.ndarray:
         return flat[name][: int(np.prod(shape))].reshape(shape)

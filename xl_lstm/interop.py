@@ -74,7 +74,9 @@ def _state_dict(obj: Any, what: str) -> Mapping[str, Any]:
     if hasattr(obj, "state_dict") and callable(obj.state_dict):
         obj = obj.state_dict()
     if not isinstance(obj, Mapping):
-        raise LSTMError(f"{what} must be a state_dict (a mapping of names to tensors) or a module, got {type(obj).__name__}")
+        raise LSTMError(
+            f"{what} must be a state_dict (a mapping of names to tensors) or a module, got {type(obj).__name__}"
+        )
     return obj
 
 
@@ -82,7 +84,9 @@ def _find_prefix(state: Mapping[str, Any]) -> str:
     hits = [k[: -len("weight_ih_l0")] for k in state if str(k).endswith("weight_ih_l0")]
     if len(hits) != 1:
         found = "none" if not hits else ", ".join(repr(h) for h in hits)
-        raise LSTMError(f"state_dict must hold exactly one LSTM (a key ending in weight_ih_l0); prefixes found: {found}")
+        raise LSTMError(
+            f"state_dict must hold exactly one LSTM (a key ending in weight_ih_l0); prefixes found: {found}"
+        )
     return hits[0]
 
 

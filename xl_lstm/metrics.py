@@ -23,7 +23,9 @@ def _pair(actual: Any, predicted: Any) -> tuple[np.ndarray, np.ndarray]:
     a = finite_array("actual", actual, np.dtype(np.float64)).ravel()
     p = finite_array("predicted", predicted, np.dtype(np.float64))
     if p.size != a.size:
-        raise LSTMError(f"predicted must have as many numbers as actual ({a.size}), got {p.size} ({shape_str(p.shape)})")
+        raise LSTMError(
+            f"predicted must have as many numbers as actual ({a.size}), got {p.size} ({shape_str(p.shape)})"
+        )
     if a.size == 0:
         raise LSTMError("actual is empty: there is nothing to compare")
     return a, p.ravel()

@@ -84,7 +84,9 @@ class LSTMParams:
         H = W.shape[0] // 4
         b = as_vector("b", self.b, 4 * H, dt)
         if not isinstance(self.upper, (tuple, list)):
-            raise LSTMError(f"upper must be a tuple of (W, b) pairs, one per extra layer, got {type(self.upper).__name__}")
+            raise LSTMError(
+                f"upper must be a tuple of (W, b) pairs, one per extra layer, got {type(self.upper).__name__}"
+            )
         upper = []
         for k, layer in enumerate(self.upper, start=2):
             if not isinstance(layer, (tuple, list)) or len(layer) != 2:

@@ -26,8 +26,23 @@ from .errors import LSTMError
 
 __all__ = ["grid", "is_blank", "numbers", "trim_rows", "vector_or_none", "whole_number"]
 
-EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!")
+EXCEL_ERRORS = (
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#N/A",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#CONNECT!",
+    "#BUSY!",
+    "#UNKNOWN!",
+)
 
 
 def is_blank(value: Any) -> bool:
@@ -176,7 +191,9 @@ def vector_or_none(name: str, value: Any, length: int) -> np.ndarray | None:
     if arr.size == 0:
         return None
     if 1 not in arr.shape:
-        raise LSTMError(f"{name} must be a row or a column of {length} numbers, got a {arr.shape[0]}×{arr.shape[1]} block")
+        raise LSTMError(
+            f"{name} must be a row or a column of {length} numbers, got a {arr.shape[0]}×{arr.shape[1]} block"
+        )
     if arr.size != length:
         raise LSTMError(f"{name} must have {length} numbers, got {arr.size}")
     return arr.ravel()

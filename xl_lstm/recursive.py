@@ -35,7 +35,9 @@ def recursive_forecast(
     if params.W_y is None:
         raise LSTMError("forecasting needs a head: W_y (O×H) and b_y")
     if params.output_size != D:
-        raise LSTMError(f"W_y must have O = D = {D} rows so forecasts can feed back as inputs, got {params.output_size}")
+        raise LSTMError(
+            f"W_y must have O = D = {D} rows so forecasts can feed back as inputs, got {params.output_size}"
+        )
     check_whole("horizon", horizon, 1)
     x = finite_array("history", history, params.dtype)
     if x.ndim == 1:
@@ -81,7 +83,9 @@ def recursive_forecast(
     return out
 
 
-def _advance(params: LSTMParams, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _advance(
+    params: LSTMParams, x: np.ndarray, h: np.ndarray, c: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One step of every layer on input x; returns the new states and the head's output."""
     h_new, c_new = np.empty_like(h), np.empty_like(c)  # (L, H)
     inp = x

@@ -32,6 +32,7 @@ from .xlsx import Blocks, Book, CellRange, patch_sheet, write_package
 
 __all__ = ["RefreshResult", "refresh_file", "compute_blocks", "fit_workbook"]
 
+
 @dataclass(frozen=True)
 class RefreshResult:
     path: Path  # the file written
@@ -66,9 +67,13 @@ def compute_blocks(m: WorkbookModel) -> dict[str, np.ndarray]:
     fc = recursive_forecast(p, m.history, n, m.center, m.scale)  # (n, D)
     actual = m.series[T_h : T_h + n, :1]  # (≤ n, 1)
     blocks: dict[str, np.ndarray] = {
-        "lstm_inputs": x, "lstm_states_inputs": x, "lstm_states_formulas_inputs": x,
-        "lstm_states": table, "lstm_states_formulas": table,
-        "lstm_forecast_udf": fc, "lstm_forecast_formulas": fc,
+        "lstm_inputs": x,
+        "lstm_states_inputs": x,
+        "lstm_states_formulas_inputs": x,
+        "lstm_states": table,
+        "lstm_states_formulas": table,
+        "lstm_forecast_udf": fc,
+        "lstm_forecast_formulas": fc,
         "lstm_forecast_steps": _forecast_steps(p, (m.history - m.center) / m.scale, n),
         "lstm_actuals": actual,
     }
@@ -121,7 +126,11 @@ def _refuse_missing(path: Path) -> None:
     if path.is_symlink() and not path.exists():
         raise LSTMError(f"{path}: is a symbolic link to {os.readlink(path)}, which does not exist")
     if not path.exists():
-        hint = " (names are taken literally: use --glob PATTERN to expand a pattern)" if any(ch in path.name for ch in "*?[") else ""
+        hint = (
+            " (names are taken literally: use --glob PATTERN to expand a pattern)"
+            if any(ch in path.name for ch in "*?[")
+            else ""
+        )
         raise LSTMError(f"{path}: does not exist{hint}")
     if path.is_dir():
         raise LSTMError(f"{path}: is a folder, not a workbook")
@@ -162,8 +171,10 @@ def write_path(path: str | Path, output: str | Path | None = None) -> Path:
     target = Path(output) / path.name
     _refuse_locked_folder(write_target(target), target)
     if target.exists() and os.path.samefile(target, path):
-        raise LSTMError(f"{path}: --output {output} is the file's own folder, so the copy would replace it; "
-                        "leave out --output to refresh in place")
+        raise LSTMError(
+            f"{path}: --output {output} is the file's own folder, so the copy would replace it; "
+            "leave out --output to refresh in place"
+        )
     if target.exists():
         _refuse_unwritable(write_target(target), target)
     return target
@@ -188,9 +199,10 @@ def refresh_file(
     path = Path(path)
     target = write_path(path, output)
     removed, left = clean_stale(write_target(target))
-    notes = tuple([f"{target}: removed {t.name}, left behind by an interrupted refresh" for t in removed]
-                  + [f"{target}: {t.name} belongs to a refresh in progress (or could not be removed); left alone"
-                     for t in left])
+    notes = tuple(
+        [f"{target}: removed {t.name}, left behind by an interrupted refresh" for t in removed]
+        + [f"{target}: {t.name} belongs to a refresh in progress (or could not be removed); left alone" for t in left]
+    )
     with Book(path) as book:
         _require_template_names(book)
         given = {k: np.asarray(v, dtype=float) for k, v in (set_blocks or {}).items()}
@@ -211,6 +223,7 @@ def refresh_file(
                 rows = _block_values(rng, block, in_book, path)
                 per_sheet.setdefault(rng.sheet, Blocks()).add(rng.r0, rng.c0, rows)
                 cells += sum(v is not None for row in rows for v in row)
+
         def patched(sheet: str, values: Blocks) -> Callable[[], bytes]:
             def make() -> bytes:
                 part = book.sheets[sheet]
@@ -234,10 +247,14 @@ def _without_calc_chain(
     book: Book, replaced: dict[str, Callable[[], bytes]]
 ) -> tuple[frozenset[str], dict[str, Callable[[], bytes]]]:
     """Formulas turned into values leave the calculation chain stale: drop it, its relationship and content type."""
-    rels = book.without_elements("xl/_rels/workbook.xml.rels", f"{PKG_REL_NS} Relationship",
-                                 lambda a: a.get("Target", "").lstrip("/").removeprefix("xl/") == "calcChain.xml")
-    types = book.without_elements("[Content_Types].xml", f"{CONTENT_TYPES_NS} Override",
-                                  lambda a: a.get("PartName", "") == "/xl/calcChain.xml")
+    rels = book.without_elements(
+        "xl/_rels/workbook.xml.rels",
+        f"{PKG_REL_NS} Relationship",
+        lambda a: a.get("Target", "").lstrip("/").removeprefix("xl/") == "calcChain.xml",
+    )
+    types = book.without_elements(
+        "[Content_Types].xml", f"{CONTENT_TYPES_NS} Override", lambda a: a.get("PartName", "") == "/xl/calcChain.xml"
+    )
     replaced = dict(replaced)
     replaced["xl/_rels/workbook.xml.rels"] = lambda: rels
     replaced["[Content_Types].xml"] = lambda: types
@@ -245,8 +262,9 @@ def _without_calc_chain(
 
 
 # ---- training into a workbook -------------------------------------------------------------------
-def fit_workbook(path: str | Path, *, seed: int = 0, epochs: int | None = None,
-                 on_epoch: Callable[[Epoch], None] | None = None) -> tuple[Any, RefreshResult]:
+def fit_workbook(
+    path: str | Path, *, seed: int = 0, epochs: int | None = None, on_epoch: Callable[[Epoch], None] | None = None
+) -> tuple[Any, RefreshResult]:
     """Train on a template workbook's history with the workbook recipe (``contract.WORKBOOK_FIT``),
     write lstm_W, lstm_b, lstm_W_y, lstm_b_y and lstm_scaler, and refresh every block, in one
     atomic write. Returns the trained model and the refresh result.
@@ -276,8 +294,11 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 def _folder_workbooks(folder: Path) -> list[str]:
     """A folder's .xlsx/.xlsm files (not its subfolders'), without Excel's ~$ lock files and hidden files."""
-    return sorted(str(f) for f in folder.iterdir()
-                  if f.suffix.lower() in WORKBOOK_SUFFIXES and not f.name.startswith(("~$", ".")) and f.is_file())
+    return sorted(
+        str(f)
+        for f in folder.iterdir()
+        if f.suffix.lower() in WORKBOOK_SUFFIXES and not f.name.startswith(("~$", ".")) and f.is_file()
+    )
 
 
 def expand(paths: list[str], patterns: list[str] | tuple[str, ...] = ()) -> list[str]:
@@ -312,8 +333,10 @@ def check_outputs(sources: list[str], output: str | None) -> None:
     for s in sources:
         name = Path(s).name
         if name in seen:
-            raise LSTMError(f"{Path(output) / name}: both {seen[name]} and {s} would be written to it; "
-                            "refresh them into different --output folders")
+            raise LSTMError(
+                f"{Path(output) / name}: both {seen[name]} and {s} would be written to it; "
+                "refresh them into different --output folders"
+            )
         seen[name] = s
 
 
@@ -326,8 +349,12 @@ def _one(source: str, values_only: bool, output: str | None) -> Outcome:
         return Outcome(source, None, str(exc), time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001  a bug of ours: still one line, and the other files go on
         detail = " ".join(str(exc).split())[:200]
-        return Outcome(source, None, f"{source}: unexpected {type(exc).__name__}: {detail} (please report this)",
-                       time.perf_counter() - start)
+        return Outcome(
+            source,
+            None,
+            f"{source}: unexpected {type(exc).__name__}: {detail} (please report this)",
+            time.perf_counter() - start,
+        )
 
 
 def _refused_paths(sources: list[str], output: str | None) -> dict[str, Outcome]:
@@ -341,8 +368,9 @@ def _refused_paths(sources: list[str], output: str | None) -> dict[str, Outcome]
     return refused
 
 
-def refresh_many(sources: list[str], *, values_only: bool = False, output: str | None = None, jobs: int = 1,
-                 on_done: Any = None) -> list[Outcome]:
+def refresh_many(
+    sources: list[str], *, values_only: bool = False, output: str | None = None, jobs: int = 1, on_done: Any = None
+) -> list[Outcome]:
     """Refresh every file, ``jobs`` at a time in worker processes; one file's failure does not stop the rest.
 
     ``on_done(outcome, done, total)`` is called as each file finishes (a progress bar).
@@ -385,8 +413,12 @@ def summary_table(outcomes: list[Outcome]) -> str:
         status = "ok" if o.result else "failed"
         rows.append((o.source, steps, f"{o.seconds:.2f}s", status))
     widths = [max(len(r[k]) for r in rows) for k in range(4)]
-    lines = ["  ".join(cell.ljust(w) if k in (0, 3) else cell.rjust(w)
-                       for k, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip() for r in rows]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if k in (0, 3) else cell.rjust(w) for k, (cell, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
     ok = sum(1 for o in outcomes if o.result)
     lines.append(f"{ok} of {len(outcomes)} refreshed")
     return "\n".join(lines)

@@ -74,8 +74,9 @@ def hold_out(frequency: Frequency, steps: int) -> tuple[int, int]:
     return season, horizon
 
 
-def series_from_table(source: str, table: dict[str, list[str]], column: str | None = None, dates: str | None = None,
-                      how: str = "") -> SeriesFile:
+def series_from_table(
+    source: str, table: dict[str, list[str]], column: str | None = None, dates: str | None = None, how: str = ""
+) -> SeriesFile:
     """A series from a table of cells' text (``table_from_cells``): a sheet's range or a workbook's first sheet."""
     where = Path(source)
     if not table or not next(iter(table.values())):
@@ -86,8 +87,9 @@ def series_from_table(source: str, table: dict[str, list[str]], column: str | No
     return _series(source, name, values, table, date_col, how)
 
 
-def _series(source: str, name: str, values: np.ndarray, table: dict[str, list[str]], date_col: str | None,
-            how: str) -> SeriesFile:
+def _series(
+    source: str, name: str, values: np.ndarray, table: dict[str, list[str]], date_col: str | None, how: str
+) -> SeriesFile:
     rows = len(values)
     if rows > MAX_ROWS:
         raise LSTMError(f"{source}: {rows:,} rows; a worksheet holds at most {MAX_ROWS:,} steps")
@@ -95,7 +97,9 @@ def _series(source: str, name: str, values: np.ndarray, table: dict[str, list[st
         frequency, labels, dated = STEPS, [str(k) for k in range(1, rows + 1)], "no dates"
     else:
         frequency, labels, dated = _dated(Path(source), date_col, table[date_col])
-    return SeriesFile(name, values, labels, frequency, f"{source}, column {name!r}, {dated}" + (f"; {how}" if how else ""))
+    return SeriesFile(
+        name, values, labels, frequency, f"{source}, column {name!r}, {dated}" + (f"; {how}" if how else "")
+    )
 
 
 def read_series(path: str | Path, column: str | None = None, dates: str | None = None) -> SeriesFile:
@@ -126,7 +130,9 @@ def _read_excel(path: Path) -> dict[str, list[str]]:
     if not path.is_file():
         raise LSTMError(f"{path}: does not exist" if not path.exists() else f"{path}: not a file")
     if path.stat().st_size > MAX_BYTES:
-        raise LSTMError(f"{path}: {path.stat().st_size >> 20} MiB is more than the {MAX_BYTES >> 20} MiB read for one series")
+        raise LSTMError(
+            f"{path}: {path.stat().st_size >> 20} MiB is more than the {MAX_BYTES >> 20} MiB read for one series"
+        )
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001  openpyxl raises many kinds for a damaged file

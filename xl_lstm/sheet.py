@@ -113,16 +113,16 @@ def parse_outputs(outputs: Any) -> tuple[str, ...]:
     return names
 
 
-def lstm_sequence_table(
-    X: Any, W: Any, b: Any, h0: Any = None, c0: Any = None, outputs: Any = "all"
-) -> np.ndarray:
+def lstm_sequence_table(X: Any, W: Any, b: Any, h0: Any = None, c0: Any = None, outputs: Any = "all") -> np.ndarray:
     """Every step of a sequence: T rows of the chosen quantities, H columns each."""
     names = parse_outputs(outputs)
     x = _sequence("X", X, W, b)
     params = _params(W, b, x.shape[1], "X's columns")
     H = params.hidden_size
     if len(names) * H > SHEET_COLUMNS:
-        raise LSTMError(f"{len(names)} outputs of H={H} make {len(names) * H} columns, more than a sheet's {SHEET_COLUMNS}")
+        raise LSTMError(
+            f"{len(names)} outputs of H={H} make {len(names) * H} columns, more than a sheet's {SHEET_COLUMNS}"
+        )
     h = vector_or_none("h0", h0, H)
     c = vector_or_none("c0", c0, H)
     r = run(params, x, h, c, outputs="all")
@@ -138,12 +138,12 @@ def _scaler(scale: Any, D: int) -> tuple[np.ndarray, np.ndarray]:
         return s.ravel()[:1], s.ravel()[1:]
     if s.shape == (2, D):
         return s[0], s[1]
-    raise LSTMError(f"scale must be two cells (center, scale) for one input or 2×D = 2×{D}, got {s.shape[0]}×{s.shape[1]}")
+    raise LSTMError(
+        f"scale must be two cells (center, scale) for one input or 2×D = 2×{D}, got {s.shape[0]}×{s.shape[1]}"
+    )
 
 
-def forecast_table(
-    history: Any, W: Any, b: Any, W_y: Any, b_y: Any, horizon: Any, scale: Any = None
-) -> np.ndarray:
+def forecast_table(history: Any, W: Any, b: Any, W_y: Any, b_y: Any, horizon: Any, scale: Any = None) -> np.ndarray:
     """``horizon`` steps ahead of ``history``: a horizon×D table of forecasts."""
     x = _sequence("history", history, W, b)
     if W_y is None:

@@ -91,16 +91,20 @@ class SeriesInfo:
 
 
 AIRLINE = SeriesInfo(
-    "passengers", "Inputs: monthly international airline passengers (thousands)",
-    "Source: Box & Jenkins, Time Series Analysis, series G (1949-1960), public domain.", "month", "passengers (thousands)",
+    "passengers",
+    "Inputs: monthly international airline passengers (thousands)",
+    "Source: Box & Jenkins, Time Series Analysis, series G (1949-1960), public domain.",
+    "month",
+    "passengers (thousands)",
 )
 MAX_CELLS = 2_000_000  # formula and value cells a template may hold; openpyxl builds ~100k a second
 
 
 def _series_info(series: Any) -> SeriesInfo:
     if isinstance(series, SeriesFile):
-        return SeriesInfo(series.name, f"Inputs: {series.name}", f"Source: {series.source}.",
-                          series.frequency.period, series.name)
+        return SeriesInfo(
+            series.name, f"Inputs: {series.name}", f"Source: {series.source}.", series.frequency.period, series.name
+        )
     name = str(getattr(series, "name", None) or "value")
     return SeriesInfo(name, f"Inputs: {name}", "Source: the series given to xl_lstm.template.", "step", name)
 
@@ -128,7 +132,11 @@ class TemplateModel:
 
 
 def template_model(
-    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0,
+    hidden: int = 4,
+    inputs: int = 1,
+    steps: int | None = None,
+    series: Any = None,
+    seed: int = 0,
     train_epochs: int = TRAIN_EPOCHS,
 ) -> TemplateModel:
     """The deterministic model and data of a template with H units, D inputs and T steps.
@@ -157,8 +165,10 @@ def template_model(
     T = available if steps is None else check_whole("steps", steps, 8, available)
     cells = T * (12 * H + 4 * D + 2)  # both States sheets and the Inputs sheet
     if cells > MAX_CELLS:
-        raise LSTMError(f"a template of {T:,} steps with H={H} holds about {cells:,} cells, more than the "
-                        f"{MAX_CELLS:,} it builds; use --steps {MAX_CELLS // (12 * H + 4 * D + 2):,} or fewer, or fewer --hidden units")
+        raise LSTMError(
+            f"a template of {T:,} steps with H={H} holds about {cells:,} cells, more than the "
+            f"{MAX_CELLS:,} it builds; use --steps {MAX_CELLS // (12 * H + 4 * D + 2):,} or fewer, or fewer --hidden units"
+        )
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
     months = labels[first : first + T]
@@ -424,8 +434,12 @@ def _guide(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     ws.column_dimensions["A"].width = GUIDE_LINE + 12
     _title(ws, "xl_lstm: an LSTM you can watch, gate by gate")
     names = "\n".join(f"{n}: {ref}" for n, ref in lay.names.items())
-    text = GUIDE.format(names=names, series=m.about.title.removeprefix("Inputs: "),
-                        source=m.about.note.removesuffix("."), period=m.about.period)
+    text = GUIDE.format(
+        names=names,
+        series=m.about.title.removeprefix("Inputs: "),
+        source=m.about.note.removesuffix("."),
+        period=m.about.period,
+    )
     row = 3
     for paragraph in text.splitlines():
         heading = paragraph.startswith("# ")
@@ -442,7 +456,11 @@ def _guide(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
 def _weights(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     ws = wb.create_sheet("Weights")
     H, D, p = lay.H, lay.D, m.params
-    _title(ws, "Weights:  z = W · [h(t-1), x(t)] + b", "Rows: gate blocks i, f, g, o, one row per unit. Columns: h first, then x.")
+    _title(
+        ws,
+        "Weights:  z = W · [h(t-1), x(t)] + b",
+        "Rows: gate blocks i, f, g, o, one row per unit. Columns: h first, then x.",
+    )
     r0 = lay.w_row
     _header(ws, r0 - 1, 1, "gate, unit")
     for j in range(H):
@@ -528,8 +546,20 @@ def _states_header(ws: Any, lay: Layout) -> None:
         _header(ws, 3, 2 + d, f"x{d + 1}")
     for q in QUANTITIES:
         c0 = lay.block_col(q)
-        _header(ws, 2, c0, {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "C": "cell state C",
-                            "o": "output gate o", "h": "hidden state h"}[q], TINTS[q])
+        _header(
+            ws,
+            2,
+            c0,
+            {
+                "i": "input gate i",
+                "f": "forget gate f",
+                "g": "candidate g",
+                "C": "cell state C",
+                "o": "output gate o",
+                "h": "hidden state h",
+            }[q],
+            TINTS[q],
+        )
         if lay.H > 1:
             ws.merge_cells(start_row=2, start_column=c0, end_row=2, end_column=c0 + lay.H - 1)
         for j in range(lay.H):
@@ -548,7 +578,9 @@ def _states_rows(ws: Any, lay: Layout, native: bool) -> None:
         r, prev = lay.state_row(t), lay.state_row(t - 1)
         ws.cell(row=r, column=1, value=t)
         for d in range(D):
-            ws.cell(row=r, column=2 + d, value=f"={_ref('Inputs', lay.first_row + t - 1, lay.x_col + d, absolute=False)}")
+            ws.cell(
+                row=r, column=2 + d, value=f"={_ref('Inputs', lay.first_row + t - 1, lay.x_col + d, absolute=False)}"
+            )
         x = _ref("", r, 2, r, 1 + D, absolute=False)
         if native:
             _native_row(ws, lay, r, prev, x)
@@ -566,7 +598,10 @@ def _heat_maps(ws: Any, lay: Layout, r0: int, r1: int) -> None:
         c0 = lay.block_col(q)
         span = f"{get_column_letter(c0)}{r0}:{get_column_letter(c0 + lay.H - 1)}{r1}"
         ws.conditional_formatting.add(
-            span, ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max", end_color=_tint(GATE_COLOURS[q], 0.35))
+            span,
+            ColorScaleRule(
+                start_type="min", start_color="FFFFFF", end_type="max", end_color=_tint(GATE_COLOURS[q], 0.35)
+            ),
         )
 
 
@@ -757,7 +792,9 @@ def _value_range(m: TemplateModel) -> tuple[float, float]:
 
 def _charts(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     ws = wb.create_sheet("Charts")
-    _title(ws, "Charts: the gates, the memory and the forecast over time", "Data: sheets States (formulas) and Forecast.")
+    _title(
+        ws, "Charts: the gates, the memory and the forecast over time", "Data: sheets States (formulas) and Forecast."
+    )
     src = wb["States (formulas)"]
     r0, r1 = lay.state_row(1), lay.state_row(lay.T)
     names = {"i": "Input gate i", "f": "Forget gate f", "g": "Candidate g", "o": "Output gate o"}
@@ -790,8 +827,18 @@ def _add_units(chart: ScatterChart, src: Any, lay: Layout, q: str, r0: int, r1: 
         _add_line(chart, src, lay.block_col(q) + j, 3, r0, r1, GATE_COLOURS[q], DASHES[j % len(DASHES)], x=t)
 
 
-def _add_line(chart: Any, ws: Any, col: int, title_row: int, r0: int, r1: int, colour: str, dash: str,
-              width: int = 19050, x: Reference | None = None) -> None:
+def _add_line(
+    chart: Any,
+    ws: Any,
+    col: int,
+    title_row: int,
+    r0: int,
+    r1: int,
+    colour: str,
+    dash: str,
+    width: int = 19050,
+    x: Reference | None = None,
+) -> None:
     """A series of rows r0..r1 of column col (over x, for a scatter chart), named by the header cell at title_row."""
     series = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1), x)
     series.tx = SeriesLabel(strRef=StrRef(_ref(ws.title, title_row, col)))
@@ -809,7 +856,11 @@ def _conf(wb: Workbook) -> None:
 
 
 def build_template(
-    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0,
+    hidden: int = 4,
+    inputs: int = 1,
+    steps: int | None = None,
+    series: Any = None,
+    seed: int = 0,
     train_epochs: int = TRAIN_EPOCHS,
 ) -> tuple[Workbook, Layout]:
     """The template workbook for H units, D inputs and T steps, and where its blocks are."""
@@ -845,7 +896,11 @@ def _reproducible(data: bytes) -> bytes:
 
 
 def template_bytes(
-    hidden: int = 4, inputs: int = 1, steps: int | None = None, series: Any = None, seed: int = 0,
+    hidden: int = 4,
+    inputs: int = 1,
+    steps: int | None = None,
+    series: Any = None,
+    seed: int = 0,
     train_epochs: int = TRAIN_EPOCHS,
 ) -> bytes:
     """The template as .xlsx bytes, with every formula's value already stored.
@@ -888,8 +943,15 @@ def check_target(path: Path, force: bool) -> None:
 
 
 def write_template(
-    path: str | os.PathLike[str], hidden: int = 4, inputs: int = 1, steps: int | None = None, *, force: bool = False,
-    seed: int = 0, series: Any = None, train_epochs: int = TRAIN_EPOCHS,
+    path: str | os.PathLike[str],
+    hidden: int = 4,
+    inputs: int = 1,
+    steps: int | None = None,
+    *,
+    force: bool = False,
+    seed: int = 0,
+    series: Any = None,
+    train_epochs: int = TRAIN_EPOCHS,
 ) -> Path:
     """Write a fresh template to ``path`` (.xlsx) atomically; refuse to overwrite unless ``force``.
 

@@ -31,7 +31,20 @@ from .errors import LSTMError
 from .params import LSTMParams, init_params
 from .recursive import recursive_forecast
 
-__all__ = ["Epoch", "FitConfig", "Grads", "Scaler", "Model", "ForecastResult", "BacktestResult", "loss_and_grads", "sequence_loss", "fit", "forecast", "backtest"]
+__all__ = [
+    "Epoch",
+    "FitConfig",
+    "Grads",
+    "Scaler",
+    "Model",
+    "ForecastResult",
+    "BacktestResult",
+    "loss_and_grads",
+    "sequence_loss",
+    "fit",
+    "forecast",
+    "backtest",
+]
 
 
 class Grads(NamedTuple):
@@ -73,13 +86,16 @@ def sequence_loss(params: LSTMParams, X: Any, Y: Any) -> float:
         raise LSTMError(f"params must be LSTMParams with a head (W_y, b_y), got {type(params).__name__}")
     Xb, Yb = _as_batch("X", X), _as_batch("Y", Y)
     if Yb.shape != Xb.shape[:2] + (params.output_size,):
-        raise LSTMError(f"Y must be {Xb.shape[0]}×{Xb.shape[1]}×{params.output_size} to match X and the head, got {Yb.shape}")
+        raise LSTMError(
+            f"Y must be {Xb.shape[0]}×{Xb.shape[1]}×{params.output_size} to match X and the head, got {Yb.shape}"
+        )
     _, _, _, y = _forward(params, Xb, None, None)
     return float(np.mean((y - Yb) ** 2))
 
 
-def loss_and_grads(params: LSTMParams, X: Any, Y: Any, h0: Any = None, c0: Any = None, *, weight: Any = None
-                   ) -> tuple[float, Grads, np.ndarray, np.ndarray]:
+def loss_and_grads(
+    params: LSTMParams, X: Any, Y: Any, h0: Any = None, c0: Any = None, *, weight: Any = None
+) -> tuple[float, Grads, np.ndarray, np.ndarray]:
     """The loss, its gradients, and the last h and C (for the next chunk of a long series).
 
     X (T, [B,] D) inputs, Y (T, [B,] O) targets; ``weight`` (T,) (optional) weights each
@@ -174,10 +190,14 @@ class Model:
 
     def __repr__(self) -> str:  # a line, not the weights: print(model) in a notebook
         p = self.params
-        steps = ", ".join(k for k, on in (("log", self.log), ("diff", self.diff), (f"season {self.season}", self.season)) if on)
-        return (f"Model(H={p.hidden_size}, inputs={p.input_size}, {self.scaler.kind} scaler"
-                f"{', ' + steps if steps else ''}; {self.epochs} epochs, train loss {self.train_loss:.4g}, "
-                f"validation loss {self.val_loss:.4g}, {len(self.residuals)} backtest origins)")
+        steps = ", ".join(
+            k for k, on in (("log", self.log), ("diff", self.diff), (f"season {self.season}", self.season)) if on
+        )
+        return (
+            f"Model(H={p.hidden_size}, inputs={p.input_size}, {self.scaler.kind} scaler"
+            f"{', ' + steps if steps else ''}; {self.epochs} epochs, train loss {self.train_loss:.4g}, "
+            f"validation loss {self.val_loss:.4g}, {len(self.residuals)} backtest origins)"
+        )
 
     def transform(self, series: np.ndarray) -> np.ndarray:
         """Raw (T,) values -> the model's scaled inputs (T', 1) (shorter by the differencing lags)."""
@@ -209,7 +229,9 @@ def _series(name: str, series: Any, minimum: int) -> np.ndarray:
 
 # ---- Adam -------------------------------------------------------------------------------------
 class _Adam:
-    def __init__(self, shapes: list[tuple[int, ...]], lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self, shapes: list[tuple[int, ...]], lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ):
         self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
         self.m = [np.zeros(s) for s in shapes]
         self.v = [np.zeros(s) for s in shapes]
@@ -311,8 +333,9 @@ class Epoch(NamedTuple):
     val_loss: float  # NaN without a validation tail
 
 
-def fit(series: Any, config: FitConfig | None = None, *, on_epoch: Callable[[Epoch], None] | None = None,
-        **settings: Any) -> Model:
+def fit(
+    series: Any, config: FitConfig | None = None, *, on_epoch: Callable[[Epoch], None] | None = None, **settings: Any
+) -> Model:
     """Train an LSTM with a linear head to predict each next value of ``series``: one column of
     numbers, or a list of such series (one model for all, one scaler fitted on all of them).
 
@@ -339,7 +362,9 @@ def fit(series: Any, config: FitConfig | None = None, *, on_epoch: Callable[[Epo
     check_whole("season", season, 0, hint=" (0: no seasonal differencing)")
     zs = [_pre(y, log, diff, season) for y in ys]
     if min(z.size for z in zs) < 8:
-        raise LSTMError(f"series is too short for its differencing: {min(z.size for z in zs)} values remain, need at least 8")
+        raise LSTMError(
+            f"series is too short for its differencing: {min(z.size for z in zs)} values remain, need at least 8"
+        )
     n_trains = [max(4, int(round((z.size - 1) * (1 - val_fraction)))) for z in zs]
     sc = Scaler.fit(scaler, np.concatenate([z[: n + 1] for z, n in zip(zs, n_trains, strict=True)])[:, None])
     xs = [sc.transform(z[:, None]) for z in zs]  # each (T_k + 1, 1)
@@ -370,8 +395,16 @@ def fit(series: Any, config: FitConfig | None = None, *, on_epoch: Callable[[Epo
             on_epoch(Epoch(epoch, epochs, float(train_loss), val))
         if since >= patience:
             break
-    model = Model(_weights(best), sc, log, diff, train_loss=float(train_loss), val_loss=float(best_val), epochs=done,
-                  season=season)
+    model = Model(
+        _weights(best),
+        sc,
+        log,
+        diff,
+        train_loss=float(train_loss),
+        val_loss=float(best_val),
+        epochs=done,
+        season=season,
+    )
     return _with_residuals(model, ys, n_trains)
 
 
@@ -468,11 +501,16 @@ def save_model(model: Model, path: Any) -> Path:
         raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
     path = _path(path)
     arrays = {
-        "format": np.array(MODEL_FORMAT), **params_arrays(model.params),
-        "scaler_kind": np.array(model.scaler.kind), "scaler_center": model.scaler.center,
-        "scaler_scale": model.scaler.scale, "log": np.array(model.log), "diff": np.array(model.diff),
+        "format": np.array(MODEL_FORMAT),
+        **params_arrays(model.params),
+        "scaler_kind": np.array(model.scaler.kind),
+        "scaler_center": model.scaler.center,
+        "scaler_scale": model.scaler.scale,
+        "log": np.array(model.log),
+        "diff": np.array(model.diff),
         "season": np.array(model.season),
-        "residuals": model.residuals, "losses": np.array([model.train_loss, model.val_loss, model.epochs]),
+        "residuals": model.residuals,
+        "losses": np.array([model.train_loss, model.val_loss, model.epochs]),
     }
     atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
     return path
@@ -487,10 +525,21 @@ def load_model(path: Any) -> Model:
         raise LSTMError(f"{path}: not an xl_lstm model file (format {str(data.get('format', 'missing'))!r})")
     params = params_from_arrays(path, data)
     try:
-        scaler = Scaler(str(data["scaler_kind"]), np.asarray(data["scaler_center"], float), np.asarray(data["scaler_scale"], float))
+        scaler = Scaler(
+            str(data["scaler_kind"]), np.asarray(data["scaler_center"], float), np.asarray(data["scaler_scale"], float)
+        )
         losses = np.asarray(data["losses"], float)
-        return Model(params, scaler, bool(data["log"]), bool(data["diff"]), np.asarray(data["residuals"], float),
-                     float(losses[0]), float(losses[1]), int(losses[2]), int(data.get("season", 0)))
+        return Model(
+            params,
+            scaler,
+            bool(data["log"]),
+            bool(data["diff"]),
+            np.asarray(data["residuals"], float),
+            float(losses[0]),
+            float(losses[1]),
+            int(losses[2]),
+            int(data.get("season", 0)),
+        )
     except (KeyError, ValueError, IndexError, TypeError) as exc:
         raise LSTMError(f"{path}: a model file with a missing or damaged field ({exc})") from None
 

@@ -49,8 +49,17 @@ from ._xml import (
 )
 from .errors import LSTMError
 
-__all__ = ["Blocks", "Book", "CellRange", "Cell", "parse_range", "cell_name", "MAX_PART_BYTES", "MAX_TOTAL_BYTES",
-           "MAX_RANGE_CELLS"]
+__all__ = [
+    "Blocks",
+    "Book",
+    "CellRange",
+    "Cell",
+    "parse_range",
+    "cell_name",
+    "MAX_PART_BYTES",
+    "MAX_TOTAL_BYTES",
+    "MAX_RANGE_CELLS",
+]
 
 MAX_MEMBERS = 10_000
 MAX_PART_BYTES = 256 << 20  # one XML part inflated
@@ -110,7 +119,7 @@ class CellRange:
 
 
 def parse_range(text: str) -> CellRange:
-    """"'States (formulas)'!$C$5:$Z$148" -> CellRange; one area only, inside A1:XFD1048576."""
+    """ "'States (formulas)'!$C$5:$Z$148" -> CellRange; one area only, inside A1:XFD1048576."""
     if "!" not in text:
         raise LSTMError(f"a range must name its sheet (Sheet!A1:B2), got {text!r}")
     sheet, _, area = text.rpartition("!")
@@ -224,7 +233,9 @@ class Book:
             raise LSTMError(f"{self.path}: {len(infos)} parts in the package, over the limit of {MAX_MEMBERS}")
         twice = [name for name, n in Counter(i.filename for i in infos).items() if n > 1]
         if twice:
-            raise LSTMError(f"{self.path}: the package holds part {twice[0]} more than once (a damaged or forged zip): refused")
+            raise LSTMError(
+                f"{self.path}: the package holds part {twice[0]} more than once (a damaged or forged zip): refused"
+            )
         total = 0
         for info in infos:
             total += info.file_size
@@ -277,6 +288,7 @@ class Book:
     def _sheet_parts(self) -> dict[str, str]:
         targets: dict[str, str] = {}
         if "xl/_rels/workbook.xml.rels" in self.zip.namelist():
+
             def relationship(name: str, attrs: dict[str, str]) -> None:
                 if name == _RELATIONSHIP:
                     targets[attrs.get("Id", "")] = attrs.get("Target", "")
@@ -289,7 +301,9 @@ class Book:
             if name in _MAIN_SHEET:
                 rid = next((attrs[k] for k in _REL_ID if k in attrs), "")
                 target = targets.get(rid, "")
-                part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+                part = (
+                    target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+                )
                 out[attrs.get("name", "")] = part
 
         parse_part(self.chunks("xl/workbook.xml"), self.where("xl/workbook.xml"), sheet)
@@ -380,8 +394,10 @@ class Book:
         if rng.sheet not in self.sheets:
             raise LSTMError(f"{self.path}: defined name {name} points at sheet {rng.sheet!r}, which does not exist")
         if rng.size > MAX_RANGE_CELLS:
-            raise LSTMError(f"{self.path}: defined name {name} ({rng}) covers {rng.size:,} cells, "
-                            f"over the limit of {MAX_RANGE_CELLS:,}")
+            raise LSTMError(
+                f"{self.path}: defined name {name} ({rng}) covers {rng.size:,} cells, "
+                f"over the limit of {MAX_RANGE_CELLS:,}"
+            )
         return rng
 
     def cells(self, ranges: list[CellRange]) -> dict[tuple[int, int], Cell]:
@@ -441,8 +457,14 @@ def _without_attrs(attrs: bytes, names: tuple[bytes, ...]) -> bytes:
 
 def _with_attr(attrs: bytes, name: bytes, value: bytes) -> bytes:
     """A start tag's attribute bytes with one attribute's value replaced (it must be there)."""
-    return _ATTR_TOKEN.sub(lambda m: m.group(1) + name + m.group(3) + m.group(4)[:1] + value + m.group(4)[-1:]
-                           if m.group(2) == name else m.group(0), attrs)
+    return _ATTR_TOKEN.sub(
+        lambda m: (
+            m.group(1) + name + m.group(3) + m.group(4)[:1] + value + m.group(4)[-1:]
+            if m.group(2) == name
+            else m.group(0)
+        ),
+        attrs,
+    )
 
 
 def _attr(attrs: bytes, name: bytes) -> bytes | None:
@@ -470,7 +492,23 @@ def _cell_xml(prefix: bytes, attrs: bytes, formula: bytes | None, value: float |
         attrs = _without_attrs(attrs, (b"t",) if formula is not None else (b"t", b"cm"))
     p = prefix  # children carry the cell's namespace prefix (<x:v> in an x:-prefixed sheet)
     if isinstance(value, float) and value - value == 0:  # a finite number: the common case, fast
-        return b"<" + p + b"c" + attrs + b">" + (formula or b"") + b"<" + p + b"v>" + repr(value).encode() + b"</" + p + b"v></" + p + b"c>"
+        return (
+            b"<"
+            + p
+            + b"c"
+            + attrs
+            + b">"
+            + (formula or b"")
+            + b"<"
+            + p
+            + b"v>"
+            + repr(value).encode()
+            + b"</"
+            + p
+            + b"v></"
+            + p
+            + b"c>"
+        )
     if isinstance(value, str):
         text = html.escape(value, quote=False).encode()  # & < > in element text
         if value.startswith("#"):  # an error value, e.g. #NUM!
@@ -504,8 +542,11 @@ class Blocks:
 
     def extent(self) -> tuple[int, int, int, int] | None:
         """(first row, first column, last row, last column) of all blocks, or None if empty."""
-        boxes = [(r0, c0, r0 + len(v) - 1, c0 + max((len(row) for row in v), default=1) - 1)
-                 for r0, c0, v in self._blocks if v]
+        boxes = [
+            (r0, c0, r0 + len(v) - 1, c0 + max((len(row) for row in v), default=1) - 1)
+            for r0, c0, v in self._blocks
+            if v
+        ]
         if not boxes:
             return None
         return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
@@ -590,8 +631,9 @@ class _Patcher(SheetVisitor):
             self.out += rest
 
 
-def patch_sheet(xml: bytes, values: Blocks | dict[tuple[int, int], Value], keep_formulas: bool = True,
-                where: str = "the worksheet") -> bytes:
+def patch_sheet(
+    xml: bytes, values: Blocks | dict[tuple[int, int], Value], keep_formulas: bool = True, where: str = "the worksheet"
+) -> bytes:
     """The sheet XML with the given cells set; every other byte is unchanged.
 
     values: Blocks, or a dict (row, col) -> number or text (None: skip). Existing
@@ -682,7 +724,9 @@ def _rewrite_cell(xml: bytes, cell: CellEvent, value: float | str, keep: bool) -
     qname, attrs, empty = tag.group(1, 2, 3)
     end = tag.end() if empty else xml.index(b">", cell.end_event) + 1
     formula = None
-    if cell.f_start >= 0 and (keep or cell.f_shared_master):  # a shared formula's master stays: cells outside the block may use it
+    if cell.f_start >= 0 and (
+        keep or cell.f_shared_master
+    ):  # a shared formula's master stays: cells outside the block may use it
         formula = xml[cell.f_start : element_end(xml, cell.f_start, cell.f_end_event)]
     return _cell_xml(qname[:-1], attrs, formula, value), end  # b"x:c"[:-1] is the prefix
 
@@ -720,7 +764,9 @@ def write_package(
             except DAMAGE as exc:
                 if isinstance(exc, LSTMError):
                     raise
-                raise LSTMError(f"{src.filename}: part {info.filename} is damaged ({type(exc).__name__}: {exc})") from None
+                raise LSTMError(
+                    f"{src.filename}: part {info.filename} is damaged ({type(exc).__name__}: {exc})"
+                ) from None
             new = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             new.compress_type = info.compress_type
             new.external_attr = info.external_attr
