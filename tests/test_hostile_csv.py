@@ -8,15 +8,13 @@ what is wrong and the line. No row is dropped silently.
 
 from __future__ import annotations
 
-import os
-import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.limited import xl_lstm
 from xl_lstm.csv_column import read_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,23 +22,8 @@ Y = 100 + 10 * np.sin(np.arange(30) / 2) + np.arange(30) * 0.25  # a plain serie
 FAST = ["--epochs", "3", "--horizon", "2", "--hidden", "2"]
 
 
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
-    resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-
-
 def cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "xl_lstm", "forecast", *argv],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        preexec_fn=_limits,
-        check=False,
-    )
+    return xl_lstm("forecast", *argv, stdin=stdin)
 
 
 def plain(sep: str = ",", decimal: str = ".") -> str:

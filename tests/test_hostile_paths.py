@@ -8,7 +8,6 @@ refusal is one line naming the file. The kill-during-write test stays in test_re
 from __future__ import annotations
 
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.limited import xl_lstm
 from xl_lstm import _io
 from xl_lstm.errors import LSTMError
 
@@ -25,23 +25,8 @@ TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
 ORIGINAL = TEMPLATE.read_bytes()
 
 
-def _limits() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
-    resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-
-
 def cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "xl_lstm", "refresh", *argv],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd,
-        env=env,
-        preexec_fn=_limits,
-        check=False,
-    )
+    return xl_lstm("refresh", *argv, cwd=cwd)
 
 
 def errors(proc: subprocess.CompletedProcess[str]) -> list[str]:
@@ -253,17 +238,8 @@ def test_a_foreign_hosts_recent_temporary_file_is_left(tmp_path: Path) -> None:
 def test_fit_refuses_a_hard_link_before_training(tmp_path: Path) -> None:
     a = book(tmp_path / "a.xlsx")
     os.link(a, tmp_path / "b.xlsx")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
     start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "xl_lstm", "fit", str(a), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        preexec_fn=_limits,
-        check=False,
-    )
+    proc = xl_lstm("fit", str(a), "--quiet")
     assert proc.returncode == 2 and proc.stdout == "" and time.perf_counter() - start < 30
     assert proc.stderr.startswith(f"xl-lstm: {a}: has 2 hard links;") and len(proc.stderr.splitlines()) == 1
     assert not refreshed(a)
