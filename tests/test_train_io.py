@@ -319,3 +319,28 @@ def test_the_selection_script_makes_a_template_for_the_selected_cells(tmp_path: 
     Selection.value = [["month", "visitors"], [months[0], 1.0], [None, None], [months[2], 3.0]]
     with pytest.raises(LSTMError, match="row 3 is blank; every row must be one step"):
         template_from_selection(Workbook(), Selection())
+
+
+def test_fit_trains_a_template_with_lags(tmp_path: Path) -> None:
+    """xl-lstm fit on a template whose inputs are the series and 2 lags (D=3): trained, written, refreshed."""
+    from xl_lstm.template import template_bytes
+    from xl_lstm.train import sequence_loss
+
+    path = tmp_path / "lags.xlsx"
+    path.write_bytes(template_bytes(hidden=2, inputs=3, steps=40, train_epochs=0))  # untrained: init + ridge head
+    with Book(path) as book:
+        before = read_model(book)
+    trained, result = fit_workbook(path, seed=0, epochs=200)
+    with Book(path) as book:
+        after = read_model(book)
+        for name, block in model_blocks(trained).items():
+            np.testing.assert_array_equal(book.numbers(name), block)
+        fc = recursive_forecast(after.params, after.history, after.horizon, after.center, after.scale)
+        np.testing.assert_array_equal(book.numbers("lstm_forecast_formulas"), fc)
+    assert after.params.input_size == after.params.output_size == 3 and result.steps == 40
+
+    def loss(m) -> float:  # type: ignore[no-untyped-def]  # one-step error on the scaled history, every column
+        x = (m.history - m.center) / m.scale
+        return sequence_loss(m.params, x[:-1], x[1:])
+
+    assert loss(after) < 0.5 * loss(before)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import LSTMError
 from .params import LSTMParams
-from .train import Epoch, FitConfig, Model, fit
+from .train import Epoch, FitConfig, Model, fit, fit_lagged
 
 __all__ = [
     "FORMER_NAMES",
@@ -232,12 +232,13 @@ def train_on(
     """Train on a workbook's history with ``WORKBOOK_FIT`` (H from its lstm_W); the model and its blocks."""
     current = read_model(source)
     D, H = current.params.input_size, current.params.hidden_size
-    if D != 1:
-        raise LSTMError(f"{_where(source)}: training reads one input column (D=1); this workbook has D={D} (lags)")
     settings: dict[str, Any] = {"hidden": H, "seed": seed}
     if epochs is not None:
         settings["epochs"] = epochs
-    model = fit(current.history[:, 0], WORKBOOK_FIT, on_epoch=on_epoch, **settings)
+    if D == 1:
+        model = fit(current.history[:, 0], WORKBOOK_FIT, on_epoch=on_epoch, **settings)
+    else:  # the series and its D-1 lags, as the sheets lay them out
+        model = fit_lagged(current.history, WORKBOOK_FIT, on_epoch=on_epoch, **settings)
     return model, model_blocks(model)
 
 

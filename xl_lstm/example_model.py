@@ -66,16 +66,28 @@ def trained_weights(history: np.ndarray, hidden: int, epochs: int, seed: int) ->
     stored = _stored(STORED)
     if stored is not None and stored[0] == (recipe(hidden, epochs, seed), history_digest(history)):
         return stored[1]
-    return _train(np.ascontiguousarray(history, dtype=np.float64).tobytes(), hidden, epochs, seed)
+    return _train(_key(history), hidden, epochs, seed)
+
+
+def _key(history: np.ndarray) -> tuple[bytes, int]:
+    """A history as a hashable cache key: its float64 bytes and its number of columns (0: one series)."""
+    h = np.ascontiguousarray(history, dtype=np.float64)
+    return h.tobytes(), (0 if h.ndim == 1 else h.shape[1])
 
 
 @functools.lru_cache(maxsize=8)
-def _train(history: bytes, hidden: int, epochs: int, seed: int) -> TrainedWeights:
-    """The same training as xl-lstm fit (whole history, fixed epochs), kept for repeated builds."""
-    from .contract import WORKBOOK_FIT
-    from .train import fit
+def _train(history: tuple[bytes, int], hidden: int, epochs: int, seed: int) -> TrainedWeights:
+    """The same training as xl-lstm fit (whole history, fixed epochs), kept for repeated builds.
 
-    model = fit(np.frombuffer(history, dtype=np.float64), WORKBOOK_FIT, hidden=hidden, epochs=epochs, seed=seed)
+    One series trains with ``fit``; a table of the series and its lags with ``fit_lagged``.
+    """
+    from .contract import WORKBOOK_FIT
+    from .train import fit, fit_lagged
+
+    data, columns = history
+    values = np.frombuffer(data, dtype=np.float64)
+    config = WORKBOOK_FIT.changed(hidden=hidden, epochs=epochs, seed=seed)
+    model = fit_lagged(values.reshape(-1, columns), config) if columns else fit(values, config)
     p = model.params
     params = LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))
     return TrainedWeights(params, digits15(model.scaler.center), digits15(model.scaler.scale))
@@ -108,7 +120,7 @@ def one_step_loss(weights: TrainedWeights, history: np.ndarray) -> float:
 
 def retrain_stored(history: np.ndarray, hidden: int, epochs: int, seed: int, path: Path = STORED) -> Path:
     """Train with the recipe on this machine and store the result (with the machine named)."""
-    w = _train(np.ascontiguousarray(history, dtype=np.float64).tobytes(), hidden, epochs, seed)
+    w = _train(_key(history), hidden, epochs, seed)
     record = {
         "about": "The template's trained weights (xl_lstm/example_model.py); rewrite with python -m xl_lstm.example_model",
         "recipe": recipe(hidden, epochs, seed),

@@ -9,12 +9,12 @@ same numbers from native spreadsheet formulas), Forecast, Charts, xlwings.conf.
 The defined names in ``Layout.names`` are the contract that the batch refresh and
 users' own workbooks rely on.
 
-The model: with one input (D=1) the weights are trained on the history by
-``xl_lstm.train.fit`` (seeded, whole history, a fixed number of epochs), as ``xl-lstm
-fit`` does; for the shipped example they were trained once and are read from
-``data/template_model.json`` (``example_model``), so the committed workbook is the same
-on every machine. With lags (D>1) they are ``init_params(D, H, seed=0)`` with a head
-fitted by ridge least squares.
+The model: the weights are trained on the history with the workbook recipe
+(``contract.WORKBOOK_FIT``: seeded, whole history, a fixed number of epochs), as ``xl-lstm
+fit`` does (``fit``, or ``fit_lagged`` for a template with lags, D>1); for the shipped
+example they were trained once and are read from ``data/template_model.json``
+(``example_model``), so the committed workbook is the same on every machine. With
+``train_epochs=0`` they are ``init_params(D, H, seed)`` with a ridge least-squares head.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ GATE_COLOURS = {  # one colour per quantity, used for headers, heat maps and cha
 }
 ACTUAL_COLOUR, FORECAST_COLOUR = "000080", "17BECF"  # navy, teal
 MAX_HIDDEN, MAX_INPUTS = 64, 12
-TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the shipped template's weights are trained (D=1), as xl-lstm fit does
+TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the template's weights are trained, as xl-lstm fit does
 FIXED_TIME = "2026-01-01T00:00:00Z"  # docProps timestamps, so the file is reproducible
 DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
 
@@ -143,10 +143,9 @@ def template_model(
 
     ``series`` (a ``SeriesFile`` from ``read_series``: labels, name, frequency; a pandas
     Series, labels from its index; or any 1-D numbers) replaces the shipped airline
-    passengers series. With one input (D=1) and ``train_epochs`` > 0
-    the weights are trained on the history (``xl_lstm.train.fit``, the same settings as
-    ``xl-lstm fit``); otherwise they are the deterministic initialisation with a
-    least-squares head.
+    passengers series. With ``train_epochs`` > 0 the weights are trained on the history
+    with the workbook recipe, as ``xl-lstm fit`` trains them; otherwise they are the
+    deterministic initialisation with a least-squares head.
     """
     about = AIRLINE if series is None else _series_info(series)
     if series is None:
@@ -178,11 +177,11 @@ def template_model(
         horizon = 12 if T >= 48 else max(2, T // 4)
         season = 12 if T - horizon > 24 else 1
     hist = raw[: T - horizon, 0]
-    if D == 1 and train_epochs > 0:  # stored for the shipped example, else trained now
-        trained = trained_weights(hist, H, train_epochs, seed)
+    if train_epochs > 0:  # the workbook recipe: stored for the shipped example, else trained now
+        trained = trained_weights(hist if D == 1 else raw[: T - horizon], H, train_epochs, seed)
         center, scale = trained.center, trained.scale
         W, b, W_y, b_y = trained.params.W, trained.params.b, trained.params.W_y, trained.params.b_y
-    else:  # the scaler the sheets will use, then a least-squares head on the scaled history
+    else:  # untrained (train_epochs=0): the scaler, the initialisation and a least-squares head
         center, scale = digits15(np.full(D, hist.mean())), digits15(np.full(D, hist.std()))
         base = init_params(D, H, seed=seed)
         W, b = base.W, base.b

@@ -347,42 +347,70 @@ def fit(
     intervals.
     """
     cfg = (config or FitConfig()).changed(**settings)
-    hidden, lookback, epochs, lr, seed = cfg.hidden, cfg.lookback, cfg.epochs, cfg.lr, cfg.seed
-    scaler, log, diff, season = cfg.scaler, cfg.log, cfg.diff, cfg.season
-    val_fraction, patience, clip = cfg.val_fraction, cfg.patience, cfg.clip
     ys = _many(series)
-    for name, v in (("hidden", hidden), ("epochs", epochs), ("patience", patience)):
-        check_whole(name, v, 1)
-    real = (int, float, np.integer, np.floating)
-    if not isinstance(val_fraction, real) or isinstance(val_fraction, bool) or not 0 <= val_fraction < 0.9:
-        raise LSTMError(f"val_fraction must be from 0 to 0.9, got {val_fraction!r}")
-    for name, num in (("lr", lr), ("clip", clip)):
-        if not isinstance(num, real) or isinstance(num, bool) or not (np.isfinite(num) and num > 0):
-            raise LSTMError(f"{name} must be a number > 0, got {num!r}")
-    check_whole("season", season, 0, hint=" (0: no seasonal differencing)")
-    zs = [_pre(y, log, diff, season) for y in ys]
+    _check_settings(cfg)
+    zs = [_pre(y, cfg.log, cfg.diff, cfg.season) for y in ys]
     if min(z.size for z in zs) < 8:
         raise LSTMError(
             f"series is too short for its differencing: {min(z.size for z in zs)} values remain, need at least 8"
         )
-    n_trains = [max(4, int(round((z.size - 1) * (1 - val_fraction)))) for z in zs]
-    sc = Scaler.fit(scaler, np.concatenate([z[: n + 1] for z, n in zip(zs, n_trains, strict=True)])[:, None])
-    xs = [sc.transform(z[:, None]) for z in zs]  # each (T_k + 1, 1)
-    shares = np.array(n_trains, float) / sum(n_trains)  # each series weighs by its training steps
-    L = check_whole("lookback", max(z.size for z in zs) if lookback is None else lookback, 1)
+    model, n_trains = _train([z[:, None] for z in zs], cfg, on_epoch)
+    return _with_residuals(model, ys, n_trains)
 
-    p = init_params(1, hidden, output_size=1, seed=seed)
+
+def fit_lagged(
+    inputs: Any, config: FitConfig | None = None, *, on_epoch: Callable[[Epoch], None] | None = None, **settings: Any
+) -> Model:
+    """Train on a T×D table of inputs, a series and its D-1 lags as a template with lags lays
+    them out: the head predicts each next row, all D columns (what the sheets feed back).
+
+    The same training as ``fit`` (settings, scaler per column, callback); no transforms and
+    no backtest residuals (the workbook holds its own test).
+    """
+    cfg = (config or FitConfig()).changed(**settings)
+    X = finite_array("inputs", inputs, np.dtype(np.float64))
+    if X.ndim != 2 or X.shape[0] < 8:
+        raise LSTMError(f"inputs must be a T×D table with at least 8 rows, got shape {X.shape}")
+    if cfg.log or cfg.diff or cfg.season:
+        raise LSTMError("fit_lagged trains on the inputs as they are: no log, diff or season")
+    _check_settings(cfg)
+    return _train([X], cfg, on_epoch)[0]
+
+
+def _check_settings(cfg: FitConfig) -> None:
+    for name, v in (("hidden", cfg.hidden), ("epochs", cfg.epochs), ("patience", cfg.patience)):
+        check_whole(name, v, 1)
+    real = (int, float, np.integer, np.floating)
+    vf = cfg.val_fraction
+    if not isinstance(vf, real) or isinstance(vf, bool) or not 0 <= vf < 0.9:
+        raise LSTMError(f"val_fraction must be from 0 to 0.9, got {vf!r}")
+    for name, num in (("lr", cfg.lr), ("clip", cfg.clip)):
+        if not isinstance(num, real) or isinstance(num, bool) or not (np.isfinite(num) and num > 0):
+            raise LSTMError(f"{name} must be a number > 0, got {num!r}")
+    check_whole("season", cfg.season, 0, hint=" (0: no seasonal differencing)")
+
+
+def _train(zs: list[np.ndarray], cfg: FitConfig, on_epoch: Callable[[Epoch], None] | None) -> tuple[Model, list[int]]:
+    """BPTT and Adam over series zs, each (T_k, D) before scaling: the model and each series' training steps."""
+    n_trains = [max(4, int(round((len(z) - 1) * (1 - cfg.val_fraction)))) for z in zs]
+    sc = Scaler.fit(cfg.scaler, np.concatenate([z[: n + 1] for z, n in zip(zs, n_trains, strict=True)]))  # (D,)
+    xs = [sc.transform(z) for z in zs]  # each (T_k, D)
+    shares = np.array(n_trains, float) / sum(n_trains)  # each series weighs by its training steps
+    L = check_whole("lookback", max(len(z) for z in zs) if cfg.lookback is None else cfg.lookback, 1)
+    D = zs[0].shape[1]
+
+    p = init_params(D, cfg.hidden, output_size=D, seed=cfg.seed)
     arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
-    adam = _Adam([a.shape for a in arrays], lr)
+    adam = _Adam([a.shape for a in arrays], cfg.lr)
     best, best_val, since, train_loss, done = arrays, np.inf, 0, np.nan, 0
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, cfg.epochs + 1):
         p = _weights(arrays)
         train_loss, grads = 0.0, [np.zeros_like(a) for a in arrays]
         for x, n, share in zip(xs, n_trains, shares, strict=True):
             loss, g = _epoch_grads(p, x, L, n)
             train_loss += share * loss
             grads = [acc + share * gk for acc, gk in zip(grads, g, strict=True)]
-        arrays = adam.step(arrays, _clip(grads, clip))
+        arrays = adam.step(arrays, _clip(grads, cfg.clip))
         vals = [_val_loss(_weights(arrays), x, n) for x, n in zip(xs, n_trains, strict=True)]
         val = float(np.mean(vals)) if all(np.isfinite(vals)) else float("nan")
         score = val if np.isfinite(val) else train_loss
@@ -392,20 +420,20 @@ def fit(
             since += 1
         done = epoch
         if on_epoch is not None:
-            on_epoch(Epoch(epoch, epochs, float(train_loss), val))
-        if since >= patience:
+            on_epoch(Epoch(epoch, cfg.epochs, float(train_loss), val))
+        if since >= cfg.patience:
             break
     model = Model(
         _weights(best),
         sc,
-        log,
-        diff,
+        cfg.log,
+        cfg.diff,
         train_loss=float(train_loss),
         val_loss=float(best_val),
         epochs=done,
-        season=season,
+        season=cfg.season,
     )
-    return _with_residuals(model, ys, n_trains)
+    return model, n_trains
 
 
 def _many(series: Any) -> list[np.ndarray]:
