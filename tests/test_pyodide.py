@@ -40,6 +40,8 @@ CALLS = {
 
 HISTORY_TEXT = RANGES["lstm_history"][1].tolist()
 HISTORY_TEXT[5][0] = "n/a"
+SERIES_TEXT = RANGES["lstm_series"][1].tolist()  # the same cell: lstm_series covers lstm_history's rows
+SERIES_TEXT[5][0] = "n/a"
 SCRIPT_RUNS = {
     "fit": lite_book(SHEETS, {n: (rng, a.tolist()) for n, (rng, a) in RANGES.items()}),
     "no-history-name": lite_book(
@@ -50,6 +52,7 @@ SCRIPT_RUNS = {
         {
             **{n: (rng, a.tolist()) for n, (rng, a) in RANGES.items()},
             "lstm_history": (RANGES["lstm_history"][0], HISTORY_TEXT),
+            "lstm_series": (RANGES["lstm_series"][0], SERIES_TEXT),
         },
     ),
 }

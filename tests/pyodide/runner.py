@@ -88,7 +88,7 @@ def run_in_cpython(request: dict[str, Any], timeout: float = 900) -> dict[str, A
 def template_ranges() -> tuple[list[str], dict[str, tuple[CellRange, np.ndarray]]]:
     """The template's sheet names, and each named range lstm_fit touches with its numbers."""
     with Book(TEMPLATE) as book:
-        return list(book.sheets), {name: (book.range(name), book.numbers(name)) for name in {*READS, *WRITES}}
+        return list(book.sheets), {name: (book.range(name), book.numbers(name)) for name in sorted({*READS, *WRITES})}
 
 
 def lite_book(sheets: list[str], blocks: dict[str, tuple[CellRange, list[list[Any]]]]) -> dict[str, Any]:
