@@ -94,6 +94,7 @@ def test_readme_your_own_data_works_as_written(tmp_path: Path) -> None:
             )
             assert proc.returncode == 0, f"{line}: {proc.stderr}"
             assert "column 'sales'" in proc.stdout + proc.stderr and "monthly" in proc.stdout + proc.stderr
+            assert "epoch 800/800" in proc.stderr  # training on your data shows its progress
     (code,) = _blocks(section, "python")
     proc = subprocess.run(
         [sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=600

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,24 +82,29 @@ def demo(hidden: int, seed: int, out: str) -> str:
     )
 
 
-def epoch_bar(quiet: bool) -> Callable[[Epoch], None] | None:
+class EpochBar:
     """fit's progress as a one-line bar on stderr (validation shown only when there is a tail)."""
-    if quiet:
-        return None
 
-    def draw(e: Epoch) -> None:
+    def __init__(self) -> None:
+        self.drawn = False
+
+    def __call__(self, e: Epoch) -> None:
         if e.epoch % 10 and e.epoch != e.epochs:
             return
         filled = round(20 * e.epoch / e.epochs)
         val = f"  validation {e.val_loss:.4f}" if np.isfinite(e.val_loss) else ""
-        print(
-            f"\rfit [{'#' * filled:<20}] epoch {e.epoch}/{e.epochs}  loss {e.train_loss:.4f}{val}",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
+        line = f"\rfit [{'#' * filled:<20}] epoch {e.epoch}/{e.epochs}  loss {e.train_loss:.4f}{val}"
+        print(line, end="", file=sys.stderr, flush=True)
+        self.drawn = True
 
-    return draw
+    def end(self) -> None:
+        """End the bar's line, if it drew one (training may stop early, or not run at all)."""
+        if self.drawn:
+            print(file=sys.stderr)
+
+
+def epoch_bar(quiet: bool) -> EpochBar | None:
+    return None if quiet else EpochBar()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -207,7 +212,9 @@ def template_command(args: argparse.Namespace) -> int:
             f"reading  {series.source}: {len(series.values)} values, {series.labels[0]}..{series.labels[-1]}; "
             f"season {season}, the last {horizon} held out"
         )
-    path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force, series=series)
+    bar = EpochBar()
+    path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force, series=series, on_epoch=bar)
+    bar.end()
     print(f"wrote    {path}")
     return 0
 
@@ -216,9 +223,10 @@ def fit_command(args: argparse.Namespace) -> int:
     """Train on BOOK's history, write the weights into it and refresh it in one atomic write."""
     from .refresh import fit_workbook
 
-    model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, on_epoch=epoch_bar(args.quiet))
-    if not args.quiet:
-        print(file=sys.stderr)  # end the bar's line
+    bar = epoch_bar(args.quiet)
+    model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, on_epoch=bar)
+    if bar is not None:
+        bar.end()
     print(f"trained  H={model.params.hidden_size}: {model.epochs} epochs, loss {model.train_loss:.4f}")
     print(f"wrote    weights, head and scaler into {result.path}; {result.cells} cells recomputed")
     if result.metrics is not None:
@@ -255,6 +263,7 @@ def forecast_command(args: argparse.Namespace) -> int:
 
     levels = parse_levels(args.levels)
     name, y = _read_column(args.data, args.column, args.quiet)
+    bar = epoch_bar(args.quiet)
     model = fit(
         y,
         hidden=args.hidden,
@@ -263,10 +272,10 @@ def forecast_command(args: argparse.Namespace) -> int:
         log=args.log,
         diff=args.diff,
         season=args.season,
-        on_epoch=epoch_bar(args.quiet),
+        on_epoch=bar,
     )
-    if not args.quiet:
-        print(file=sys.stderr)  # end the bar's line
+    if bar is not None:
+        bar.end()
     fc = forecast(model, y, args.horizon, levels)
     head = ["step", "forecast"] + [f"{b}{round(q * 100)}" for q in levels for b in ("lower", "upper")]
     rows = [

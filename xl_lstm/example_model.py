@@ -20,14 +20,18 @@ import functools
 import hashlib
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._io import atomic_write
 from .params import LSTMParams
+
+if TYPE_CHECKING:
+    from .train import Epoch
 
 __all__ = ["STORED", "TrainedWeights", "one_step_loss", "retrain_stored", "stored_record", "trained_weights"]
 
@@ -61,11 +65,16 @@ def digits15(a: Any) -> np.ndarray:
     return np.vectorize(lambda v: float(f"{v:.15g}"), otypes=[float])(np.asarray(a, float))
 
 
-def trained_weights(history: np.ndarray, hidden: int, epochs: int, seed: int) -> TrainedWeights:
-    """The stored weights when they were trained by this recipe on this history; else train now."""
+def trained_weights(
+    history: np.ndarray, hidden: int, epochs: int, seed: int, on_epoch: Callable[[Epoch], None] | None = None
+) -> TrainedWeights:
+    """The stored weights when they were trained by this recipe on this history; else train now
+    (reporting each epoch to ``on_epoch``; without it, the result is kept for repeated builds)."""
     stored = _stored(STORED)
     if stored is not None and stored[0] == (recipe(hidden, epochs, seed), history_digest(history)):
         return stored[1]
+    if on_epoch is not None:
+        return _fit(_key(history), hidden, epochs, seed, on_epoch)
     return _train(_key(history), hidden, epochs, seed)
 
 
@@ -77,7 +86,14 @@ def _key(history: np.ndarray) -> tuple[bytes, int]:
 
 @functools.lru_cache(maxsize=8)
 def _train(history: tuple[bytes, int], hidden: int, epochs: int, seed: int) -> TrainedWeights:
-    """The same training as xl-lstm fit (whole history, fixed epochs), kept for repeated builds.
+    """``_fit``, kept for repeated builds (the tests build the same templates many times)."""
+    return _fit(history, hidden, epochs, seed, None)
+
+
+def _fit(
+    history: tuple[bytes, int], hidden: int, epochs: int, seed: int, on_epoch: Callable[[Epoch], None] | None
+) -> TrainedWeights:
+    """The same training as xl-lstm fit (whole history, fixed epochs), rounded to a sheet's 15 digits.
 
     One series trains with ``fit``; a table of the series and its lags with ``fit_lagged``.
     """
@@ -87,7 +103,10 @@ def _train(history: tuple[bytes, int], hidden: int, epochs: int, seed: int) -> T
     data, columns = history
     values = np.frombuffer(data, dtype=np.float64)
     config = WORKBOOK_FIT.changed(hidden=hidden, epochs=epochs, seed=seed)
-    model = fit_lagged(values.reshape(-1, columns), config) if columns else fit(values, config)
+    if columns:
+        model = fit_lagged(values.reshape(-1, columns), config, on_epoch=on_epoch)
+    else:
+        model = fit(values, config, on_epoch=on_epoch)
     p = model.params
     params = LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))
     return TrainedWeights(params, digits15(model.scaler.center), digits15(model.scaler.scale))

@@ -25,6 +25,7 @@ import re
 import tempfile
 import textwrap
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ from .example_model import digits15, trained_weights
 from .params import LSTMParams, init_params
 from .recursive import recursive_forecast
 from .series_file import FREQUENCIES, SeriesFile, hold_out
+from .train import Epoch
 
 __all__ = ["GATE_COLOURS", "Layout", "TemplateModel", "build_template", "template_model", "write_template"]
 
@@ -138,6 +140,7 @@ def template_model(
     series: Any = None,
     seed: int = 0,
     train_epochs: int = TRAIN_EPOCHS,
+    on_epoch: Callable[[Epoch], None] | None = None,
 ) -> TemplateModel:
     """The deterministic model and data of a template with H units, D inputs and T steps.
 
@@ -178,7 +181,7 @@ def template_model(
         season = 12 if T - horizon > 24 else 1
     hist = raw[: T - horizon, 0]
     if train_epochs > 0:  # the workbook recipe: stored for the shipped example, else trained now
-        trained = trained_weights(hist if D == 1 else raw[: T - horizon], H, train_epochs, seed)
+        trained = trained_weights(hist if D == 1 else raw[: T - horizon], H, train_epochs, seed, on_epoch)
         center, scale = trained.center, trained.scale
         W, b, W_y, b_y = trained.params.W, trained.params.b, trained.params.W_y, trained.params.b_y
     else:  # untrained (train_epochs=0): the scaler, the initialisation and a least-squares head
@@ -861,9 +864,10 @@ def build_template(
     series: Any = None,
     seed: int = 0,
     train_epochs: int = TRAIN_EPOCHS,
+    on_epoch: Callable[[Epoch], None] | None = None,
 ) -> tuple[Workbook, Layout]:
     """The template workbook for H units, D inputs and T steps, and where its blocks are."""
-    m = template_model(hidden, inputs, steps, series, seed, train_epochs)
+    m = template_model(hidden, inputs, steps, series, seed, train_epochs, on_epoch)
     lay = Layout(m.params.hidden_size, m.params.input_size, m.raw.shape[0], m.horizon)
     wb = Workbook()
     guide = wb.active
@@ -901,6 +905,7 @@ def template_bytes(
     series: Any = None,
     seed: int = 0,
     train_epochs: int = TRAIN_EPOCHS,
+    on_epoch: Callable[[Epoch], None] | None = None,
 ) -> bytes:
     """The template as .xlsx bytes, with every formula's value already stored.
 
@@ -908,7 +913,7 @@ def template_bytes(
     recalculate (pandas, LibreOffice's default, Excel without the add-in opening a
     refreshed copy) sees numbers; ``fullCalcOnLoad`` is off, since nothing is stale.
     """
-    wb, _ = build_template(hidden, inputs, steps, series, seed, train_epochs)
+    wb, _ = build_template(hidden, inputs, steps, series, seed, train_epochs, on_epoch)
     wb.calculation.fullCalcOnLoad = False
     buf = io.BytesIO()
     wb.save(buf)
@@ -951,6 +956,7 @@ def write_template(
     seed: int = 0,
     series: Any = None,
     train_epochs: int = TRAIN_EPOCHS,
+    on_epoch: Callable[[Epoch], None] | None = None,
 ) -> Path:
     """Write a fresh template to ``path`` (.xlsx) atomically; refuse to overwrite unless ``force``.
 
@@ -958,7 +964,7 @@ def write_template(
     """
     path = Path(path)
     check_target(path, force)
-    data = template_bytes(hidden, inputs, steps, series, seed, train_epochs)
+    data = template_bytes(hidden, inputs, steps, series, seed, train_epochs, on_epoch)
     atomic_write(path, lambda fh: fh.write(data))
     return path
 
