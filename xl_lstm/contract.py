@@ -91,7 +91,6 @@ OUTPUT_NAMES = (
     "lstm_metrics_udf",
     "lstm_metrics_formulas",
 )
-WEIGHT_NAMES = ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler")  # what training writes
 FORMER_NAMES = {"lstm_forecast_udf": "lstm_forecast", "lstm_metrics_udf": "lstm_metrics"}  # until 0.2
 
 # The one training recipe for workbooks: the template's shipped weights, xl-lstm fit, the
