@@ -20,12 +20,23 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import LSTMError
 
-__all__ = ["Column", "load_text", "read_cells", "read_column", "read_numbers"]
+__all__ = [
+    "Cells",
+    "Column",
+    "column_numbers",
+    "describe",
+    "load_text",
+    "plain_number",
+    "read_cells",
+    "read_column",
+    "read_numbers",
+]
 
 _POINT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _COMMA = re.compile(r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?")
@@ -41,7 +52,7 @@ class Column:
     note: str  # one line: the column used, how many values, what was detected
 
 
-def _number(text: str, comma: bool) -> float | None:
+def plain_number(text: str, comma: bool = False) -> float | None:
     """A plain decimal number (no thousands separators, no nan/inf), or None."""
     t = text.strip()
     if comma:
@@ -49,7 +60,8 @@ def _number(text: str, comma: bool) -> float | None:
     return float(t) if _POINT.fullmatch(t) else None
 
 
-def _what(text: str) -> str:
+def describe(text: str) -> str:
+    """What a cell that is not a plain number holds, in words."""
     t = text.strip()
     if t == "":
         return "a gap (an empty cell)"
@@ -101,14 +113,23 @@ def _pick(source: str, names: list[str], body: list[tuple[int, list[str]]], colu
     for k in range(len(names) - 1, -1, -1):  # the last column holding a number (its other cells are checked later)
         cells = [r[k] for _, r in body if k < len(r) and r[k].strip()]
         comma = _decimal_comma(cells, sep)
-        if any(_number(c, comma) is not None for c in cells):
+        if any(plain_number(c, comma) is not None for c in cells):
             return k
     raise LSTMError(f"{source}: no numeric column; name one with --column")
 
 
-def read_cells(source: str, text: str) -> tuple[list[str], list[tuple[int, list[str]]], str, int, bool]:
-    """The column names, (line number, fields) of each row, the separator, the comment lines
-    skipped above the header and whether there is a header: CSV ``text`` as its rows."""
+class Cells(NamedTuple):
+    """CSV text as its rows."""
+
+    names: list[str]  # the header's names ("1", "2", ... without a header)
+    body: list[tuple[int, list[str]]]  # (line number, fields) of each row under the header
+    sep: str
+    skipped: int  # comment lines above the header
+    has_header: bool
+
+
+def read_cells(source: str, text: str) -> Cells:
+    """CSV ``text`` as its rows: names, (line, fields), separator, comments skipped, header or not."""
     text = text.lstrip("\ufeff")
     lines = text.splitlines(keepends=True)
     skipped = next((k for k, line in enumerate(lines) if not line.startswith("#")), len(lines))
@@ -120,14 +141,19 @@ def read_cells(source: str, text: str) -> tuple[list[str], list[tuple[int, list[
     sep = _separator(source, lines[0], "".join(lines[:20]))
     rows = _rows(source, text, sep, skipped)
     header = rows[0][1]
-    has_header = not all(_number(f, True) is not None or _number(f, False) is not None for f in header)
+    has_header = not all(plain_number(f, True) is not None or plain_number(f, False) is not None for f in header)
     names = [f.strip() for f in header] if has_header else [str(k + 1) for k in range(len(header))]
-    return names, (rows[1:] if has_header else rows), sep, skipped, has_header
+    return Cells(names, rows[1:] if has_header else rows, sep, skipped, has_header)
 
 
 def read_numbers(source: str, text: str, column: str | None = None) -> Column:
     """The column ``column`` (default: the last one holding a number) of CSV ``text`` as float64."""
-    names, body, sep, skipped, has_header = read_cells(source, text)
+    return column_numbers(source, read_cells(source, text), column)
+
+
+def column_numbers(source: str, cells: Cells, column: str | None = None) -> Column:
+    """The column ``column`` (default: the last one holding a number) of parsed CSV ``cells``."""
+    names, body, sep, skipped, has_header = cells
     width = len(names)
     for line, r in body:
         if len(r) != width and any(f.strip() for f in r):
@@ -138,15 +164,17 @@ def read_numbers(source: str, text: str, column: str | None = None) -> Column:
     if not body:
         raise LSTMError(f"{source}: holds a header but no rows")
     k = _pick(source, names, body, column, sep)
-    cells = [r[k] if k < len(r) else "" for _, r in body]
-    comma = _decimal_comma([c for c in cells if c.strip()], sep)
-    values = np.empty(len(cells))
-    for i, ((line, row), cell) in enumerate(zip(body, cells, strict=True)):
-        v = _number(cell, comma)
+    texts = [r[k] if k < len(r) else "" for _, r in body]
+    comma = _decimal_comma([c for c in texts if c.strip()], sep)
+    values = np.empty(len(texts))
+    for i, ((line, row), cell) in enumerate(zip(body, texts, strict=True)):
+        v = plain_number(cell, comma)
         if v is None and not any(f.strip() for f in row):
             raise LSTMError(f"{source}: line {line} is blank, a gap inside the data; fill or remove it first")
         if v is None:
-            raise LSTMError(f"{source}: column {names[k]!r}, line {line} holds {_what(cell)}; fix or remove it first")
+            raise LSTMError(
+                f"{source}: column {names[k]!r}, line {line} holds {describe(cell)}; fix or remove it first"
+            )
         values[i] = v
     if not np.isfinite(values).all():
         line = body[int(np.flatnonzero(~np.isfinite(values))[0])][0]

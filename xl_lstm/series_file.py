@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .csv_column import load_text, read_cells, read_numbers
+from .csv_column import column_numbers, describe, load_text, plain_number, read_cells
 from .errors import LSTMError
 
 __all__ = ["FREQUENCIES", "Frequency", "SeriesFile", "hold_out", "read_series", "series_from_table", "table_from_cells"]
@@ -112,10 +112,9 @@ def read_series(path: str | Path, column: str | None = None, dates: str | None =
     if suffix in (".xlsx", ".xlsm"):
         return series_from_table(path.name, _read_excel(path), column, dates, "first sheet")
     elif suffix in (".csv", ".txt", ".tsv"):
-        text = load_text(str(path))
-        col = read_numbers(str(path), text, column)
-        names, body, *_ = read_cells(str(path), text)
-        table = {n: [r[k].strip() if k < len(r) else "" for _, r in body] for k, n in enumerate(names)}
+        cells = read_cells(str(path), load_text(str(path)))  # parsed once, for the numbers and the dates
+        col = column_numbers(str(path), cells, column)
+        table = {n: [r[k].strip() if k < len(r) else "" for _, r in cells.body] for k, n in enumerate(cells.names)}
         date_col = _date_column(path, table, dates)
         if date_col == col.name:
             raise LSTMError(f"{path}: column {col.name!r} cannot be both the dates and the numbers; name them")
@@ -196,25 +195,17 @@ def _value_column(path: Path, table: dict[str, list[str]], column: str | None, d
 
 
 def _mostly_numbers(cells: list[str]) -> bool:
-    ok = sum(_float(c) is not None for c in cells)
+    ok = sum(plain_number(c) is not None for c in cells)
     return ok > 0 and ok >= 0.5 * len(cells)
 
 
-def _float(cell: str) -> float | None:
-    try:
-        v = float(cell)
-    except ValueError:
-        return None
-    return v if np.isfinite(v) else None
-
-
 def _numbers(path: Path, name: str, cells: list[str]) -> np.ndarray:
+    """A sheet's column as numbers, by csv_column's rules (plain decimals; anything else named)."""
     out = np.empty(len(cells))
     for k, cell in enumerate(cells):
-        v = _float(cell)
+        v = plain_number(cell)
         if v is None:
-            what = "is empty (a gap)" if cell == "" else f"holds {cell!r}, not a number"
-            raise LSTMError(f"{path}: column {name!r}, row {k + 2} {what}; fill or remove it first")
+            raise LSTMError(f"{path}: column {name!r}, row {k + 2} holds {describe(cell)}; fix or remove it first")
         out[k] = v
     return out
 
