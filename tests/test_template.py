@@ -413,3 +413,23 @@ def test_a_label_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     path.write_bytes(template_bytes(series=series))
     cell = openpyxl.load_workbook(path)["Inputs"]["B4"]
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://example.com")'
+
+
+def test_cli_template_data_says_the_hold_out_the_workbook_has(tmp_path: Path) -> None:
+    """What `template --data` prints (steps, season, hold-out) is what the workbook holds, --steps included."""
+    from xl_lstm.xlsx import Book
+
+    data = tmp_path / "m.csv"
+    k = np.arange(120)
+    data.write_text(
+        "month,y\n" + "".join(f"{2000 + j // 12}-{j % 12 + 1:02d},{100 + 5 * np.sin(j / 2):.3f}\n" for j in k)
+    )
+    cases = ((None, (120, 12, 12)), (40, (40, 1, 10)))
+    for steps, (T, season, horizon) in cases:
+        out = tmp_path / f"t{steps}.xlsx"
+        proc = run_cli("template", str(out), "--data", str(data), *(["--steps", str(steps)] if steps else []))
+        said = f"{T} steps, season {season}, the last {horizon} held out"
+        assert proc.returncode == 0 and said in proc.stdout, proc.stdout + proc.stderr
+        with Book(out) as book:
+            assert book.numbers("lstm_series").shape[0] == T
+            assert (book.numbers("lstm_season")[0, 0], book.numbers("lstm_horizon")[0, 0]) == (season, horizon)

@@ -198,8 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def template_command(args: argparse.Namespace) -> int:
     """A fresh template workbook, for the shipped series or the user's own (--data)."""
-    from .series_file import hold_out, read_series
-    from .template import check_target, write_template  # openpyxl is only needed here
+    from .series_file import read_series
+    from .template import check_target, template_steps, write_template  # openpyxl is only needed here
 
     if args.data is None and (args.column or args.dates):
         raise LSTMError("--column and --dates name columns of --data FILE; give --data too")
@@ -207,10 +207,10 @@ def template_command(args: argparse.Namespace) -> int:
     series = None
     if args.data is not None:
         series = read_series(args.data, args.column, args.dates)
-        season, horizon = hold_out(series.frequency, len(series.values))
+        T, season, horizon = template_steps(series, len(series.values), args.inputs, args.steps)
         print(
             f"reading  {series.source}: {len(series.values)} values, {series.labels[0]}..{series.labels[-1]}; "
-            f"season {season}, the last {horizon} held out"
+            f"{T} steps, season {season}, the last {horizon} held out"
         )
     bar = EpochBar()
     path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force, series=series, on_epoch=bar)

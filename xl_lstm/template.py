@@ -102,6 +102,21 @@ AIRLINE = SeriesInfo(
 MAX_CELLS = 2_000_000  # formula and value cells a template may hold; openpyxl builds ~100k a second
 
 
+def template_steps(series: Any, values: int, inputs: int, steps: int | None) -> tuple[int, int, int]:
+    """(T, season, horizon) of a template over ``values`` values of ``series`` (None: the shipped
+    airline series) with ``inputs`` columns: each step needs inputs - 1 earlier values as lags;
+    a ``SeriesFile`` holds out by its dates' frequency, the airline series by months, and other
+    numbers by a monthly guess."""
+    available = values - (inputs - 1)
+    T = available if steps is None else check_whole("steps", steps, 8, available)
+    if isinstance(series, SeriesFile):
+        return (T, *hold_out(series.frequency, T))
+    if series is None:
+        return (T, *hold_out(FREQUENCIES["M"], T))
+    horizon = 12 if T >= 48 else max(2, T // 4)
+    return T, (12 if T - horizon > 24 else 1), horizon
+
+
 def _series_info(series: Any) -> SeriesInfo:
     if isinstance(series, SeriesFile):
         return SeriesInfo(
@@ -163,8 +178,7 @@ def template_model(
     values = digits15(values)  # what a spreadsheet keeps: the sheet and the engine see the same numbers
     H = check_whole("hidden", hidden, 1, MAX_HIDDEN)
     D = check_whole("inputs", inputs, 1, MAX_INPUTS)
-    available = len(values) - (D - 1)  # each step needs D - 1 earlier values as lags
-    T = available if steps is None else check_whole("steps", steps, 8, available)
+    T, season, horizon = template_steps(None if about is AIRLINE else series, len(values), D, steps)
     cells = T * (12 * H + 4 * D + 2)  # both States sheets and the Inputs sheet
     if cells > MAX_CELLS:
         raise LSTMError(
@@ -174,11 +188,6 @@ def template_model(
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
     months = labels[first : first + T]
-    if isinstance(series, SeriesFile) or about is AIRLINE:
-        season, horizon = hold_out(series.frequency if isinstance(series, SeriesFile) else FREQUENCIES["M"], T)
-    else:  # numbers without dates: as before, a monthly guess
-        horizon = 12 if T >= 48 else max(2, T // 4)
-        season = 12 if T - horizon > 24 else 1
     hist = raw[: T - horizon, 0]
     if train_epochs > 0:  # the workbook recipe: stored for the shipped example, else trained now
         trained = trained_weights(hist if D == 1 else raw[: T - horizon], H, train_epochs, seed, on_epoch)
