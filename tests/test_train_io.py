@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xl_lstm.contract import INPUT_NAMES, model_blocks, read_model, train_on
+from xl_lstm.contract import INPUT_NAMES, WorkbookModel, model_blocks, read_model, train_on
 from xl_lstm.datasets import load_airpassengers
 from xl_lstm.errors import LSTMError
 from xl_lstm.recursive import recursive_forecast
@@ -72,13 +72,19 @@ def test_fit_workbook_writes_the_trained_weights_and_refreshes(tmp_path: Path) -
     path = tmp_path / "book.xlsx"
     path.write_bytes(TEMPLATE.read_bytes())
     trained, result = fit_workbook(path, epochs=40, seed=2)
+    assert_holds(path, trained)
+    assert result.steps == 144
+
+
+def assert_holds(path: Path, trained) -> WorkbookModel:  # type: ignore[no-untyped-def]
+    """The workbook holds the trained model's blocks, and its forecast block was refreshed from them."""
     with Book(path) as book:
         stored = read_model(book)
         for name, block in model_blocks(trained).items():
             np.testing.assert_array_equal(book.numbers(name), block)
         fc = recursive_forecast(stored.params, stored.history, stored.horizon, stored.center, stored.scale)
         np.testing.assert_array_equal(book.numbers("lstm_forecast_formulas"), fc)  # refreshed with the new weights
-    assert result.steps == 144
+    return stored
 
 
 def test_a_model_with_transforms_cannot_go_into_a_workbook(model) -> None:
@@ -331,12 +337,7 @@ def test_fit_trains_a_template_with_lags(tmp_path: Path) -> None:
     with Book(path) as book:
         before = read_model(book)
     trained, result = fit_workbook(path, seed=0, epochs=200)
-    with Book(path) as book:
-        after = read_model(book)
-        for name, block in model_blocks(trained).items():
-            np.testing.assert_array_equal(book.numbers(name), block)
-        fc = recursive_forecast(after.params, after.history, after.horizon, after.center, after.scale)
-        np.testing.assert_array_equal(book.numbers("lstm_forecast_formulas"), fc)
+    after = assert_holds(path, trained)
     assert after.params.input_size == after.params.output_size == 3 and result.steps == 40
 
     def loss(m) -> float:  # type: ignore[no-untyped-def]  # one-step error on the scaled history, every column
