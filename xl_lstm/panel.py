@@ -12,22 +12,24 @@ Layouts:
 - long: an id column, a date column and a value column, found by name (``unique_id``,
   ``ds``, ``y`` in any case, or the names given), or a table of exactly three columns
   holding ids, dates (or step numbers) and numbers, in that order;
-- wide: every other table. Its first column holds the dates when most of its cells are
-  dates, or step numbers when they count up by one (``ds_col`` names another); a
-  DataFrame's DatetimeIndex is that column too; without one the rows are steps 1..T.
+- wide: every other table. Its first column (or the one named ``ds`` or ``ds_col``) holds
+  the dates when most of its cells are dates, or step numbers when they count up by one;
+  a DataFrame's DatetimeIndex is that column too; without one the rows are steps 1..T.
   Every other column is one series, its header the series' id. Blank cells before a
   series' first value or after its last are not part of it (series of different lengths);
   a blank inside is refused.
 
 Strictly means: no row is dropped; every problem is one ``LSTMError`` line naming the
 file (or "the table"), the series, the cell or date, and what to do. Numbers in CSV text
-follow ``csv_column``'s rules (plain decimals, decimal commas beside ``;`` or tab, missing
--value markers named); cells of a Parquet file or workbook come typed. Whole numbers in
-the date column are step numbers (``ds`` int64), kept as written: a column of years
-2001, 2002, ... is steps 2001, 2002, ... . Dates must follow one frequency for the whole
-table (``series_file.frequency_code``); a series of one or two dates takes the table's.
-A regular frequency that ``FREQUENCIES`` does not know (every 15 minutes, every 2 months)
-keeps its dates and code with ``STEPS``' season and hold-out.
+follow ``csv_column``'s rules (plain decimals; decimal commas beside ``;`` or tab; a
+missing-value marker such as 'n/a' is refused by name); Parquet and workbook cells come
+typed. Whole numbers in the date column are step numbers (``ds`` int64), kept as written:
+a column of years 2001, 2002, ... is steps 2001, 2002, ... . Text dates are read as ISO
+8601 when they all are, else in any form pandas reads, month first (01/02/2021 is 2
+January). The dates follow one frequency for the whole table (``series_file``'s
+``frequency_code``), told from a series of 3 dates or more; a series of one or two dates
+takes the table's. A regular frequency that ``FREQUENCIES`` does not know (every 15
+minutes, every 2 months) keeps its dates and code, with ``STEPS``' season and hold-out.
 """
 
 from __future__ import annotations
@@ -863,7 +865,11 @@ def future_dates(panel: Panel, horizon: int) -> pd.DataFrame:
         raise LSTMError(f"horizon must be a whole number of steps, at least 1, got {horizon!r}")
     h = int(horizon)
     last = panel.long.groupby("unique_id", sort=True)["ds"].last()  # (series,)
-    _check_budget(panel.source, len(last) * h, 2, f"{len(last):,} series x {h:,} steps")
+    if len(last) * h > MAX_ROWS:
+        raise LSTMError(
+            f"{panel.source}: {len(last):,} series x {h:,} steps ahead is over the limit of {MAX_ROWS:,} rows; "
+            "forecast fewer steps"
+        )
     ids = np.repeat(last.index.to_numpy(dtype=object), h)
     if panel.freq_code is None:
         ds: np.ndarray = (last.to_numpy(dtype=np.int64)[:, None] + np.arange(1, h + 1)).ravel()
