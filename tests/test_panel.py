@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -161,7 +162,8 @@ def test_a_series_of_one_or_two_dates_takes_the_tables_frequency() -> None:
 
 
 # ---- errors: one line naming the file, the series, the cell or date ---------------------------------
-def refused(match: str, call, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
+def refused(match: str, call: Callable[..., object], *args: object, **kwargs: object) -> str:
+    """The one line ``call`` refuses with; it must hold ``match``."""
     with pytest.raises(LSTMError) as info:
         call(*args, **kwargs)
     message = str(info.value)
