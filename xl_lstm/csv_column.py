@@ -30,6 +30,7 @@ __all__ = [
     "Cells",
     "Column",
     "column_numbers",
+    "decimal_comma",
     "describe",
     "load_text",
     "plain_number",
@@ -94,7 +95,7 @@ def _rows(source: str, text: str, sep: str, skipped: int) -> list[tuple[int, lis
     return rows
 
 
-def _decimal_comma(cells: list[str], sep: str) -> bool:
+def decimal_comma(cells: list[str], sep: str) -> bool:
     """Decimal commas: only beside a ';' or tab separator, and only if no cell has a decimal point."""
     if sep == ",":
         return False
@@ -112,7 +113,7 @@ def _pick(source: str, names: list[str], body: list[tuple[int, list[str]]], colu
         return names.index(column)
     for k in range(len(names) - 1, -1, -1):  # the last column holding a number (its other cells are checked later)
         cells = [r[k] for _, r in body if k < len(r) and r[k].strip()]
-        comma = _decimal_comma(cells, sep)
+        comma = decimal_comma(cells, sep)
         if any(plain_number(c, comma) is not None for c in cells):
             return k
     raise LSTMError(f"{source}: no numeric column; name one with --column")
@@ -165,7 +166,7 @@ def column_numbers(source: str, cells: Cells, column: str | None = None) -> Colu
         raise LSTMError(f"{source}: holds a header but no rows")
     k = _pick(source, names, body, column, sep)
     texts = [r[k] if k < len(r) else "" for _, r in body]
-    comma = _decimal_comma([c for c in texts if c.strip()], sep)
+    comma = decimal_comma([c for c in texts if c.strip()], sep)
     values = np.empty(len(texts))
     for i, ((line, row), cell) in enumerate(zip(body, texts, strict=True)):
         v = plain_number(cell, comma)

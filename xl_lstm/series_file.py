@@ -21,7 +21,18 @@ import numpy as np
 from .csv_column import column_numbers, describe, load_text, plain_number, read_cells
 from .errors import LSTMError
 
-__all__ = ["FREQUENCIES", "Frequency", "SeriesFile", "hold_out", "read_series", "series_from_table", "table_from_cells"]
+__all__ = [
+    "FREQUENCIES",
+    "STEPS",
+    "Frequency",
+    "SeriesFile",
+    "frequency_code",
+    "frequency_of",
+    "hold_out",
+    "read_series",
+    "series_from_table",
+    "table_from_cells",
+]
 
 MAX_ROWS = 1_048_000  # a worksheet holds 1,048,576 rows; the template needs a few for headers
 MAX_BYTES = 256 << 20
@@ -223,7 +234,7 @@ def _parse_dates(cells: list[str]) -> Any:
     return pd.DatetimeIndex(parsed)
 
 
-def _frequency_code(index: Any) -> str | None:
+def frequency_code(index: Any) -> str | None:
     """pandas' inferred frequency as its code ('MS', 'QS-OCT', ...), whichever form this pandas returns."""
     import warnings
 
@@ -235,6 +246,41 @@ def _frequency_code(index: Any) -> str | None:
     return None if found is None else str(getattr(found, "freqstr", found))
 
 
+_OFFSET_KEYS = {  # pandas offset class -> key of FREQUENCIES
+    **dict.fromkeys(("MonthBegin", "MonthEnd"), "M"),
+    **dict.fromkeys(("BusinessMonthBegin", "BusinessMonthEnd"), "BM"),
+    **dict.fromkeys(("QuarterBegin", "QuarterEnd"), "Q"),
+    **dict.fromkeys(("BQuarterBegin", "BQuarterEnd"), "BQ"),
+    **dict.fromkeys(("YearBegin", "YearEnd"), "Y"),
+    **dict.fromkeys(("BYearBegin", "BYearEnd"), "BY"),
+    "Week": "W",
+    "Day": "D",
+    "BusinessDay": "B",
+    "Hour": "H",
+}
+
+
+def frequency_of(code: str | None) -> Frequency | None:
+    """The Frequency of a pandas offset code ('MS', 'QS-OCT', 'W-SUN', 'h', ...), or None for no code
+    or one that is not one step of a frequency FREQUENCIES knows ('15min', '2MS', 'bh')."""
+    import warnings
+
+    from pandas.tseries.frequencies import to_offset
+
+    if code is None:
+        return None
+    try:
+        with warnings.catch_warnings():  # old aliases ('H', 'A-DEC') warn of their deprecation
+            warnings.simplefilter("ignore")
+            offset = to_offset(code)
+    except ValueError:
+        return None
+    key = _OFFSET_KEYS.get(type(offset).__name__)
+    if key is None or offset.n != 1 or (key == "W" and getattr(offset, "weekday", None) is None):
+        return None
+    return FREQUENCIES[key]
+
+
 def _dated(path: Path, name: str, cells: list[str]) -> tuple[Frequency, list[str], str]:
 
     index = _parse_dates(cells)
@@ -243,13 +289,12 @@ def _dated(path: Path, name: str, cells: list[str]) -> tuple[Frequency, list[str
         raise LSTMError(f"{path}: column {name!r}, row {bad + 2} holds {cells[bad]!r}, not a date")
     if not index.is_monotonic_increasing or index.has_duplicates:
         raise LSTMError(f"{path}: the dates in {name!r} must increase, one row per step")
-    code = _frequency_code(index) if len(index) >= 3 else None
+    code = frequency_code(index) if len(index) >= 3 else None
     if code is None:
         return STEPS, list(cells), f"dates from {name!r} (no regular frequency: labels kept as written)"
-    key = next((k for k in sorted(FREQUENCIES, key=len, reverse=True) if code.upper().startswith(k)), None)
-    if key is None:
+    f = frequency_of(code)
+    if f is None:
         return STEPS, list(cells), f"dates from {name!r} (frequency {code}: labels kept as written)"
-    f = FREQUENCIES[key]
     if f.period == "quarter":
         labels = [f"{d.year}Q{d.quarter}" for d in index]
     else:
