@@ -19,7 +19,7 @@ from xl_lstm.csv_column import read_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 Y = 100 + 10 * np.sin(np.arange(30) / 2) + np.arange(30) * 0.25  # a plain series, (30,)
-FAST = ["--epochs", "3", "--horizon", "2", "--hidden", "2"]
+FAST = ["--updates", "3", "--horizon", "2", "--hidden", "2", "--members", "1"]
 
 
 def cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -151,10 +151,8 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
         str(ROOT / "xl_lstm" / "data" / "airpassengers.csv"),
         "--horizon",
         "6",
-        "--epochs",
+        "--updates",
         "30",
-        "--log",
-        "--diff",
         "--quiet",
         "--levels",
         "80,95",
@@ -173,7 +171,7 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
             "-",
             "--horizon",
             "3",
-            "--epochs",
+            "--updates",
             "10",
             "--quiet",
             "--output",
@@ -193,7 +191,7 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
         ("a,b\nx,y\n", [], "no numeric column"),
         ("month,y\n1,1\n", ["--column", "z"], "no column 'z'"),
         ("y\n" + "5\n" * 20, [], "constant"),
-        ("y\n1\n2\n3\n", [], "too short"),
+        ("y\n1\n2\n3\n", [], "has 3 values; the forecaster needs at least 5"),
         ("y\n" + "\n".join(str(v) for v in range(1, 30)), ["--levels", "eighty"], "--levels must be percentages"),
     ],
     ids=["text", "gap", "no-number-column", "missing-column", "constant", "short", "levels"],
@@ -201,7 +199,7 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
 def test_cli_forecast_refuses_bad_data_in_one_line(tmp_path: Path, csv: str, args: list[str], message: str) -> None:
     data = tmp_path / "d.csv"
     data.write_text(csv)
-    proc = cli("forecast", str(data), "--epochs", "5", "--quiet", *args)
+    proc = cli("forecast", str(data), "--updates", "5", "--quiet", *args)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 

@@ -2,7 +2,8 @@
 
 The public API is small: weights (``LSTMParams``), the equations (``step``,
 ``run``), moving weights in and out of PyTorch, Keras, ONNX and ``.npz``, training
-and forecasting (``fit``, ``forecast``), and refreshing workbooks (``refresh_file``).
+and forecasting (``fit``, ``forecast``; the automatic forecaster of many series
+``fit_auto``, ``forecast_auto``, ``forecast_frame`` over a pandas table), and refreshing workbooks (``refresh_file``).
 The template workbook (which needs openpyxl) lives in ``xl_lstm.template``.
 """
 
@@ -17,6 +18,12 @@ __version__ = "0.2.0"
 # ``import xl_lstm.udfs`` (the worksheet functions, in Excel or in Pyodide) loads only
 # the engine and what the functions need, not training, the refresh or pandas.
 _WHERE = {
+    "AutoConfig": "auto",
+    "AutoModel": "auto",
+    "fit_auto": "auto",
+    "forecast_auto": "auto",
+    "forecast_frame": "forecast_frame",
+    "read_panel": "panel",
     "RunResult": "engine",
     "Step": "engine",
     "run": "engine",
@@ -46,6 +53,12 @@ _WHERE = {
     "save_model": "train",
 }
 __all__ = [
+    "AutoConfig",
+    "AutoModel",
+    "fit_auto",
+    "forecast_auto",
+    "forecast_frame",
+    "read_panel",
     "Epoch",
     "FitConfig",
     "LSTMError",
@@ -89,9 +102,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see
+    from .auto import AutoConfig, AutoModel, fit_auto, forecast_auto
     from .engine import RunResult, Step, run, sigmoid, step
     from .errors import LSTMError
+    from .forecast_frame import forecast_frame
     from .interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
+    from .panel import read_panel
     from .params import LSTMParams, init_params, stack
     from .recursive import recursive_forecast
     from .refresh import refresh_file

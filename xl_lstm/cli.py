@@ -9,8 +9,11 @@
                                            recompute the LSTM blocks of workbooks, without Excel
     xl-lstm fit BOOK.xlsx [--epochs N] [--seed S] [--quiet]
                                            train on the workbook's series, write the weights, refresh
-    xl-lstm forecast DATA.csv|- [--column C] [--horizon N] [--levels 80,95] [--output OUT.csv] ...
-                                           train on a column of numbers and forecast with intervals
+    xl-lstm forecast DATA|- [--column C] [--horizon N] [--levels 80,95] [--season M] [--output OUT] ...
+                                           forecast every series of a table (.csv, .parquet, .xlsx;
+                                           long unique_id,ds,y or one column per series), or one
+                                           column, with intervals; the forecaster chooses its
+                                           transforms, season and damping itself (xl_lstm.auto)
 
 Every failure is one line on stderr and a non-zero exit, never a traceback.
 """
@@ -173,25 +176,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_fit.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
     p_fit.add_argument("--quiet", action="store_true", help="no progress bar")
-    p_fc = sub.add_parser("forecast", help="train on a column of numbers (CSV file, or - for stdin) and forecast it")
-    p_fc.add_argument("data", metavar="DATA.csv", help="a CSV file, or - to read numbers from stdin (one per line)")
-    p_fc.add_argument("--column", help="the CSV column to forecast (default: the last column holding a number)")
-    p_fc.add_argument("--horizon", type=_positive, default=12, help="steps ahead (default 12)")
-    p_fc.add_argument(
-        "--levels", default="80,95", help="prediction-interval levels in %% (default 80,95; 0.8,0.95 also works)"
+    p_fc = sub.add_parser(
+        "forecast",
+        help="forecast every series of a table (CSV, Parquet or .xlsx: long unique_id,ds,y or one column per series)",
     )
-    p_fc.add_argument("--hidden", type=_positive, default=8, help="hidden units H (default 8)")
-    p_fc.add_argument("--epochs", type=_positive, default=400, help="at most this many passes (default 400)")
-    p_fc.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p_fc.add_argument("--log", action="store_true", help="model the log of the series (positive series)")
-    p_fc.add_argument("--diff", action="store_true", help="model the differences of the series (trends)")
     p_fc.add_argument(
-        "--season",
-        type=int,
-        default=0,
-        help="difference at this seasonal lag, e.g. 12 for monthly data (default 0: none)",
+        "data", metavar="DATA", help="a .csv, .parquet or .xlsx table, or - to read numbers from stdin (one per line)"
     )
-    p_fc.add_argument("--output", metavar="OUT.csv", help="write the forecast table here instead of printing it")
+    p_fc.add_argument("--column", help="forecast only this CSV column (default: every series of the table)")
+    p_fc.add_argument(
+        "--horizon", type=_positive, default=None, help="steps ahead (default: 12 months, 8 quarters, ...; else 12)"
+    )
+    p_fc.add_argument(
+        "--levels", default="80,95", help="prediction interval levels in percent, comma-separated (default 80,95)"
+    )
+    p_fc.add_argument(
+        "--season", type=_positive, default=None, help="steps per season (default: from the dates or the data; 1: none)"
+    )
+    p_fc.add_argument("--hidden", type=_positive, default=16, help="hidden units H (default 16)")
+    p_fc.add_argument("--members", type=_positive, default=3, help="LSTMs in the median, odd (default 3)")
+    p_fc.add_argument("--updates", type=_positive, default=400, help="training steps per LSTM (default 400)")
+    p_fc.add_argument("--seed", type=int, default=0, help="seed of the first LSTM (default 0)")
+    p_fc.add_argument(
+        "--output", metavar="OUT", help="write the forecasts here (.csv, .parquet or .xlsx) in the table's own shape"
+    )
     p_fc.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -258,39 +266,84 @@ def parse_levels(text: str) -> tuple[float, ...]:
 
 
 def forecast_command(args: argparse.Namespace) -> int:
-    from ._io import atomic_write
-    from .train import fit, forecast
-
     levels = parse_levels(args.levels)
-    name, y = _read_column(args.data, args.column, args.quiet)
-    bar = epoch_bar(args.quiet)
-    model = fit(
-        y,
-        hidden=args.hidden,
-        epochs=args.epochs,
-        seed=args.seed,
-        log=args.log,
-        diff=args.diff,
-        season=args.season,
-        on_epoch=bar,
+    settings = {"hidden": args.hidden, "members": args.members, "updates": args.updates, "seed": args.seed}
+    if args.season is not None:
+        settings["season"] = args.season
+    if args.data == "-" or args.column is not None or _one_series_csv(args.data):
+        return _forecast_one(args, levels, settings)
+    return _forecast_table(args, levels, settings)
+
+
+def _one_series_csv(data: str) -> bool:
+    """A CSV file with at most one column of numbers (and maybe dates) and no unique_id: one
+    series, read (or refused) by csv_column's rules, the same as a template's --data."""
+    from .csv_column import load_text, numeric_columns, read_cells
+
+    if Path(data).suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return False
+    cells = read_cells(data, load_text(data))
+    return (
+        "unique_id" not in [n.lower() for n in cells.names]
+        and len(numeric_columns(cells.body, len(cells.names), cells.sep)) <= 1
     )
+
+
+def _say(args: argparse.Namespace, lines: list[str]) -> None:
+    if not args.quiet:
+        for line in lines:
+            print(f"xl-lstm: {line}", file=sys.stderr)
+
+
+def _forecast_one(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
+    from ._io import atomic_write
+    from .auto import fit_auto, forecast_auto
+
+    name, y = _read_column(args.data, args.column, args.quiet)
+    horizon = args.horizon or 12
+    bar = epoch_bar(args.quiet)
+    model = fit_auto({name: y}, horizon, on_epoch=bar, **settings)
     if bar is not None:
         bar.end()
-    fc = forecast(model, y, args.horizon, levels)
+    out = forecast_auto(model, horizon, levels)
+    _say(args, [f"chose: {model.describe()}", *out.notes])
+    fc = out.forecasts[name]
     head = ["step", "forecast"] + [f"{b}{round(q * 100)}" for q in levels for b in ("lower", "upper")]
     rows = [
         [str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]
-        for k in range(args.horizon)
+        for k in range(horizon)
     ]
     if args.output:
         text = "\n".join(",".join(r) for r in [head, *rows]) + "\n"
         path = Path(args.output)
         atomic_write(path, lambda fh: fh.write(text.encode()))
-        print(f"wrote {path}: {args.horizon} steps of {name}")
+        print(f"wrote {path}: {horizon} steps of {name}")
     else:
         widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
         for r in [head, *rows]:
             print("  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)))
+    return 0
+
+
+def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
+    from .forecast_frame import forecast_panel
+    from .panel import forecast_frame_shape, read_panel, write_panel_forecasts
+
+    panel = read_panel(args.data)
+    n_series = panel.long["unique_id"].nunique()
+    _say(args, [f"read {panel.source}, {len(panel.long):,} values"])
+    if args.output and Path(args.output).resolve() == Path(args.data).resolve():
+        raise LSTMError(f"{args.output}: is the input table; write the forecasts to another file")
+    bar = epoch_bar(args.quiet)
+    result = forecast_panel(panel, args.horizon, levels, on_epoch=bar, **settings)
+    if bar is not None:
+        bar.end()
+    _say(args, result.notes)
+    if args.output:
+        path = write_panel_forecasts(result.table, panel, args.output)
+        print(f"wrote {path}: {len(result.table):,} forecasts of {n_series} series")
+    else:
+        print(forecast_frame_shape(result.table, panel).to_string(index=False))
     return 0
 
 

@@ -111,12 +111,21 @@ def _pick(source: str, names: list[str], body: list[tuple[int, list[str]]], colu
         if names.count(column) > 1:
             raise LSTMError(f"{source}: {names.count(column)} columns are named {column!r}; rename them")
         return names.index(column)
-    for k in range(len(names) - 1, -1, -1):  # the last column holding a number (its other cells are checked later)
+    numeric = numeric_columns(body, len(names), sep)
+    if numeric:
+        return numeric[-1]  # the last column holding a number (its other cells are checked later)
+    raise LSTMError(f"{source}: no numeric column; name one with --column")
+
+
+def numeric_columns(body: list[tuple[int, list[str]]], width: int, sep: str) -> list[int]:
+    """The columns (0-based) in which some cell holds a number."""
+    out = []
+    for k in range(width):
         cells = [r[k] for _, r in body if k < len(r) and r[k].strip()]
         comma = decimal_comma(cells, sep)
         if any(plain_number(c, comma) is not None for c in cells):
-            return k
-    raise LSTMError(f"{source}: no numeric column; name one with --column")
+            out.append(k)
+    return out
 
 
 class Cells(NamedTuple):
