@@ -3,8 +3,9 @@
 The public API is small: weights (``LSTMParams``), the equations (``step``,
 ``run``), moving weights in and out of PyTorch, Keras, ONNX and ``.npz``, training
 and forecasting (``fit``, ``forecast``; the automatic forecaster of many series
-``fit_auto``, ``forecast_auto``, ``forecast_frame`` over a pandas table), and refreshing workbooks (``refresh_file``).
-The template workbook (which needs openpyxl) lives in ``xl_lstm.template``.
+``fit_auto``, ``forecast_auto``), and refreshing workbooks (``refresh_file``).
+The template workbook (which needs openpyxl) lives in ``xl_lstm.template``; tables of
+many series (openpyxl, pyarrow) in ``xl_lstm.forecast_frame`` and ``xl_lstm.panel``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ _WHERE = {
     "AutoModel": "auto",
     "fit_auto": "auto",
     "forecast_auto": "auto",
-    "forecast_frame": "forecast_frame",
-    "read_panel": "panel",
     "RunResult": "engine",
     "Step": "engine",
     "run": "engine",
@@ -57,8 +56,6 @@ __all__ = [
     "AutoModel",
     "fit_auto",
     "forecast_auto",
-    "forecast_frame",
-    "read_panel",
     "Epoch",
     "FitConfig",
     "LSTMError",
@@ -105,9 +102,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from .auto import AutoConfig, AutoModel, fit_auto, forecast_auto
     from .engine import RunResult, Step, run, sigmoid, step
     from .errors import LSTMError
-    from .forecast_frame import forecast_frame
     from .interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
-    from .panel import read_panel
     from .params import LSTMParams, init_params, stack
     from .recursive import recursive_forecast
     from .refresh import refresh_file
