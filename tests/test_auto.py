@@ -133,3 +133,19 @@ def test_beats_seasonal_naive_on_m3_quarterly_development_series() -> None:
     assert ours < theirs
     inside = np.mean([np.mean((test[k] >= out[k].lower[0.95]) & (test[k] <= out[k].upper[0.95])) for k in train])
     assert inside >= 0.85
+
+
+def test_a_shipped_model_forecasts_any_series_as_the_fitted_one_does() -> None:
+    """What a worker gets (``shared()``: no histories) forecasts a fitted series exactly as the
+    whole model does, and a series it never saw with the same global weights."""
+    panel = seasonal_panel(6)
+    model = fit_auto(panel, 6, **FAST)
+    light = model.shared()
+    assert light.histories == {} and light.describe() == model.describe()
+    whole = forecast_auto(model, 6).forecasts
+    part = forecast_auto(light, 6, series={"s3": panel["s3"], "s1": panel["s1"]}).forecasts
+    for k in ("s3", "s1"):
+        np.testing.assert_array_equal(part[k].mean, whole[k].mean)
+        np.testing.assert_array_equal(part[k].upper[0.95], whole[k].upper[0.95])
+    new = forecast_auto(light, 6, series=seasonal_panel(1, 60, seed=9)["s0"]).forecasts["series"]
+    assert new.mean.shape == (6,) and np.all(np.isfinite(new.mean))

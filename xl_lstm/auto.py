@@ -216,7 +216,9 @@ def _median_forecast(
 # ---- the model -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AutoModel:
-    """A trained forecaster for the series it was fitted on (their histories are kept)."""
+    """A trained forecaster: the global part (members, φ, validation errors) and the series it
+    was fitted on (their histories and transforms). ``shared()`` drops the series: what a
+    worker needs to forecast any series of its own with ``forecast_auto(model, series=...)``."""
 
     config: AutoConfig
     members: tuple[LSTMParams, ...]
@@ -225,6 +227,11 @@ class AutoModel:
     preps: dict[str, SeriesPrep]
     errors: np.ndarray  # (origins, h_val) absolute scaled validation errors at φ, NaN where none
     scores: dict[float, float]  # φ -> validation mean scaled error
+    chosen: str = ""  # describe()'s line, kept when the series are dropped
+
+    def shared(self) -> AutoModel:
+        """The model without its series' histories and transforms (small, to ship to workers)."""
+        return dataclasses.replace(self, histories={}, preps={}, chosen=self.describe())
 
     @property
     def validated(self) -> int:
@@ -233,6 +240,8 @@ class AutoModel:
 
     def describe(self) -> str:
         """What was chosen, in one line."""
+        if not self.preps and self.chosen:
+            return self.chosen
         n = len(self.preps)
         logs = sum(p.log for p in self.preps.values())
         seasons: dict[int, int] = {}
@@ -361,12 +370,24 @@ class AutoForecast(NamedTuple):
 
 
 def forecast_auto(
-    model: AutoModel, horizon: int | None = None, levels: tuple[float, ...] = (0.8, 0.95)
+    model: AutoModel,
+    horizon: int | None = None,
+    levels: tuple[float, ...] = (0.8, 0.95),
+    *,
+    series: Any = None,
+    seasons: Mapping[str, int] | None = None,
 ) -> AutoForecast:
-    """Forecast every fitted series ``horizon`` steps (default: the validated horizon), with
-    intervals at ``levels`` (fractions)."""
+    """Forecast ``horizon`` steps (default: the validated horizon), with intervals at ``levels``
+    (fractions), for every fitted series, or for ``series`` (one, a list or a mapping id ->
+    series, fitted or not: the global model applies to any; ``seasons`` as in ``fit_auto``)."""
     if not isinstance(model, AutoModel):
         raise LSTMError(f"model must be an AutoModel (from fit_auto), got {type(model).__name__}")
+    if series is None:
+        histories, preps = model.histories, model.preps
+    else:
+        histories = _as_dict(series)
+        season_of = {k: (seasons or {}).get(k, model.config.season) for k in histories}
+        preps = {k: series_prep(k, y, season_of[k]) for k, y in histories.items()}
     h = check_whole("horizon", model.validated or 1 if horizon is None else horizon, 1, 10_000)
     for q in levels:
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
@@ -380,8 +401,8 @@ def forecast_auto(
             f"intervals past step {model.validated} are extrapolated (√k growth): validation saw {model.validated} steps ahead"
         )
     out = {}
-    for k, y in model.histories.items():
-        prep = model.preps[k]
+    for k, y in histories.items():
+        prep = preps[k]
         mean = _median_forecast(model.members, prep, y, h, model.damping)
         out[k] = ForecastResult(
             mean,
