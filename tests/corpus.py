@@ -1148,9 +1148,9 @@ def package_problems(data: bytes) -> list[str]:
     return problems
 
 
-def block_ranges(data: bytes, prefix: str = "lstm_") -> list[str]:
-    """Every defined name starting with ``prefix`` as "Sheet!A1:B2": the cells a refresh may rewrite,
-    to pass to lost_parts as ``ignore_cells``."""
+def block_ranges(data: bytes, prefix: tuple[str, ...] = ("lstm_", "auto_")) -> list[str]:
+    """Every defined name starting with ``prefix`` as "Sheet!A1:B2": the cells a refresh may rewrite
+    (the LSTM's blocks and the forecaster's), to pass to lost_parts as ``ignore_cells``."""
     return [f"{b.sheet}!{b.ref()}" for name, b in defined_names(Package.read(data)).items() if name.startswith(prefix)]
 
 

@@ -49,7 +49,13 @@ def test_demo_writes_trains_refreshes_and_forecasts(
             np.testing.assert_array_equal(book.numbers(name), block)  # the trained weights are in the file
     np.testing.assert_array_equal(stored.series, m.raw)
     fc = recursive_forecast(stored.params, m.raw[: m.history_steps], m.horizon, stored.center, stored.scale)[:, 0]
-    np.testing.assert_allclose(np.array(lines["forecast"], float), fc, atol=0.05)
+    np.testing.assert_allclose(np.array(lines["lstm"], float), fc, atol=0.05)
+    with Book(path) as book:  # the forecaster's forecast and widest band, as the workbook holds them
+        auto = book.numbers("auto_forecast_formulas")
+    np.testing.assert_allclose(np.array(lines["forecast"], float), auto[:, 0], atol=0.05)
+    np.testing.assert_allclose(np.array(lines["lower95"], float), auto[:, 3], atol=0.05)
+    ours, naive = (float(v.rstrip("%")) for v in (lines["errors"][2], lines["errors"][-3]))
+    assert ours < naive  # the forecaster beats seasonal naive on the held-out year
     np.testing.assert_array_equal(np.array(lines["actual"], float), m.raw[m.history_steps :, 0])
     r = xl.run(stored.params, (m.raw - stored.center) / stored.scale, outputs="last")
     np.testing.assert_allclose(np.array(lines["h_T"], float), r.h_n[-1], atol=5e-7)

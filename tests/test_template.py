@@ -19,6 +19,7 @@ from tests.libreoffice import page_text, pdf_pages, pdf_text, read_ppm, recalcul
 from tests.workbooks import assert_same_workbook
 from xl_lstm.contract import WORKBOOK_FIT
 from xl_lstm.example_model import TrainedWeights, digits15, history_digest, one_step_loss, recipe, stored_record
+from xl_lstm.forecaster_book import BookForecaster
 from xl_lstm.metrics import METRICS, error_metrics
 from xl_lstm.recursive import recursive_forecast
 from xl_lstm.template import (
@@ -47,9 +48,10 @@ def block(wb: openpyxl.Workbook, name: str) -> np.ndarray:
     return np.array([[c.value for c in row] for row in cells], dtype=object)
 
 
-def expected_shapes(H: int, D: int, T: int, n: int) -> dict[str, tuple[int, int]]:
-    """The contract: every defined name and its shape (README lists the same table)."""
-    return {
+def expected_shapes(H: int, D: int, T: int, n: int, f: BookForecaster | None = None) -> dict[str, tuple[int, int]]:
+    """The contract: every defined name and its shape (README lists the same table); the
+    forecaster's names too when the template holds one (one series)."""
+    shapes = {
         "lstm_W": (4 * H, H + D),
         "lstm_b": (4 * H, 1),
         "lstm_W_y": (D, H),
@@ -73,6 +75,28 @@ def expected_shapes(H: int, D: int, T: int, n: int) -> dict[str, tuple[int, int]
         "lstm_states_formulas_inputs": (T, D),
         "lstm_forecast_steps": (n, 2 * D + 6 * H),
     }
+    if f is not None:
+        K, Hf, m, L = len(f.members), f.members[0].hidden_size, f.prep.season, f.levels.size
+        shapes |= {
+            "auto_settings": (1, 6),
+            "auto_indices": (m, 1),
+            "auto_widths": (n, L),
+            "auto_levels": (1, L),
+            "auto_W": (4 * Hf * K, Hf + 1),
+            "auto_b": (4 * Hf * K, 1),
+            "auto_W_y": (K, Hf),
+            "auto_b_y": (K, 1),
+            "auto_transform": (T, 4),
+            "auto_forecast_steps": (n, 2 + 3 * K),
+            "auto_forecast_formulas": (n, 1 + 2 * L),
+            "auto_naive": (n, 1),
+            "auto_forecast_udf_members": (n, K),
+            "auto_forecast_udf_steps": (n, 2 * K),
+            "auto_forecast_udf": (n, 1),
+            "auto_metrics": (2, 2),
+        }
+        shapes |= {f"auto_states_{k + 1}": (T - n - 1 + n - 1, 2 * Hf + 2) for k in range(K)}
+    return shapes
 
 
 # ---- the committed file ------------------------------------------------------------
@@ -138,7 +162,8 @@ def test_defined_names_have_the_documented_shapes(options: dict, tmp_path: Path)
     wb = openpyxl.load_workbook(path)
     m = template_model(**options)
     H, D, T, n = m.params.hidden_size, m.params.input_size, m.raw.shape[0], m.horizon
-    shapes = expected_shapes(H, D, T, n)
+    shapes = expected_shapes(H, D, T, n, m.forecaster)
+    assert (m.forecaster is None) == (D > 1)  # a template of one series holds the forecaster
     assert set(wb.defined_names) == set(shapes)
     for name, shape in shapes.items():
         assert block(wb, name).shape == shape, name

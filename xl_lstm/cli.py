@@ -50,11 +50,13 @@ def _numbers(v: Iterable[float], fmt: str = "+.6f") -> str:
 
 
 def demo(hidden: int, seed: int, out: str) -> str:
-    """The main job end to end: a template workbook for the shipped airline series, trained
-    on its history (once, with the workbook recipe) and refreshed by the engine without Excel;
-    reports where it wrote and the forecast."""
+    """The main job end to end: a template workbook for the shipped airline series, its LSTM
+    trained on the history (once, with the workbook recipe), every block refreshed by the engine
+    without Excel; reports where it wrote, the forecaster's forecast (the workbook's sheet
+    Forecaster), the one LSTM's, and their errors next to seasonal naive's."""
     from .refresh import fit_workbook
     from .template import check_target, template_model, write_template
+    from .xlsx import Book
 
     path = Path(out)
     check_target(path, force=True)  # before any work: an open file, a missing folder
@@ -65,9 +67,15 @@ def demo(hidden: int, seed: int, out: str) -> str:
     p, sc = model.params, model.scaler
     fc = recursive_forecast(p, m.raw[:T_h], n, sc.center, sc.scale)[:, 0]  # (n,)
     actual = m.raw[T_h:, 0]
-    metrics = error_metrics(actual, fc, m.season, m.raw[:T_h, 0])
-    naive = error_metrics(actual, m.raw[T_h - m.season : T_h - m.season + n, 0], m.season, m.raw[:T_h, 0])
+    with Book(path) as book:
+        auto = book.numbers("auto_forecast_formulas")  # (n, 1 + 2L): forecast, lower/upper per level
+        levels = book.numbers("auto_levels")[0]
+    history = m.raw[:T_h, 0]
+    ours = error_metrics(actual, auto[:, 0], m.season, history)
+    metrics = error_metrics(actual, fc, m.season, history)
+    naive = error_metrics(actual, m.raw[T_h - m.season : T_h - m.season + n, 0], m.season, history)
     last = run(p, sc.transform(m.raw), outputs="last")
+    widest = int(np.argmax(levels))
     return "\n".join(
         [
             f"wrote    {path}",
@@ -75,10 +83,14 @@ def demo(hidden: int, seed: int, out: str) -> str:
             f"trained  {p!r} on {T_h} months: {model.epochs} epochs, loss {model.train_loss:.4f}",
             f"refresh  {result.cells} cells recomputed, without Excel",
             f"months   {' '.join(f'{mo:>7}' for mo in m.months[T_h:])}",
-            f"forecast {_numbers(fc, '7.1f')}",
+            f"forecast {_numbers(auto[:, 0], '7.1f')}",
+            f"lower{round(levels[widest] * 100)}  {_numbers(auto[:, 1 + 2 * widest], '7.1f')}",
+            f"upper{round(levels[widest] * 100)}  {_numbers(auto[:, 2 + 2 * widest], '7.1f')}",
+            f"lstm     {_numbers(fc, '7.1f')}",
             f"actual   {_numbers(actual, '7.1f')}",
-            f"errors   sMAPE {metrics['sMAPE']:.1f}%  MASE {metrics['MASE']:.2f}  "
-            f"(seasonal naive: sMAPE {naive['sMAPE']:.1f}%  MASE {naive['MASE']:.2f})",
+            f"errors   forecaster sMAPE {ours['sMAPE']:.1f}%  MASE {ours['MASE']:.2f};  "
+            f"one LSTM sMAPE {metrics['sMAPE']:.1f}%  MASE {metrics['MASE']:.2f};  "
+            f"seasonal naive sMAPE {naive['sMAPE']:.1f}%  MASE {naive['MASE']:.2f}",
             f"h_T      {_numbers(last.h_n[-1])}",
             f"C_T      {_numbers(last.c_n[-1])}",
         ]

@@ -31,11 +31,23 @@ from ._io import atomic_write
 from .params import LSTMParams
 
 if TYPE_CHECKING:
+    from .auto import AutoModel
     from .train import Epoch
 
-__all__ = ["STORED", "TrainedWeights", "one_step_loss", "retrain_stored", "stored_record", "trained_weights"]
+__all__ = [
+    "STORED",
+    "STORED_FORECASTER",
+    "TrainedWeights",
+    "forecaster_model",
+    "one_step_loss",
+    "retrain_stored",
+    "retrain_stored_forecaster",
+    "stored_record",
+    "trained_weights",
+]
 
 STORED = Path(__file__).parent / "data" / "template_model.json"
+STORED_FORECASTER = Path(__file__).parent / "data" / "forecaster_model.json"
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,88 @@ def retrain_stored(history: np.ndarray, hidden: int, epochs: int, seed: int, pat
     return path
 
 
+# ---- the template's forecaster (xl_lstm.auto), stored the same way ---------------------------------------
+def forecaster_model(
+    history: np.ndarray, horizon: int, season: int | None, on_epoch: Callable[[Epoch], None] | None = None
+) -> AutoModel:
+    """The forecaster a template of one series holds: ``fit_auto`` with its defaults on the
+    history, for ``horizon`` steps; the stored one when it was made from this history."""
+    from .auto import AutoConfig, AutoModel, series_prep
+
+    stored = _stored_forecaster(STORED_FORECASTER)
+    key = _forecaster_key(history, horizon, season, AutoConfig())
+    if stored is not None and stored["key"] == key:
+        members = tuple(
+            LSTMParams(
+                np.array(m["W"], float), np.array(m["b"], float), np.array(m["W_y"], float), np.array(m["b_y"], float)
+            )
+            for m in stored["members"]
+        )
+        errors = np.array([[np.nan if v is None else v for v in row] for row in stored["errors"]], float)
+        prep = series_prep("history", np.asarray(history, float), season)
+        scores = {float(k): float(v) for k, v in stored["scores"].items()}
+        return AutoModel(
+            AutoConfig(), members, float(stored["damping"]), {"history": history}, {"history": prep}, errors, scores
+        )
+    if on_epoch is not None:
+        return _fit_forecaster(_key(history), horizon, season, on_epoch)
+    return _train_forecaster(_key(history), horizon, season)
+
+
+def _forecaster_key(history: np.ndarray, horizon: int, season: int | None, config: Any) -> dict[str, Any]:
+    settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()}
+    return {"config": settings, "history_sha256": history_digest(history), "horizon": horizon, "season": season}
+
+
+@functools.lru_cache(maxsize=8)
+def _train_forecaster(history: tuple[bytes, int], horizon: int, season: int | None) -> AutoModel:
+    return _fit_forecaster(history, horizon, season, None)
+
+
+def _fit_forecaster(
+    history: tuple[bytes, int], horizon: int, season: int | None, on_epoch: Callable[[Epoch], None] | None
+) -> AutoModel:
+    from .auto import fit_auto
+
+    values = np.frombuffer(history[0], dtype=np.float64)
+    return fit_auto({"history": values}, horizon, seasons={"history": season} if season else None, on_epoch=on_epoch)
+
+
+@functools.lru_cache(maxsize=2)
+def _stored_forecaster(path: Path) -> dict[str, Any] | None:
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+
+def retrain_stored_forecaster(
+    history: np.ndarray, horizon: int, season: int | None, path: Path = STORED_FORECASTER
+) -> Path:
+    """Train the template's forecaster on this machine and store it (with the machine named)."""
+    from .auto import AutoConfig
+
+    model = _train_forecaster(_key(history), horizon, season)
+    record = {
+        "about": "The template's forecaster (xl_lstm/example_model.py); rewrite with python -m xl_lstm.example_model",
+        "key": _forecaster_key(history, horizon, season, AutoConfig()),
+        "damping": model.damping,
+        "scores": {str(k): v for k, v in model.scores.items()},
+        "errors": [[None if not np.isfinite(v) else float(v) for v in row] for row in model.errors],
+        "members": [
+            {"W": p.W.tolist(), "b": p.b.tolist(), "W_y": np.asarray(p.W_y).tolist(), "b_y": np.asarray(p.b_y).tolist()}
+            for p in model.members
+        ],
+        "made_with": {
+            "numpy": np.__version__,
+            "blas": _blas(),
+            "machine": platform.machine(),
+            "python": platform.python_version(),
+        },
+    }
+    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    _stored_forecaster.cache_clear()
+    return path
+
+
 def _blas() -> list[str]:
     """The BLAS library and kernel in use, when threadpoolctl is installed to tell."""
     try:
@@ -180,3 +274,4 @@ if __name__ == "__main__":  # pragma: no cover - a maintainer's command
 
     m = template_model(train_epochs=0)
     print(retrain_stored(m.raw[: m.history_steps, 0], 4, TRAIN_EPOCHS, 0))
+    print(retrain_stored_forecaster(m.raw[: m.history_steps, 0], m.horizon, m.season))

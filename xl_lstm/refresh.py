@@ -24,6 +24,7 @@ from ._xml import PKG_REL_NS
 from .contract import INPUT_NAMES, MAX_STEPS, OUTPUT_NAMES, WorkbookModel, book_name, read_model, train_on
 from .engine import run, step
 from .errors import LSTMError
+from .forecaster_book import AUTO_INPUT_NAMES, compute_forecaster_blocks, read_forecaster
 from .metrics import METRICS, error_metrics
 from .params import LSTMParams
 from .recursive import recursive_forecast
@@ -214,6 +215,9 @@ def refresh_file(
         model = read_model(book, given)
         blocks: dict[str, np.ndarray] = {k: v.astype(object) for k, v in given.items()}
         blocks.update(compute_blocks(model))
+        if all(n in book.names for n in AUTO_INPUT_NAMES):  # the forecaster of a one-series template
+            f = read_forecaster(lambda name: given[name] if name in given else book.numbers(name), str(path))
+            blocks.update(compute_forecaster_blocks(f, model.series[:, 0], model.history.shape[0], model.season))
         per_sheet: dict[str, Blocks] = {}
         cells = 0
         for contract_name, block in blocks.items():

@@ -43,11 +43,13 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ._checks import check_whole, finite_array
 from ._io import atomic_write
+from .auto import AutoModel, SeriesPrep, interval_widths
 from .contract import WORKBOOK_FIT
 from .datasets import load_airpassengers
 from .engine import run
 from .errors import LSTMError
-from .example_model import digits15, trained_weights
+from .example_model import digits15, forecaster_model, trained_weights
+from .forecaster_book import BookForecaster
 from .params import LSTMParams, init_params
 from .recursive import recursive_forecast
 from .series_file import FREQUENCIES, SeriesFile, hold_out
@@ -67,6 +69,7 @@ GATE_COLOURS = {  # one colour per quantity, used for headers, heat maps and cha
 ACTUAL_COLOUR, FORECAST_COLOUR = "000080", "17BECF"  # navy, teal
 MAX_HIDDEN, MAX_INPUTS = 64, 12
 TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the template's weights are trained, as xl-lstm fit does
+FORECASTER_LEVELS = (0.8, 0.95)  # the forecaster's interval levels in a template
 FIXED_TIME = "2026-01-01T00:00:00Z"  # docProps timestamps, so the file is reproducible
 DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
 
@@ -138,6 +141,7 @@ class TemplateModel:
     horizon: int  # the last `horizon` steps are held out as actuals
     season: int  # for MASE
     about: SeriesInfo = field(default_factory=lambda: AIRLINE)
+    forecaster: BookForecaster | None = None  # xl_lstm.auto's forecaster of the history (one series only)
 
     @property
     def scaled(self) -> np.ndarray:  # (T, D)
@@ -199,7 +203,33 @@ def template_model(
         W, b = base.W, base.b
         W_y, b_y = _ridge_head(base, (raw[: T - horizon] - center) / scale)
     params = LSTMParams(digits15(W), digits15(b), digits15(W_y), digits15(b_y))  # type: ignore[arg-type]
-    return TemplateModel(params, months, raw, center, scale, horizon, season, about)
+    forecaster = None
+    if D == 1:  # the forecaster of the history: stored for the shipped example, else trained now
+        known = season > 1 and hist.size >= 2 * season + 1  # the frequency's season, when the history can show it
+        auto = forecaster_model(hist, horizon, season if known else None, on_epoch)
+        forecaster = book_forecaster(auto, horizon, FORECASTER_LEVELS)
+    return TemplateModel(params, months, raw, center, scale, horizon, season, about, forecaster)
+
+
+def book_forecaster(model: AutoModel, horizon: int, levels: tuple[float, ...]) -> BookForecaster:
+    """What a template holds of a model fitted on one series: rounded to 15 digits."""
+    if len(model.preps) != 1:
+        raise LSTMError(f"a workbook holds the forecaster of one series; this one was fitted on {len(model.preps)}")
+    (prep,) = model.preps.values()
+    rounded = SeriesPrep(
+        prep.log,
+        float(digits15(prep.unit)),
+        prep.season,
+        digits15(prep.indices),
+        float(digits15(prep.sigma)),
+        float(digits15(prep.scale)),
+    )
+    members = tuple(
+        LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))  # type: ignore[arg-type]
+        for p in model.members
+    )
+    widths = np.stack([interval_widths(model.errors, q, horizon) for q in levels], axis=1)  # (n, L)
+    return BookForecaster(members, rounded, float(digits15(model.damping)), digits15(widths), np.array(levels, float))
 
 
 def _ridge_head(params: LSTMParams, x: np.ndarray, ridge: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
@@ -421,7 +451,7 @@ States: one row per step computed by =LSTM_STEP(x, h above, C above, lstm_W, lst
 States (formulas): the same numbers from native formulas only (SUMPRODUCT, EXP, TANH), so the workbook works and teaches without Python.
 Forecast: the model warms up on the history, then each forecast is fed back as the next input. Native formulas and =LSTM_FORECAST side by side, the actuals of the held-out months, and the error metrics (native and =LSTM_METRICS).
 Charts: the four gates, C and h, and the forecast against the actuals. One colour per quantity throughout: i blue, f orange, g green, C purple, o red, h brown.
-# The model in this file
+{forecaster}# The model in this file
 W, b, W_y and b_y were trained on the history (the months before the held-out ones) by xl_lstm's NumPy training (backpropagation through time and Adam, seed 0, 800 passes, the settings of xl-lstm fit) and are stored with xl_lstm, so this file holds the same numbers on every computer, never random ones. Training is repeatable for a seed on one computer; on another processor or maths library the same settings give weights that differ in the later digits and forecast about as well, so compare retrained models by their errors, not digit by digit. To retrain after changing the series, run xl-lstm fit BOOK.xlsx, or the lstm_fit script in xlwings Lite (a button in the task pane), or in classic xlwings a macro button with RunPython "import xl_lstm.scripts as s; s.lstm_fit_caller()".
 # Turning on the functions (States, and the LSTM_ columns of Forecast)
 Without Python those cells show #NAME?; everything else works. Windows Excel with classic xlwings: pip install xl_lstm, then xlwings addin install; the sheet xlwings.conf already names the module (UDF Modules = xl_lstm.udfs); click Import Functions in the xlwings tab.
@@ -430,6 +460,10 @@ xlwings Lite (Windows, macOS, Excel on the web): add xl_lstm to requirements.txt
 {names}"""
 
 
+FORECASTER_GUIDE = """\
+# The forecaster: the forecast to use (sheets Forecaster model, Transforms, LSTM 1.., Forecaster)
+The LSTM above is small so you can watch it. The forecaster is what xl_lstm forecasts with: from the history alone it chose logs (when every value is positive), seasonal indices (when the series is seasonal), and how much to damp the predicted changes (φ, by validation on the history's last months). Transforms turns the series into u, the scaled changes of the deseasonalised (log) series. Each LSTM k sheet runs one of the LSTMs over u and then feeds its own forecast back. Forecaster turns each LSTM's forecast back into values, takes their median, adds the 80% and 95% intervals (from errors on data the LSTMs had not seen), and compares the forecast and seasonal naive with the held-out actuals. Every cell is a native formula; the =LSTM_FORECAST table below it computes the same with Python.
+"""
 GUIDE_LINE = 84  # characters per row of the Guide: lines are broken here, never by the spreadsheet's wrap
 
 
@@ -446,6 +480,7 @@ def _guide(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     _title(ws, "xl_lstm: an LSTM you can watch, gate by gate")
     names = "\n".join(f"{n}: {ref}" for n, ref in lay.names.items())
     text = GUIDE.format(
+        forecaster=FORECASTER_GUIDE if m.forecaster is not None else "",
         names=names,
         series=m.about.title.removeprefix("Inputs: "),
         source=m.about.note.removesuffix("."),
@@ -886,6 +921,10 @@ def build_template(
     _states(wb, lay, native=True)
     _forecast(wb, lay, m)
     _charts(wb, lay, m)
+    if m.forecaster is not None:
+        from .forecaster_sheets import add_forecaster_sheets  # it builds on this module's helpers
+
+        add_forecaster_sheets(wb, lay, m, m.forecaster)
     _conf(wb)
     wb.active = guide  # type: ignore[assignment]
     _guide(wb, lay, m)  # last, so it can list every defined name
