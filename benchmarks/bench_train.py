@@ -1,6 +1,7 @@
 """Training time per epoch: xl_lstm's NumPy BPTT + Adam against the same model in PyTorch, one thread, same run.
 
-    python benchmarks/bench_train.py            # T=500 steps: B=1 with H=32 and H=8, and B=32 with H=32
+    python benchmarks/bench_train.py            # T=500 steps: B=1 with H=32 and H=8, and B=32 with H=32;
+                                                # and the forecaster's mini-batch: 256 windows of 16 steps, H=16
     python benchmarks/bench_train.py --quick    # tiny sizes: checks the script runs
 
 One epoch on each side is one full-sequence BPTT pass over the whole series, the
@@ -11,7 +12,9 @@ gradient clipped to global norm 1, and one Adam step (lr 0.01):
     torch     nn.LSTM(1, H) + nn.Linear(H, 1), MSELoss, backward, clip_grad_norm_,
               torch.optim.Adam, started from the same weights on the same data; bias_hh
               is frozen at 0 so that, as in xl_lstm, one bias vector is trained
-fit's per-epoch validation forward pass is left out of both sides.
+fit's per-epoch validation forward pass is left out of both sides. The last case is one
+update of the automatic forecaster (xl_lstm.auto): a mini-batch of 256 series' windows of
+16 steps, H=16, which is what it trains on, one Adam step each.
 The data is a synthetic seasonal series with trend and noise, standardised. Each side
 runs `repeats` epochs after one warm-up epoch; the median is reported. xl_lstm trains
 in float64 only, so the float32 row compares it with torch in float32 (for scale; the
@@ -119,7 +122,7 @@ def main() -> None:
     if args.quick:
         cases = [Case(20, 1, 4, 2), Case(20, 4, 8, 2)]
     else:
-        cases = [Case(500, 1, 32, 15), Case(500, 1, 8, 15), Case(500, 32, 32, 9)]
+        cases = [Case(500, 1, 32, 15), Case(500, 1, 8, 15), Case(500, 32, 32, 9), Case(16, 256, 16, 41)]
     print(f"numpy {np.__version__}, torch {torch.__version__}, one thread, median seconds per epoch")
     header = f"{'T':>4} {'B':>3} {'H':>3} {'torch dtype':>11} | {'xl_lstm ms':>10} {'torch ms':>9} {'ratio':>6} | {'Δloss':>8}"
     print(header)

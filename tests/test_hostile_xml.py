@@ -29,6 +29,7 @@ from xl_lstm.refresh import refresh_file
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = (ROOT / "workbooks" / "lstm_template.xlsx").read_bytes()
 WEIGHTS, INPUTS, STATES, NATIVE, FORECAST = (f"xl/worksheets/sheet{i}.xml" for i in (2, 3, 4, 5, 6))
+MODEL, *FORECASTER = (f"xl/worksheets/sheet{i}.xml" for i in range(8, 14))  # Forecaster model, Transforms, LSTM 1..3, Forecaster
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 MEMORY = 1 << 30  # bytes of address space for the refresh
 SECONDS = 20.0
@@ -342,7 +343,8 @@ def test_each_sheet_is_parsed_once_for_reading_and_once_for_writing(
     refresh_file(path)
     assert sorted(seen) == sorted(
         [f"{WEIGHTS} read", f"{INPUTS} read", f"{FORECAST} read"]  # 5 names on Weights, 2 on Inputs, 2 on Forecast
-        + [f"{p} write" for p in (INPUTS, STATES, NATIVE, FORECAST)]
+        + [f"{MODEL} read"]  # the forecaster's 8 names
+        + [f"{p} write" for p in (INPUTS, STATES, NATIVE, FORECAST, *FORECASTER)]
     )
 
 

@@ -216,7 +216,8 @@ def refresh_file(
         blocks: dict[str, np.ndarray] = {k: v.astype(object) for k, v in given.items()}
         blocks.update(compute_blocks(model))
         if all(n in book.names for n in AUTO_INPUT_NAMES):  # the forecaster of a one-series template
-            f = read_forecaster(lambda name: given[name] if name in given else book.numbers(name), str(path))
+            held = book.numbers_of([n for n in AUTO_INPUT_NAMES if n not in given])  # each sheet read once
+            f = read_forecaster({**held, **given}.__getitem__, str(path))
             blocks.update(compute_forecaster_blocks(f, model.series[:, 0], model.history.shape[0], model.season))
         per_sheet: dict[str, Blocks] = {}
         cells = 0
