@@ -178,13 +178,15 @@ def test_many_files_on_the_cluster_are_the_single_machine_forecast_with_the_same
     cluster: str, tmp_path: Path
 ) -> None:
     data = split_files(tmp_path / "data")
-    one = xl_lstm("forecast", str(data), "--output", str(tmp_path / "one.parquet"), *FAST)
+    sample = ["--fit-sample", "12"]  # the model fitted on 12 series (chosen the same way), sent to the workers
+    one = xl_lstm("forecast", str(data), "--output", str(tmp_path / "one.parquet"), *sample, *FAST)
     assert one.returncode == 1, one.stderr  # written, but something was refused
     assert one.stdout.strip() == f"wrote {tmp_path / 'one.parquet'}: 360 forecasts of 30 series; 2 refused (said above)"
     parts = tmp_path / "parts"
-    many = xl_lstm("forecast", str(data), "--scheduler", cluster, "--output", str(parts), "--csv", *FAST)
+    many = xl_lstm("forecast", str(data), "--scheduler", cluster, "--output", str(parts), "--csv", *sample, *FAST)
     assert many.returncode == 1, many.stderr
     assert many.stdout.strip().endswith("; 2 refused (said above)") and "360 forecasts of 30 series" in many.stdout
+    assert "xl-lstm: chose: 12 series:" in many.stderr
     refused = refused_lines(many.stderr)
     assert refused == refused_lines(one.stderr) and len(refused) == 2, many.stderr
     assert "d.csv" in refused[0] and "oops" in refused[0]  # the file, once
