@@ -43,6 +43,7 @@ from .auto import AutoConfig, AutoModel
 from .errors import LSTMError
 from .forecast_frame import fit_sample
 from .panel_files import (
+    Clock,
     FileRead,
     ManyForecast,
     Plan,
@@ -200,6 +201,7 @@ def forecast_on_cluster(
     cfg = (config or AutoConfig()).changed(**settings)
     files = table_files(data)
     folder = output_folder(output)
+    clock = Clock()
     reads = client.map(read_file, [str(f) for f in files], retries=RETRIES, pure=False)
     summaries: list[FileRead] = client.gather(client.map(_summary, reads, pure=False))
     plan = plan_files(summaries, str(data))
@@ -207,7 +209,9 @@ def forecast_on_cluster(
     fit_ids = fit_sample(plan.ids, sample, cfg.seed)
     chosen = None if sample is None else frozenset(fit_ids)
     fit_rows = pd.concat(client.gather(client.map(_rows, good, ids=chosen, pure=False)), ignore_index=True)
+    clock.lap("read")
     model, h = fit_on(fit_rows, plan, fit_ids, horizon, cfg, on_epoch)
+    clock.lap("fit")
     del fit_rows
     shared = client.scatter(pickle.dumps(model.shared()), broadcast=True, hash=False)
     task_plan = plan._replace(ids=[], refused={})  # what a part needs of the plan: small
@@ -230,7 +234,8 @@ def forecast_on_cluster(
         series, rows = series + done.series, rows + done.rows
         if on_part is not None:
             on_part(done, finished, len(futures))
-    return ManyForecast(model, notes, refused, series, rows, pd.DataFrame(), sorted(parts), plan.names)
+    clock.lap("forecast")
+    return ManyForecast(model, notes, refused, series, rows, pd.DataFrame(), sorted(parts), plan.names, clock.seconds)
 
 
 def _part_done(fut: Any, index: int, data: str) -> PartDone:

@@ -16,6 +16,7 @@ killed half-way is never seen, and writing it again replaces it.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from .series_file import frequency_of
 from .train import Epoch
 
 __all__ = [
+    "Clock",
     "FileRead",
     "ManyForecast",
     "Plan",
@@ -253,6 +255,7 @@ class ManyForecast(NamedTuple):
     table: pd.DataFrame  # the forecasts (single machine); empty on a cluster, whose parts hold them
     parts: list[Path]  # the part files written (cluster)
     names: dict[str, str]  # the data's names of unique_id, ds, y
+    seconds: dict[str, float] = {}  # wall time of each step: read, fit, forecast
 
 
 def forecast_files(
@@ -268,13 +271,31 @@ def forecast_files(
     """Every series of DATA (a table file or a folder of them) on this machine: the steps of
     ``xl_lstm.cluster.forecast_on_cluster``, with the whole panel as one part."""
     cfg = (config or AutoConfig()).changed(**settings)
+    clock = Clock()
     reads = [read_file(f) for f in table_files(data)]
     plan = plan_files([r.summary() for r in reads], str(data))
     every = pd.concat([reads[k].long for k in plan.good], ignore_index=True)
     fit_ids = fit_sample(plan.ids, sample, cfg.seed)
     fit_rows = every if sample is None else every[every["unique_id"].isin(set(fit_ids))]
+    clock.lap("read")
     model, h = fit_on(fit_rows, plan, fit_ids, horizon, cfg, on_epoch)
+    clock.lap("fit")
     out = forecast_part(every, model, h, levels, plan, plan.ids)
+    clock.lap("forecast")
     notes = [f"chose: {model.describe()}", *out.notes]
     series = len(out.table) // h
-    return ManyForecast(model, notes, plan.refused | out.refused, series, len(out.table), out.table, [], plan.names)
+    refused = plan.refused | out.refused
+    return ManyForecast(model, notes, refused, series, len(out.table), out.table, [], plan.names, clock.seconds)
+
+
+class Clock:
+    """Wall time of consecutive steps, by name."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = now - self._last
+        self._last = now
