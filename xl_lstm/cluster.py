@@ -217,8 +217,8 @@ def forecast_on_cluster(
     task_plan = plan._replace(ids=[], refused={})  # what a part needs of the plan: small
     longs = client.map(_rows, good, pure=False)
     frame = dd.from_delayed(longs, meta=summaries[plan.good[0]].long, verify_meta=False)
-    n = partitions or part_count(len(plan.ids), len(client.scheduler_info()["workers"]))
-    by_series = frame.shuffle(on="unique_id", npartitions=n, shuffle_method="tasks")
+    n_parts = partitions or part_count(len(plan.ids), len(client.scheduler_info()["workers"]))
+    by_series = frame.shuffle(on="unique_id", npartitions=n_parts, shuffle_method="tasks")
     tasks = [
         dask.delayed(forecast_and_write)(part, shared, k, h, levels, task_plan, str(folder), csv)
         for k, part in enumerate(by_series.to_delayed())
