@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xl_lstm.cluster import connect, forecast_on_cluster, on_cluster
+from xl_lstm.cluster import connect, forecast_on_cluster, on_cluster, part_count
 from xl_lstm.panel_files import ManyForecast, forecast_files
 from xl_lstm.refresh import refresh_many
 
@@ -49,6 +49,29 @@ MONTHS = 48
 def peak_rss() -> int:
     """This process's peak resident size in bytes (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cpu_seconds() -> float:
+    """CPU seconds this process has used (user + system)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class CpuMeter:
+    """CPU seconds used by a cluster's workers (all of them) and its scheduler since the last read."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.last = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        return sum(self.client.run(cpu_seconds).values()), self.client.run_on_scheduler(cpu_seconds)
+
+    def read(self) -> tuple[float, float]:
+        now = self._now()
+        used = (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+        return used
 
 
 def write_series(folder: Path, n: int, files: int = 4) -> int:
@@ -172,16 +195,32 @@ def main() -> None:
             print(line("--scheduler local --jobs 2", local, n, " + ".join(mib(b) for b in worker_peaks(client))))
         (folder / "dask").mkdir()
         with dask_processes(folder / "dask") as address, connect(address) as client:
-            cluster = forecast_on_cluster(client, folder / "data", folder / "out-cluster", sample=sample, **settings)
+            meter = CpuMeter(client)
+            time.sleep(2)
+            idle = meter.read()[1] / 2  # the scheduler's CPU seconds per second doing nothing (heartbeats)
+            parts = max(4, n // 100)  # many tasks, so that the scheduler's work per part shows
+            start = time.perf_counter()
+            cluster = forecast_on_cluster(
+                client, folder / "data", folder / "out-cluster", sample=sample, partitions=parts, **settings
+            )
+            fc_cpu = meter.read()
+            fc_cpu = (fc_cpu[0], max(0.0, fc_cpu[1] - idle * (time.perf_counter() - start)))
             peaks = worker_peaks(client)
             print(line("dask scheduler + 2 dask workers", cluster, n, " + ".join(mib(b) for b in peaks)))
+            print(
+                f"{'':<34} {parts} parts; CPU: workers {fc_cpu[0]:.2f} s ({fc_cpu[0] / n * 1e3:.2f} ms per series), "
+                f"scheduler {fc_cpu[1]:.2f} s beyond its idle {idle * 1e3:.0f} ms/s"
+            )
             fc_peak = max(peaks)
 
             book_size = TEMPLATE.stat().st_size
             print(f"\nrefresh: {books} copies of the template workbook ({book_size / 1024:.0f} KiB, 144 steps, H=4)")
             stale_books(folder / "books", books)
             sources = sorted(str(p) for p in (folder / "books").iterdir())
+            meter.read()
             _, t_cluster = timed(lambda: refresh_many(sources, runner=on_cluster(client)))
+            book_cpu = meter.read()
+            book_cpu = (book_cpu[0], max(0.0, book_cpu[1] - idle * t_cluster))
             book_peak = max(worker_peaks(client))
         times = {}
         for jobs in (1, 2):
@@ -189,31 +228,43 @@ def main() -> None:
             _, times[jobs] = timed(lambda jobs=jobs: refresh_many(sources, jobs=jobs))
         for name, t in (("--jobs 1", times[1]), ("--jobs 2", times[2]), ("dask scheduler + 2 dask workers", t_cluster)):
             print(f"{name:<34} {t:6.2f} s  {books / t:6.1f} workbooks/s")
+        print(
+            f"{'':<34} CPU of the cluster's run: workers {book_cpu[0]:.2f} s ({book_cpu[0] / books * 1e3:.0f} ms per "
+            f"workbook), scheduler {book_cpu[1]:.2f} s"
+        )
         print(f"memory per worker: {mib(book_peak)} peak (after the forecast's {mib(fc_peak)})")
 
     # ---- the estimate ----------------------------------------------------------------------------------
     workers = args.machines * args.cores
-    per_series = cluster.seconds["forecast"] * 2 / n  # core-seconds per series, the cluster's overheads in
-    per_book = t_cluster * 2 / books
+    per_series = fc_cpu[0] / n  # CPU seconds per series: read, shuffle, forecast, write
+    sched_part = fc_cpu[1] / parts  # the scheduler's work grows with the tasks: with the parts
+    big_parts = part_count(1_000_000, args.machines * args.cores)
+    per_book, sched_book = book_cpu[0] / books, book_cpu[1] / books
     series_bytes = data_bytes / n
     big_n, big_books = 1_000_000, 10_000
     move = big_n * series_bytes * 2 / (args.machines * args.net_mbs * 1e6)  # read once, shuffled once
     fit = cluster.seconds["fit"] * (400 / settings["updates"])
-    forecast = big_n * per_series / workers
-    books_cpu = big_books * per_book / workers
+    forecast = max(big_n * per_series / workers, big_parts * sched_part)
+    books_cpu = max(big_books * per_book / workers, big_books * sched_book)
     books_io = big_books * book_size * 2 / (args.fs_mbs * 1e6)  # each workbook read and written once
     print(f"\nestimate on {args.machines} machines x {args.cores} cores ({workers} workers, --nthreads 1), assuming:")
-    print(f"  cores as fast as these; the cluster's measured cost per task here: {per_series * 1e3:.2f} ms per series,")
-    print(f"  {per_book * 1e3:.0f} ms per workbook (core-seconds, dask's overheads included);")
-    print(f"  {series_bytes:.0f} bytes per series of 48 months on disk; {args.net_mbs:.0f} MB/s network per machine;")
+    print(f"  cores as fast as these, and the CPU the 2-worker cluster used here per task: {per_series * 1e3:.2f} ms")
+    print(f"  per series (read, shuffle, forecast, write) and {per_book * 1e3:.0f} ms per workbook, spread evenly;")
     print(
-        f"  the fit on one sample of {sample} series with the default 400 updates: the measured fit x {400 / settings['updates']:.0f};"
+        f"  the one scheduler's CPU as here: {sched_part * 1e3:.0f} ms per part of the series ({big_parts:,} parts of"
     )
+    print(f"  1,000 series), {sched_book * 1e3:.1f} ms per workbook; it does not spread, so the slower of the workers")
+    print("  and the scheduler counts;")
     print(
-        f"  a shared file system of {args.fs_mbs:.0f} MB/s in all; the client holds the 1,000,000 ids and the sample only."
+        f"  {series_bytes:.0f} bytes per series of 48 months on disk, read and shuffled over {args.net_mbs:.0f} MB/s per machine;"
     )
+    print(f"  the fit on the client, one core, on one sample of {sample} series with the default 400 updates:")
     print(
-        f"1,000,000 series: fit {fit:.0f} s (client, one core) + data {move:.0f} s + forecast {forecast:.0f} s "
+        f"  the fit measured here x {400 / settings['updates']:.0f}; the client holds the 1,000,000 ids and the sample only;"
+    )
+    print(f"  a shared file system of {args.fs_mbs:.0f} MB/s in all for the workbooks, each read and written once.")
+    print(
+        f"1,000,000 series: fit {fit:.0f} s + data {move:.0f} s + forecast {forecast:.0f} s "
         f"= about {fit + move + forecast:.0f} s"
     )
     print(
