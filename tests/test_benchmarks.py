@@ -51,3 +51,17 @@ def test_train_benchmark_runs() -> None:
     rows = [line for line in _quick("bench_train.py") if "float" in line and "|" in line]
     assert len(rows) == 4  # two cases × two torch dtypes, each with a ratio
     assert all(float(row.split("|")[2]) < 1e-5 for row in rows)  # Δloss: the same model on both sides
+
+
+def test_scale_benchmark_runs() -> None:
+    need("distributed")
+    need("dask.dataframe")
+    lines = _quick("bench_scale.py")
+    rows = [line.split("  ")[0].strip() for line in lines if "series/s" in line or "workbooks/s" in line]
+    assert rows == ["one process", "--scheduler local --jobs 2", "dask scheduler + 2 dask workers"] + [
+        "--jobs 1",
+        "--jobs 2",
+        "dask scheduler + 2 dask workers",
+    ]
+    assert any(line.startswith("1,000,000 series: fit ") for line in lines)
+    assert any(line.startswith("10,000 workbooks: ") for line in lines)

@@ -66,3 +66,19 @@ def test_the_cli_refuses_a_broken_table_in_one_line(tmp_path: Path) -> None:
     proc = xl_lstm("forecast", str(data))
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "oops" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_series_the_forecaster_refuses_is_one_line_and_the_others_go_on() -> None:
+    df = monthly_long(4)
+    flat = df[df["unique_id"] == "s0"].assign(unique_id="flat", y=5.0)
+    result = forecast_frame(pd.concat([df, flat], ignore_index=True), 6, **FAST)
+    assert list(result.refused) == ["flat"] and "is constant" in result.refused["flat"]
+    assert "\n" not in result.refused["flat"]
+    without = forecast_frame(df, 6, **FAST).table  # the others: the numbers of a table without it
+    pd.testing.assert_frame_equal(result.table, without, check_exact=True)
+
+
+def test_the_fit_sample_fits_on_some_series_and_forecasts_all() -> None:
+    df = monthly_long(6)
+    result = forecast_frame(df, 6, sample=3, **FAST)
+    assert result.model.describe().startswith("3 series:") and result.table["unique_id"].nunique() == 6

@@ -5,7 +5,7 @@
                                            airline series, refreshed, and its forecast
     xl-lstm template OUT.xlsx [--data FILE [--column C] [--dates D]] [--hidden H] [--inputs D] [--steps T] [--force]
                                            write a fresh template workbook (for your own series)
-    xl-lstm refresh PATH... [--glob PATTERN] [--values] [--output DIR] [--jobs N] [--quiet]
+    xl-lstm refresh PATH... [--glob PATTERN] [--values] [--output DIR] [--jobs N] [--scheduler ADDRESS] [--quiet]
                                            recompute the LSTM blocks of workbooks, without Excel
     xl-lstm fit BOOK.xlsx [--epochs N] [--seed S] [--quiet]
                                            train on the workbook's series, write the weights, refresh
@@ -14,6 +14,9 @@
                                            long unique_id,ds,y or one column per series), or one
                                            column, with intervals; the forecaster chooses its
                                            transforms, season and damping itself (xl_lstm.auto)
+    xl-lstm forecast DATA --scheduler ADDRESS|local --output DIR [--csv] [--fit-sample N] [--partitions N] ...
+                                           the same on a dask.distributed cluster (xl_lstm.cluster):
+                                           DATA a table or a folder of them, the forecasts as parts
 
 Every failure is one line on stderr and a non-zero exit, never a traceback.
 """
@@ -174,7 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--values", action="store_true", help="store plain numbers instead of formulas (for readers without the add-in)"
     )
     p_ref.add_argument("--output", metavar="DIR", help="write refreshed copies into DIR instead of replacing the files")
-    p_ref.add_argument("--jobs", type=_positive, default=1, help="worker processes (default 1)")
+    p_ref.add_argument(
+        "--jobs", type=_positive, default=None, help="worker processes (default 1; with --scheduler local: its workers)"
+    )
+    p_ref.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="refresh on a dask.distributed cluster (tcp://HOST:8786), one task per workbook, or 'local' for "
+        "a cluster of --jobs processes here; the workers must see the same paths",
+    )
     p_ref.add_argument("--quiet", action="store_true", help="no progress lines and no summary table")
     p_fit = sub.add_parser(
         "fit", help="train on a template workbook's series, write weights, head and scaler, refresh it"
@@ -213,6 +224,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", metavar="OUT", help="write the forecasts here (.csv, .parquet or .xlsx) in the table's own shape"
     )
     p_fc.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_fc.add_argument(
+        "--fit-sample",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="fit the model on N series chosen at random (seeded by --seed), forecast them all (default: fit on all)",
+    )
+    p_fc.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="forecast on a dask.distributed cluster (tcp://HOST:8786), or 'local' for a cluster of --jobs "
+        "processes here; needs --output DIR",
+    )
+    p_fc.add_argument("--jobs", type=_positive, default=None, help="worker processes of --scheduler local (default 2)")
+    p_fc.add_argument(
+        "--partitions",
+        type=_positive,
+        default=None,
+        help="parts of the series on a cluster (default: ~1000 series each)",
+    )
+    p_fc.add_argument("--csv", action="store_true", help="on a cluster: write part-N.csv beside each part-N.parquet")
     return parser
 
 
@@ -282,9 +314,31 @@ def forecast_command(args: argparse.Namespace) -> int:
     settings = {"hidden": args.hidden, "members": args.members, "updates": args.updates, "seed": args.seed}
     if args.season is not None:
         settings["season"] = args.season
+    _check_cluster_options(args)
+    if args.scheduler is not None:
+        return _forecast_cluster(args, levels, settings)
     if args.data == "-" or args.column is not None or _one_series_csv(args.data):
+        if args.fit_sample is not None:
+            raise LSTMError("--fit-sample chooses among the series of a table; this is one series")
         return _forecast_one(args, levels, settings)
+    if Path(args.data).is_dir():
+        return _forecast_files(args, levels, settings)
     return _forecast_table(args, levels, settings)
+
+
+def _check_cluster_options(args: argparse.Namespace) -> None:
+    """Options that only mean something with --scheduler (or only without it): one line each."""
+    if args.scheduler is None:
+        for given, name in ((args.csv, "--csv"), (args.partitions, "--partitions"), (args.jobs, "--jobs")):
+            if given:
+                raise LSTMError(f"{name} is for a cluster: give --scheduler ADDRESS (or --scheduler local)")
+        return
+    if args.jobs is not None and args.scheduler != "local":
+        raise LSTMError("--jobs sets the workers of --scheduler local; a cluster has the workers started for it")
+    if args.data == "-" or args.column is not None:
+        raise LSTMError("--scheduler forecasts the series of a table or a folder of tables, not one column or stdin")
+    if not args.output:
+        raise LSTMError("--scheduler writes the forecasts as parts into a folder: give --output DIR")
 
 
 def _one_series_csv(data: str) -> bool:
@@ -347,16 +401,90 @@ def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], setting
     if args.output and Path(args.output).resolve() == Path(args.data).resolve():
         raise LSTMError(f"{args.output}: is the input table; write the forecasts to another file")
     bar = epoch_bar(args.quiet)
-    result = forecast_panel(panel, args.horizon, levels, on_epoch=bar, **settings)
+    result = forecast_panel(panel, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
     if bar is not None:
         bar.end()
     _say(args, result.notes)
+    _refusals(result.refused)
     if args.output:
         path = write_panel_forecasts(result.table, panel, args.output)
-        print(f"wrote {path}: {len(result.table):,} forecasts of {n_series} series")
+        print(
+            f"wrote {path}: {len(result.table):,} forecasts of {n_series - len(result.refused)} series{_refused_count(result.refused)}"
+        )
     else:
         print(forecast_frame_shape(result.table, panel).to_string(index=False))
-    return 0
+    return 1 if result.refused else 0
+
+
+def _refusals(refused: dict[str, str]) -> None:
+    """Each refused file or series: its one line on stderr (always, as refresh says each failed file)."""
+    for line in refused.values():
+        print(f"xl-lstm: {line}", file=sys.stderr)
+
+
+def _refused_count(refused: dict[str, str]) -> str:
+    return f"; {len(refused)} refused (said above)" if refused else ""
+
+
+def _forecast_files(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
+    """A folder of tables on this machine: one panel, written as one long table (or printed)."""
+    from .panel import table_writer
+    from .panel_files import forecast_files
+
+    if args.output and Path(args.output).resolve().parent == Path(args.data).resolve():
+        raise LSTMError(f"{args.output}: is inside the folder of tables read; write the forecasts elsewhere")
+    bar = epoch_bar(args.quiet)
+    result = forecast_files(args.data, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
+    if bar is not None:
+        bar.end()
+    _say(args, result.notes)
+    _refusals(result.refused)
+    table = result.table.rename(columns={k: result.names[k] for k in ("unique_id", "ds")})
+    if args.output:
+        from ._io import atomic_write
+
+        path = Path(args.output)
+        atomic_write(path, table_writer(path, table))
+        print(f"wrote {path}: {len(table):,} forecasts of {result.series} series{_refused_count(result.refused)}")
+    else:
+        print(table.to_string(index=False))
+    return 1 if result.refused else 0
+
+
+def _forecast_cluster(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
+    """DATA on a dask.distributed cluster (xl_lstm.cluster): the forecasts as parts in --output DIR."""
+    from .cluster import PartDone, connect, forecast_on_cluster
+
+    def progress(done: PartDone, finished: int, total: int) -> None:
+        if not args.quiet:
+            bar = "#" * round(20 * finished / total)
+            print(f"[{bar:<20}] {finished}/{total} part {done.part}: {done.series} series", file=sys.stderr, flush=True)
+
+    with connect(args.scheduler, args.jobs or 2) as client:
+        bar = epoch_bar(args.quiet)
+        result = forecast_on_cluster(
+            client,
+            args.data,
+            args.output,
+            args.horizon,
+            levels,
+            sample=args.fit_sample,
+            csv=args.csv,
+            partitions=args.partitions,
+            on_epoch=bar,
+            on_part=progress,
+            **settings,
+        )
+        if bar is not None:
+            bar.end()
+    _say(args, result.notes)
+    _refusals(result.refused)
+    parts = len([p for p in result.parts if p.suffix == ".parquet"])
+    print(
+        f"wrote {args.output}: {result.rows:,} forecasts of {result.series} series in {parts} parts"
+        f"{_refused_count(result.refused)}"
+    )
+    return 1 if result.refused else 0
 
 
 def refresh(args: argparse.Namespace) -> int:
@@ -381,7 +509,19 @@ def refresh(args: argparse.Namespace) -> int:
             status = "ok" if outcome.result else "failed"
             print(f"[{bar:<20}] {done}/{total} {outcome.source} {status}", file=sys.stderr, flush=True)
 
-    outcomes = refresh_many(sources, values_only=args.values, output=args.output, jobs=args.jobs, on_done=progress)
+    if args.scheduler is None:
+        outcomes = refresh_many(
+            sources, values_only=args.values, output=args.output, jobs=args.jobs or 1, on_done=progress
+        )
+    else:
+        from .cluster import connect, on_cluster
+
+        if args.jobs is not None and args.scheduler != "local":
+            raise LSTMError("--jobs sets the workers of --scheduler local; a cluster has the workers started for it")
+        with connect(args.scheduler, args.jobs or 2) as client:
+            outcomes = refresh_many(
+                sources, values_only=args.values, output=args.output, on_done=progress, runner=on_cluster(client)
+            )
     if not args.quiet:
         print(summary_table(outcomes))
     return 0 if all(o.result for o in outcomes) else 1

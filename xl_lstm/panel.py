@@ -60,6 +60,7 @@ __all__ = [
     "future_dates",
     "panel_from_frame",
     "read_panel",
+    "table_writer",
     "write_panel_forecasts",
 ]
 
@@ -942,16 +943,20 @@ def write_panel_forecasts(forecasts: pd.DataFrame, panel: Panel, path: str | Pat
         path.resolve() == panel.path.resolve() or (path.exists() and os.path.samefile(path, panel.path))
     ):
         raise LSTMError(f"{path}: is the table the forecasts are made from; write them to another file")
-    frame = forecast_frame_shape(forecasts, panel)
-    write: Callable[[BinaryIO], object]
-    if suffix == ".csv":
-        write = _csv_writer(frame)
-    elif suffix == ".parquet":
-        write = _parquet_writer(path, frame)
-    else:
-        write = _xlsx_writer(path, frame)
-    atomic_write(path, write)
+    atomic_write(path, table_writer(path, forecast_frame_shape(forecasts, panel)))
     return path
+
+
+def table_writer(path: Path, frame: pd.DataFrame) -> Callable[[BinaryIO], object]:
+    """What writes ``frame`` as ``path``'s suffix says (.csv with ISO dates, .parquet, .xlsx), for ``atomic_write``."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_writer(frame)
+    if suffix == ".parquet":
+        return _parquet_writer(path, frame)
+    if suffix == ".xlsx":
+        return _xlsx_writer(path, frame)
+    raise LSTMError(f"{path.name}: tables are written as {', '.join(WRITE_SUFFIXES)} (got {suffix or 'no extension'})")
 
 
 def _iso(values: pd.Series) -> pd.Series:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from .recursive import recursive_forecast
 from .train import Epoch
 from .xlsx import Blocks, Book, CellRange, patch_sheet, write_package
 
-__all__ = ["RefreshResult", "refresh_file", "compute_blocks", "fit_workbook"]
+__all__ = ["RefreshResult", "refresh_file", "compute_blocks", "fit_workbook", "refresh_many", "refresh_outcome"]
 
 
 @dataclass(frozen=True)
@@ -345,7 +345,8 @@ def check_outputs(sources: list[str], output: str | None) -> None:
         seen[name] = s
 
 
-def _one(source: str, values_only: bool, output: str | None) -> Outcome:
+def refresh_outcome(source: str, values_only: bool, output: str | None) -> Outcome:
+    """Refresh one file, as a task: every failure is its Outcome's one line, never an exception."""
     start = time.perf_counter()
     try:
         result = refresh_file(source, values_only=values_only, output=output)
@@ -373,15 +374,45 @@ def _refused_paths(sources: list[str], output: str | None) -> dict[str, Outcome]
     return refused
 
 
+Runner = Callable[[list[str], bool, "str | None"], Iterable[Outcome]]
+
+
+def in_turn(todo: list[str], values_only: bool, output: str | None) -> Iterator[Outcome]:
+    """Refresh the files one after another, here."""
+    for s in todo:
+        yield refresh_outcome(s, values_only, output)
+
+
+def in_processes(jobs: int) -> Runner:
+    """Refresh the files ``jobs`` at a time in worker processes of this machine, yielding each as it finishes."""
+
+    def run(todo: list[str], values_only: bool, output: str | None) -> Iterator[Outcome]:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(refresh_outcome, s, values_only, output) for s in todo]
+            for fut in as_completed(futures):
+                yield fut.result()
+
+    return run
+
+
 def refresh_many(
-    sources: list[str], *, values_only: bool = False, output: str | None = None, jobs: int = 1, on_done: Any = None
+    sources: list[str],
+    *,
+    values_only: bool = False,
+    output: str | None = None,
+    jobs: int = 1,
+    on_done: Any = None,
+    runner: Runner | None = None,
 ) -> list[Outcome]:
     """Refresh every file, ``jobs`` at a time in worker processes; one file's failure does not stop the rest.
 
     ``on_done(outcome, done, total)`` is called as each file finishes (a progress bar).
     Outcomes come back in the order of ``sources``. Before any work: two sources that would
     be written to the same ``output`` file refuse the whole run (an LSTMError), and every
-    file's path checks run, so those refusals come first.
+    file's path checks run, so those refusals come first. ``runner`` refreshes the files that
+    pass them elsewhere (``xl_lstm.cluster.on_cluster``), yielding each Outcome as it finishes.
     """
     check_outputs(sources, output)
     outcomes = _refused_paths(sources, output)
@@ -391,22 +422,13 @@ def refresh_many(
         if on_done:
             on_done(o, done, total)
     todo = [s for s in sources if s not in outcomes]
-    if jobs <= 1 or len(todo) <= 1:
-        for s in todo:
-            outcomes[s] = _one(s, values_only, output)
-            done += 1
-            if on_done:
-                on_done(outcomes[s], done, total)
-    else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_one, s, values_only, output): s for s in todo}
-            for fut in as_completed(futures):
-                outcomes[futures[fut]] = fut.result()
-                done += 1
-                if on_done:
-                    on_done(outcomes[futures[fut]], done, total)
+    if runner is None:
+        runner = in_processes(jobs) if jobs > 1 and len(todo) > 1 else in_turn
+    for o in runner(todo, values_only, output):
+        outcomes[o.source] = o
+        done += 1
+        if on_done:
+            on_done(o, done, total)
     return [outcomes[s] for s in sources]
 
 
