@@ -29,7 +29,9 @@ from xl_lstm.refresh import refresh_file
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = (ROOT / "workbooks" / "lstm_template.xlsx").read_bytes()
 WEIGHTS, INPUTS, STATES, NATIVE, FORECAST = (f"xl/worksheets/sheet{i}.xml" for i in (2, 3, 4, 5, 6))
-MODEL, *FORECASTER = (f"xl/worksheets/sheet{i}.xml" for i in range(8, 14))  # Forecaster model, Transforms, LSTM 1..3, Forecaster
+MODEL, *FORECASTER = (
+    f"xl/worksheets/sheet{i}.xml" for i in range(8, 14)
+)  # Forecaster model, Transforms, LSTM 1..3, Forecaster
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 MEMORY = 1 << 30  # bytes of address space for the refresh
 SECONDS = 20.0
