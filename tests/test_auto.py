@@ -149,3 +149,11 @@ def test_a_shipped_model_forecasts_any_series_as_the_fitted_one_does() -> None:
         np.testing.assert_array_equal(part[k].upper[0.95], whole[k].upper[0.95])
     new = forecast_auto(light, 6, series=seasonal_panel(1, 60, seed=9)["s0"]).forecasts["series"]
     assert new.mean.shape == (6,) and np.all(np.isfinite(new.mean))
+
+
+def test_a_short_seasonal_series_validates_on_origins_that_keep_two_seasons() -> None:
+    """One series takes many validation origins; none may cut it below what its season needs."""
+    t = np.arange(30)
+    y = 100 + 10 * np.sin(2 * np.pi * t / 7) + 0.1 * t  # weekly pattern: season 7 needs 15 values
+    model = fit_auto({"w": y}, 10, seasons={"w": 7}, **FAST)
+    assert model.preps["w"].season == 7 and model.errors.shape[1] == 10

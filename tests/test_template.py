@@ -19,7 +19,7 @@ from tests.libreoffice import page_text, pdf_pages, pdf_text, read_ppm, recalcul
 from tests.workbooks import assert_same_workbook
 from xl_lstm.contract import WORKBOOK_FIT
 from xl_lstm.example_model import TrainedWeights, digits15, history_digest, one_step_loss, recipe, stored_record
-from xl_lstm.forecaster_book import BookForecaster
+from xl_lstm.forecaster_book import AUTO_NAMES, BookForecaster
 from xl_lstm.metrics import METRICS, error_metrics
 from xl_lstm.recursive import recursive_forecast
 from xl_lstm.template import (
@@ -237,7 +237,8 @@ def test_no_defined_name_is_a_function_name() -> None:
     assert {"lstm_step", "lstm_sequence", "lstm_forecast", "lstm_metrics", "lstm_init"} <= functions
     wb, lay = build_template()
     assert not functions & {n.lower() for n in wb.defined_names}
-    assert set(lay.names) == set(contract.NAMES), "the template writes exactly the contract's names"
+    forecaster = {n for n in AUTO_NAMES if n != "auto_states_k"} | {f"auto_states_{k}" for k in (1, 2, 3)}
+    assert set(lay.names) == set(contract.NAMES) | forecaster, "the template writes exactly the contract's names"
 
 
 def test_states_formulas_refer_to_the_previous_row() -> None:
@@ -367,14 +368,16 @@ def test_every_guide_paragraph_and_header_prints_in_full(tmp_path: Path) -> None
                 assert cell.value in printed, f"{sheet}!{cell.coordinate} header {cell.value!r} is cut"
 
 
-def test_workbook_has_six_charts_with_data_references() -> None:
+def test_workbook_has_eight_charts_with_data_references() -> None:
+    """Six of the LSTM (gates, states, forecast) and the forecaster's, on Charts and on Forecaster."""
     members = zip_members(COMMITTED.read_bytes())
     charts = [n for n in members if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
-    assert len(charts) == 6
+    assert len(charts) == 8
     for n in charts:
         xml = members[n].decode()
         refs = re.findall(r"<(?:c:)?f>([^<]+)</(?:c:)?f>", xml)
         assert any("States (formulas)" in f or "Forecast" in f for f in refs), n
+    assert sum("'Forecaster'!" in members[n].decode() for n in charts) == 2
 
 
 # ---- the command ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import openpyxl
 
 from xl_lstm import xlsx
 from xl_lstm.contract import OUTPUT_NAMES
+from xl_lstm.forecaster_book import AUTO_INPUT_NAMES
 
 # a <c> element with an r= reference and content (not self-closing), and its <v> inside
 _CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*(?<!/)>.*?</(?:\w+:)?c>', re.S)
@@ -35,10 +36,12 @@ def members(data: bytes) -> dict[str, bytes]:
 
 
 def target_cells(path: Path | io.BytesIO) -> dict[str, set[str]]:
-    """Sheet -> cell names of every output block, from the defined names (read by openpyxl)."""
+    """Sheet -> cell names of every output block, from the defined names (read by openpyxl):
+    the LSTM's and, in a template of one series, the forecaster's."""
     wb = openpyxl.load_workbook(path, read_only=False)
     out: dict[str, set[str]] = {}
-    for name in OUTPUT_NAMES:
+    forecaster = [n for n in wb.defined_names if n.startswith("auto_") and n not in AUTO_INPUT_NAMES]
+    for name in (*OUTPUT_NAMES, *forecaster):
         if name not in wb.defined_names:
             continue
         ((sheet, ref),) = wb.defined_names[name].destinations

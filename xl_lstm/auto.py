@@ -305,9 +305,10 @@ def fit_auto(
 
     # validation: every series long enough loses its last values; origins per series so that
     # each step has about MIN_ERRORS errors (one origin each when there are enough series)
-    long_enough = [k for k, y in ys.items() if y.size - h >= max(MIN_VALUES, 2 * preps[k].season + 1)]
+    shortest = {k: max(MIN_VALUES, 2 * p.season + 1) for k, p in preps.items()}  # what its transforms need
+    long_enough = [k for k, y in ys.items() if y.size - h >= shortest[k]]
     origins = max(1, math.ceil(MIN_ERRORS / max(1, len(long_enough))))
-    cut = {k: max(MIN_VALUES, ys[k].size - h - origins + 1) for k in long_enough}
+    cut = {k: max(shortest[k], ys[k].size - h - origins + 1) for k in long_enough}
     val_preps = {k: series_prep(k, ys[k][: cut[k]], preps[k].season) for k in long_enough}
 
     progress = _Progress(

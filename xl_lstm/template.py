@@ -462,7 +462,7 @@ xlwings Lite (Windows, macOS, Excel on the web): add xl_lstm to requirements.txt
 
 FORECASTER_GUIDE = """\
 # The forecaster: the forecast to use (sheets Forecaster model, Transforms, LSTM 1.., Forecaster)
-The LSTM above is small so you can watch it. The forecaster is what xl_lstm forecasts with: from the history alone it chose logs (when every value is positive), seasonal indices (when the series is seasonal), and how much to damp the predicted changes (φ, by validation on the history's last months). Transforms turns the series into u, the scaled changes of the deseasonalised (log) series. Each LSTM k sheet runs one of the LSTMs over u and then feeds its own forecast back. Forecaster turns each LSTM's forecast back into values, takes their median, adds the 80% and 95% intervals (from errors on data the LSTMs had not seen), and compares the forecast and seasonal naive with the held-out actuals. Every cell is a native formula; the =LSTM_FORECAST table below it computes the same with Python.
+The LSTM above is small so you can watch it. The forecaster is what xl_lstm forecasts with: from the history alone it chose logs (when every value is positive), seasonal indices (when the series is seasonal), and how much to damp the predicted changes (φ, by validation on the history's last months). Transforms turns the series into u, the scaled changes of the deseasonalised (log) series. Each LSTM k sheet runs one of the LSTMs over u and then feeds its own forecast back. Forecaster turns each LSTM's forecast back into values, takes their median, adds the 80% and 95% intervals (from errors on data the LSTMs had not seen), and compares the forecast and seasonal naive with the held-out actuals. Every cell is a native formula; under them a second table computes the same with the worksheet function LSTM_FORECAST (Python).
 """
 GUIDE_LINE = 84  # characters per row of the Guide: lines are broken here, never by the spreadsheet's wrap
 
@@ -492,7 +492,8 @@ def _guide(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         if heading and row > 3:
             row += 1  # a blank row before each heading
         for line in textwrap.wrap(paragraph[2:] if heading else paragraph, GUIDE_LINE, break_on_hyphens=False) or [""]:
-            cell = ws.cell(row=row, column=1, value=line)
+            _label(ws, row, 1, line)  # text, even when a wrapped line starts with "="
+            cell = ws.cell(row=row, column=1)
             if heading:
                 cell.font = BOLD
             row += 1
