@@ -182,11 +182,11 @@ def forecaster_model(
 ) -> AutoModel:
     """The forecaster a template of one series holds: ``fit_auto`` with its defaults on the
     history, for ``horizon`` steps; the stored one when it was made from this history."""
-    from .auto import AutoConfig, AutoModel, series_prep
+    from .auto import AutoConfig, AutoModel, SeriesPrep
 
     stored = _stored_forecaster(STORED_FORECASTER)
     key = _forecaster_key(history, horizon, season, AutoConfig())
-    if stored is not None and stored["key"] == key:
+    if stored is not None and stored["key"] == key and "prep" in stored:
         members = tuple(
             LSTMParams(
                 np.array(m["W"], float), np.array(m["b"], float), np.array(m["W_y"], float), np.array(m["b_y"], float)
@@ -194,7 +194,7 @@ def forecaster_model(
             for m in stored["members"]
         )
         errors = np.array([[np.nan if v is None else v for v in row] for row in stored["errors"]], float)
-        prep = series_prep("history", np.asarray(history, float), season)
+        prep = SeriesPrep(**{**stored["prep"], "indices": np.array(stored["prep"]["indices"], float)})  # as made
         scores = {float(k): float(v) for k, v in stored["scores"].items()}
         return AutoModel(
             AutoConfig(), members, float(stored["damping"]), {"history": history}, {"history": prep}, errors, scores
@@ -239,6 +239,9 @@ def retrain_stored_forecaster(
         "about": "The template's forecaster (xl_lstm/example_model.py); rewrite with python -m xl_lstm.example_model",
         "key": _forecaster_key(history, horizon, season, AutoConfig()),
         "damping": model.damping,
+        # the transforms too: σ, scale and the indices are sums, rounded by NumPy's SIMD paths
+        # differently on another machine, and the workbook must hold the same numbers everywhere
+        "prep": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(model.preps["history"]).items()},
         "scores": {str(k): v for k, v in model.scores.items()},
         "errors": [[None if not np.isfinite(v) else float(v) for v in row] for row in model.errors],
         "members": [
