@@ -41,7 +41,7 @@ from .errors import LSTMError
 from .params import LSTMParams, init_params
 from .recursive import recursive_forecast
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
-from .train import Epoch, ForecastResult, _Adam, _clip, _weights, loss_and_grads
+from .train import Epoch, ForecastResult, _Adam, _clip, _weights, check_levels, loss_and_grads
 
 __all__ = ["AutoConfig", "AutoModel", "SeriesPrep", "fit_auto", "forecast_auto", "series_prep"]
 
@@ -208,9 +208,13 @@ def _member_steps(members: Sequence[LSTMParams], u: np.ndarray, horizon: int) ->
 def _median_forecast(
     members: Sequence[LSTMParams], prep: SeriesPrep, y: np.ndarray, horizon: int, damping: float
 ) -> np.ndarray:
-    u_hat = _member_steps(members, prep.inputs(y), horizon)
-    d_last = float(prep.levels(y)[-1])
-    return np.median([prep.values(d_last, uh, y.size, damping) for uh in u_hat], axis=0)
+    return _median(prep, _member_steps(members, prep.inputs(y), horizon), y, damping)
+
+
+def _median(prep: SeriesPrep, u_hat: np.ndarray, history: np.ndarray, damping: float) -> np.ndarray:
+    """ŷ (h,): the median of the members' forecasts from their û (members, h) after ``history``."""
+    d_last = float(prep.levels(history)[-1])
+    return np.median([prep.values(d_last, uh, history.size, damping) for uh in u_hat], axis=0)
 
 
 # ---- the model -------------------------------------------------------------------------------------
@@ -282,6 +286,11 @@ def _as_dict(series: Any) -> dict[str, np.ndarray]:
     return out
 
 
+def _preps(ys: dict[str, np.ndarray], seasons: Mapping[str, int] | None, season: int | None) -> dict[str, SeriesPrep]:
+    """Each series' transforms, its season from ``seasons``, else ``season`` (None: detected)."""
+    return {k: series_prep(k, y, (seasons or {}).get(k, season)) for k, y in ys.items()}
+
+
 def fit_auto(
     series: Any,
     horizon: int,
@@ -299,8 +308,7 @@ def fit_auto(
     cfg.check()
     h = check_whole("horizon", horizon, 1, 10_000)
     ys = _as_dict(series)
-    season_of = {k: (seasons or {}).get(k, cfg.season) for k in ys}
-    preps = {k: series_prep(k, y, season_of[k]) for k, y in ys.items()}
+    preps = _preps(ys, seasons, cfg.season)
     cfg = cfg.changed(window=cfg.window or max(16, 2 * max(p.season for p in preps.values())))
 
     # validation: every series long enough loses its last values; origins per series so that
@@ -333,19 +341,15 @@ def _validation_errors(
     h: int,
     dampings: Sequence[float],
 ) -> dict[float, np.ndarray]:
-    """|y - ŷ| / scale (origins, h) for each φ, from every origin from cut to n - 1 (NaN past n)."""
+    """|y - ŷ| / scale (origins, h) for each φ, from every origin from cut to n - h."""
     rows: dict[float, list[np.ndarray]] = {float(phi): [] for phi in dampings}
     for k, prep in preps.items():
         y = ys[k]
-        for o in range(cut[k], min(y.size, cut[k] + max(1, y.size - h - cut[k] + 1))):
+        for o in range(cut[k], y.size - h + 1):  # cut ≤ n - h: every origin has h actuals after it
             hist, actual = y[:o], y[o : o + h]
             u_hat = _member_steps(members, prep.inputs(hist), h)
-            d_last = float(prep.levels(hist)[-1])
             for phi in rows:
-                f = np.median([prep.values(d_last, uh, o, phi) for uh in u_hat], axis=0)
-                row = np.full(h, np.nan)
-                row[: actual.size] = np.abs(actual - f[: actual.size]) / prep.scale
-                rows[phi].append(row)
+                rows[phi].append(np.abs(actual - _median(prep, u_hat, hist, phi)) / prep.scale)
     return {phi: np.array(r) for phi, r in rows.items()}
 
 
@@ -387,12 +391,9 @@ def forecast_auto(
         histories, preps = model.histories, model.preps
     else:
         histories = _as_dict(series)
-        season_of = {k: (seasons or {}).get(k, model.config.season) for k in histories}
-        preps = {k: series_prep(k, y, season_of[k]) for k, y in histories.items()}
+        preps = _preps(histories, seasons, model.config.season)
     h = check_whole("horizon", model.validated or 1 if horizon is None else horizon, 1, 10_000)
-    for q in levels:
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
-            raise LSTMError(f"levels must be between 0 and 1 (e.g. 0.8, 0.95), got {q!r}")
+    levels = check_levels(levels)
     widths = {q: interval_widths(model.errors, q, h) for q in levels}  # (h,) in scale units
     notes = []
     if not model.errors.size:

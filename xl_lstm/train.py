@@ -481,6 +481,16 @@ def _point_forecast(model: Model, history: np.ndarray, horizon: int) -> np.ndarr
     return np.exp(z) if model.log else z
 
 
+def check_levels(levels: Any) -> tuple[float, ...]:
+    """Interval levels as fractions, each between 0 and 1 (one given as a number is a tuple of one)."""
+    if isinstance(levels, (int, float, np.number)) and not isinstance(levels, bool):
+        levels = (float(levels),)  # one level given as a number
+    for q in levels:
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0 < q < 1:
+            raise LSTMError(f"levels must be between 0 and 1 (e.g. 0.8, 0.95), got {q!r}")
+    return tuple(levels)
+
+
 class ForecastResult(NamedTuple):
     mean: np.ndarray  # (horizon,)
     lower: dict[float, np.ndarray]  # level -> (horizon,)
@@ -498,11 +508,7 @@ def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...]
         raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
     y = _series("history", history, 2)
     check_whole("horizon", horizon, 1, 100_000)
-    if isinstance(levels, (int, float, np.number)):
-        levels = (float(levels),)  # one level given as a number
-    for q in levels:
-        if isinstance(q, bool) or not isinstance(q, (int, float, np.number)) or not 0 < q < 1:
-            raise LSTMError(f"levels must be between 0 and 1 (e.g. 0.8, 0.95), got {q!r}")
+    levels = check_levels(levels)
     mean = _point_forecast(model, y, horizon)
     lower, upper = {}, {}
     res = np.abs(model.residuals)
