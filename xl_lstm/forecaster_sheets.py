@@ -35,6 +35,7 @@ from .template import (
     _ref,
     _style,
     _title,
+    axis_range,
 )
 
 __all__ = ["ForecasterLayout", "add_forecaster_sheets"]
@@ -372,9 +373,11 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
     ws.freeze_panes = ws.cell(row=r0, column=3)
     _print_wide(ws)
-    _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, f"F{last + 2}")
+    band = compute_forecaster_blocks(f, m.raw[:, 0], fl.T_h, m.season)["auto_forecast_formulas"].astype(float)
+    y_range = axis_range(np.concatenate([band.ravel(), m.raw[fl.T_h :, 0]]), pad=0.05)  # the bands and the actuals
+    _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, f"F{last + 2}", y_range)
     if "Charts" in wb.sheetnames:  # and beside the LSTM's charts, after its forecast chart
-        _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, "A94", wb["Charts"])
+        _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, "A94", y_range, wb["Charts"])
 
 
 def _band_chart(
@@ -387,17 +390,12 @@ def _band_chart(
     actual_col: int,
     naive_col: int,
     at: str,
+    y_range: tuple[float, float],
     on: Any = None,
 ) -> None:
     """The forecast, its bands, the actuals and seasonal naive over the forecast's dates (data on
     ``ws``, the chart on ``on``, default ``ws``)."""
     chart = LineChart()
-    blocks = compute_forecaster_blocks(m.forecaster, m.raw[:, 0], m.history_steps, m.season) if m.forecaster else {}
-    band = np.asarray(blocks.get("auto_forecast_formulas", np.zeros((0, 1))), float)
-    values = np.concatenate([band.ravel(), m.raw[m.history_steps :, 0]])
-    pad = 0.05 * (values.max() - values.min()) or 1.0
-    step = 10.0 ** np.floor(np.log10(pad))
-    y_range = (float(np.floor((values.min() - pad) / step) * step), float(np.ceil((values.max() + pad) / step) * step))
     _style(chart, f"Forecast of {m.about.name} with its intervals, against the actuals", m.about.unit, y_range)
     chart.x_axis.title = m.about.period
     chart.height, chart.width = 8, 17

@@ -830,11 +830,15 @@ def _value_range(m: TemplateModel) -> tuple[float, float]:
     """The forecast chart's value axis: the held-out actuals and the forecast, padded; not from 0."""
     T_h = m.history_steps
     fc = recursive_forecast(m.params, m.raw[:T_h], m.horizon, m.center, m.scale)[:, 0]
-    values = np.concatenate([m.raw[T_h:, 0], fc])
+    return axis_range(np.concatenate([m.raw[T_h:, 0], fc]))
+
+
+def axis_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
+    """A value axis showing ``values``, padded by ``pad`` of their spread, rounded outwards to a readable number."""
     lo, hi = float(values.min()), float(values.max())
-    pad = 0.1 * (hi - lo) or 0.1 * abs(hi) or 1.0
-    step = 10.0 ** np.floor(np.log10(pad))  # round outwards to a readable number
-    return float(np.floor((lo - pad) / step) * step), float(np.ceil((hi + pad) / step) * step)
+    margin = pad * (hi - lo) or pad * abs(hi) or 1.0
+    step = 10.0 ** np.floor(np.log10(margin))
+    return float(np.floor((lo - margin) / step) * step), float(np.ceil((hi + margin) / step) * step)
 
 
 def _charts(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
