@@ -27,6 +27,7 @@ import argparse
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from .errors import LSTMError
 from .metrics import error_metrics
 from .recursive import recursive_forecast
 from .train import Epoch
+
+if TYPE_CHECKING:
+    from .csv_column import Cells
 
 
 def _positive(text: str) -> int:
@@ -286,11 +290,14 @@ def fit_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_column(data: str, column: str | None, quiet: bool = False) -> tuple[str, np.ndarray]:
-    """The series to forecast (see xl_lstm.csv_column); says on stderr which column it uses, unless quiet."""
-    from .csv_column import read_column
+def _read_column(
+    data: str, column: str | None, quiet: bool = False, cells: Cells | None = None
+) -> tuple[str, np.ndarray]:
+    """The series to forecast (see xl_lstm.csv_column), from ``cells`` when the file is parsed
+    already; says on stderr which column it uses, unless quiet."""
+    from .csv_column import column_numbers, read_column
 
-    col = read_column(data, column, sys.stdin)  # type: ignore[arg-type]
+    col = read_column(data, column, sys.stdin) if cells is None else column_numbers(data, cells, column)  # type: ignore[arg-type]
     if not quiet:
         print(f"xl-lstm: {col.note}", file=sys.stderr)
     return col.name, col.values
@@ -317,10 +324,12 @@ def forecast_command(args: argparse.Namespace) -> int:
     _check_cluster_options(args)
     if args.scheduler is not None:
         return _forecast_cluster(args, levels, settings)
-    if args.data == "-" or args.column is not None or _one_series_csv(args.data):
+    one = args.data == "-" or args.column is not None
+    cells = None if one else _one_series_csv(args.data)  # parsed once: read again as the column below
+    if one or cells is not None:
         if args.fit_sample is not None:
             raise LSTMError("--fit-sample chooses among the series of a table; this is one series")
-        return _forecast_one(args, levels, settings)
+        return _forecast_one(args, levels, settings, cells)
     if Path(args.data).is_dir():
         return _forecast_files(args, levels, settings)
     return _forecast_table(args, levels, settings)
@@ -341,18 +350,17 @@ def _check_cluster_options(args: argparse.Namespace) -> None:
         raise LSTMError("--scheduler writes the forecasts as parts into a folder: give --output DIR")
 
 
-def _one_series_csv(data: str) -> bool:
-    """A CSV file with at most one column of numbers (and maybe dates) and no unique_id: one
-    series, read (or refused) by csv_column's rules, the same as a template's --data."""
+def _one_series_csv(data: str) -> Cells | None:
+    """The parsed cells of a CSV file with at most one column of numbers (and maybe dates) and no
+    unique_id: one series, read (or refused) by csv_column's rules, the same as a template's
+    --data; None for any other file (a table of many series)."""
     from .csv_column import load_text, numeric_columns, read_cells
 
     if Path(data).suffix.lower() not in (".csv", ".tsv", ".txt"):
-        return False
+        return None
     cells = read_cells(data, load_text(data))
-    return (
-        "unique_id" not in [n.lower() for n in cells.names]
-        and len(numeric_columns(cells.body, len(cells.names), cells.sep)) <= 1
-    )
+    one = "unique_id" not in [n.lower() for n in cells.names]
+    return cells if one and len(numeric_columns(cells.body, len(cells.names), cells.sep)) <= 1 else None
 
 
 def _say(args: argparse.Namespace, lines: list[str]) -> None:
@@ -361,11 +369,11 @@ def _say(args: argparse.Namespace, lines: list[str]) -> None:
             print(f"xl-lstm: {line}", file=sys.stderr)
 
 
-def _forecast_one(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
+def _forecast_one(args: argparse.Namespace, levels: tuple[float, ...], settings: dict, cells: Cells | None) -> int:
     from ._io import atomic_write
     from .auto import fit_auto, forecast_auto
 
-    name, y = _read_column(args.data, args.column, args.quiet)
+    name, y = _read_column(args.data, args.column, args.quiet, cells)
     horizon = args.horizon or 12
     bar = epoch_bar(args.quiet)
     model = fit_auto({name: y}, horizon, on_epoch=bar, **settings)
