@@ -3,29 +3,10 @@ block its sheets compute (the refresh writes them; the tests compare them with L
 
 A template of one series holds, beside the LSTM you watch gate by gate, the forecaster of
 ``xl_lstm.auto``: the transforms of the series, K LSTMs (the members), the median of their
-forecasts and the intervals. K members of H units, n steps ahead, L levels, season m:
-
-    auto_settings   1 × 6          log (1 or 0), unit, season m, σ, damping φ, scale
-    auto_indices    m × 1          seasonal indices s_j of the (log) levels
-    auto_widths     n × L          interval half-widths per step ahead and level, in units of scale
-    auto_levels     1 × L          the intervals' levels (0.8, 0.95)
-    auto_W          K·4H × (H+1)   the members' weights, one 4H block each: rows i, f, g, o; h columns, then u
-    auto_b          K·4H × 1       their biases
-    auto_W_y        K × H          their heads: each predicts the next u
-    auto_b_y        K × 1          their heads' biases
-
-and computes (from the series, ``lstm_series``, and its history, ``lstm_history``):
-
-    auto_transform        T × 4          a, s, d, u per step (u from step 2): the module docstring of xl_lstm.auto
-    auto_states_k         (T_h+n−2) × (2H+2)   member k per row: u fed in | C | h | y; the history's
-                                         changes, then the forecast fed back
-    auto_forecast_steps   n × (2+3K)     φ^k, s, then per member û, d̂, ŷ
-    auto_forecast_formulas n × (1+2L)    the median forecast, then lower and upper per level
-    auto_naive            n × 1          seasonal naive, for comparison
-    auto_forecast_udf_members n × K      each member's û from =LSTM_FORECAST
-    auto_forecast_udf_steps   n × 2K     d̂ and ŷ per member from those
-    auto_forecast_udf     n × 1          their median: the same forecast through the worksheet function
-    auto_metrics          2 × 2          sMAPE and MASE of the forecast and of seasonal naive
+forecasts and the intervals. ``AUTO_NAMES`` says what each defined name holds and its shape
+(K members of H units, n steps ahead, L levels, season m); README lists the same table.
+``AUTO_INPUT_NAMES`` are what the model is; the other names are computed from them and from
+the series (``lstm_series``, ``lstm_history``) by ``compute_forecaster_blocks``.
 """
 
 from __future__ import annotations
