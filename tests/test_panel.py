@@ -158,7 +158,7 @@ def test_a_series_of_one_or_two_dates_takes_the_tables_frequency() -> None:
         }
     )
     p = panel_from_frame(frame)
-    assert p.freq_code == "QS-OCT" and p.long.query("unique_id == 'b'")["y"].tolist() == [9.0]
+    assert p.freq_code == "QS-JAN" and p.long.query("unique_id == 'b'")["y"].tolist() == [9.0]
 
 
 # ---- errors: one line naming the file, the series, the cell or date ---------------------------------

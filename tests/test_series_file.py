@@ -102,3 +102,16 @@ def test_a_missing_file_says_so(tmp_path: Path) -> None:
         read_series(tmp_path / "none.csv")
     with pytest.raises(LSTMError, match="does not exist"):
         read_series(tmp_path / "none.xlsx")
+
+
+@pytest.mark.parametrize(
+    "freq, code",
+    [("QS-OCT", "QS-JAN"), ("QS-JAN", "QS-JAN"), ("QS-NOV", "QS-FEB"), ("QE-MAR", "QE-DEC"), ("QE-DEC", "QE-DEC")],
+)
+def test_a_quarterly_frequency_has_one_name_under_every_pandas(freq: str, code: str) -> None:
+    """pandas 2 calls quarters from January 'QS-OCT', pandas 3 'QS-JAN': we say one name for each."""
+    import pandas as pd
+
+    from xl_lstm.series_file import frequency_code
+
+    assert frequency_code(pd.date_range("2001-01-01", periods=6, freq=freq)) == code

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .auto import AutoConfig, AutoModel, fit_auto, forecast_auto, series_prep
 from .errors import LSTMError
-from .panel import Panel, future_dates, panel_from_frame
+from .panel import Panel, future_dates, id_column, panel_from_frame
 from .train import Epoch
 
 __all__ = [
@@ -184,7 +184,7 @@ def forecast_series(model: AutoModel, panel: Panel, horizon: int, levels: tuple[
     )
     ids = list(out.forecasts)
     block: dict[str, Any] = {
-        "unique_id": np.repeat(np.array(ids, dtype=object), horizon),
+        "unique_id": id_column(np.repeat(np.array(ids, dtype=object), horizon)),
         "ds": np.concatenate([ds_of[k] for k in ids]),
         "forecast": np.concatenate([r.mean for r in out.forecasts.values()]),
     }

@@ -567,7 +567,7 @@ def _long_from_long(table: _Table, cols: tuple[int, int, int]) -> tuple[pd.DataF
             f"{src}: series {ids[bad]!r} at {_when(ds, bad)}, {table.where(bad, jy)} holds "
             f"{_cell_text(table.columns[jy].iloc[bad])}; fix or remove it first"
         )
-    long = pd.DataFrame({"unique_id": ids, "ds": ds, "y": y, "row": np.arange(len(ids))})
+    long = pd.DataFrame({"unique_id": id_column(ids), "ds": ds, "y": y, "row": np.arange(len(ids))})
     long = long.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     _check_duplicates(table, long, jd)
     _check_blank_values(table, long, jy)
@@ -675,9 +675,16 @@ def _long_from_wide(table: _Table, jt: int | None, kind: str | None) -> tuple[pd
     if not pieces:
         raise LSTMError(f"{src}: holds dates but no series; add a column of numbers per series")
     long = pd.concat(pieces, ignore_index=True)
-    long["unique_id"] = long["unique_id"].astype(object)
+    long["unique_id"] = id_column(long["unique_id"])
     long = long.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     return long, order
+
+
+def id_column(ids: Any) -> pd.Series:
+    """Series ids (n,) as one column of text of dtype object, under every pandas: pandas 3
+    would infer its own string dtype, pandas 2 object; one dtype keeps every table we return
+    the same, whichever pandas is installed."""
+    return pd.Series(np.asarray(ids, dtype=object), dtype=object)
 
 
 # ---- one frequency ---------------------------------------------------------------------------------
@@ -881,7 +888,7 @@ def future_dates(panel: Panel, horizon: int) -> pd.DataFrame:
         except (OverflowError, ValueError):
             raise LSTMError(f"{panel.source}: {h} steps ahead runs past the last date pandas holds (2262)") from None
         ds = np.stack(ahead, axis=1).ravel().astype("datetime64[ns]")
-    return pd.DataFrame({"unique_id": ids, "ds": ds})
+    return pd.DataFrame({"unique_id": id_column(ids), "ds": ds})
 
 
 def forecast_frame_shape(forecasts: pd.DataFrame, panel: Panel) -> pd.DataFrame:

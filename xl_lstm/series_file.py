@@ -243,7 +243,22 @@ def frequency_code(index: Any) -> str | None:
     with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset: both are handled
         warnings.simplefilter("ignore")
         found = pd.infer_freq(index)
-    return None if found is None else str(getattr(found, "freqstr", found))
+    return None if found is None else _one_quarter_anchor(str(getattr(found, "freqstr", found)))
+
+
+def _one_quarter_anchor(code: str) -> str:
+    """One name for each quarterly frequency, whichever pandas named it: quarters that start in
+    January, April, July and October are 'QS-JAN' (pandas 2 says 'QS-OCT', pandas 3 'QS-JAN'),
+    quarter ends 'QE-DEC' (not 'QE-MAR'): the starting month is the first of its three, the
+    ending month the last."""
+    kind, _, month = code.partition("-")
+    if kind not in ("QS", "BQS", "QE", "BQE", "Q", "BQ") or month not in _MONTHS:
+        return code
+    k = _MONTHS.index(month) % 3  # 0: JAN APR JUL OCT, 1: FEB MAY AUG NOV, 2: MAR JUN SEP DEC
+    return f"{kind}-{_MONTHS[k if kind.endswith('S') else k + 9]}"
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
 _OFFSET_KEYS = {  # pandas offset class -> key of FREQUENCIES
