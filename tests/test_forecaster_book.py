@@ -22,7 +22,7 @@ from xl_lstm.sheet import forecast_table
 from xl_lstm.template import template_model
 from xl_lstm.xlsx import Book
 
-from .conftest import need
+from .conftest import need_bench
 from .test_template import COMMITTED, block
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -87,10 +87,11 @@ def test_lstm_forecast_gives_each_members_changes() -> None:
         np.testing.assert_allclose(u_hat[:, 0], stored[:, k], rtol=1e-12)
 
 
+@pytest.mark.bench
 def test_the_workbook_forecast_beats_seasonal_naive_and_ets_on_the_held_out_year() -> None:
     """From the stored weights (the same numbers on any machine): sMAPE against seasonal naive,
     and against statsforecast's AutoETS fitted on the same history."""
-    need("statsforecast")
+    need_bench("statsforecast")
     from statsforecast.models import AutoETS
 
     wb = openpyxl.load_workbook(COMMITTED, data_only=True)

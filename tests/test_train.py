@@ -302,18 +302,6 @@ def test_fit_reports_each_epoch_to_its_callback_and_prints_nothing(capsys: pytes
     assert (quiet.out, quiet.err) == ("", "")
 
 
-def test_the_cli_bar_shows_validation_only_when_there_is_a_tail(capsys: pytest.CaptureFixture[str]) -> None:
-    from xl_lstm.cli import epoch_bar
-
-    assert epoch_bar(quiet=True) is None
-    draw = epoch_bar(quiet=False)
-    assert draw is not None
-    draw(Epoch(20, 20, 0.5, float("nan")))
-    draw(Epoch(10, 20, 0.5, 0.25))
-    err = capsys.readouterr().err
-    assert "epoch 20/20  loss 0.5000\r" in err + "\r" and "nan" not in err and "validation 0.2500" in err
-
-
 def test_fit_settings_live_in_one_config() -> None:
     """FitConfig holds every setting; keywords change some; a misspelt one is one line."""
     a = fit(NOISY, FitConfig(hidden=2, epochs=4, seed=1))

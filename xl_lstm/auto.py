@@ -169,14 +169,18 @@ def _windows(us: Sequence[np.ndarray], window: int) -> list[np.ndarray]:
     return [np.concatenate(g).T for _, g in sorted(groups.items())]
 
 
-def _train_member(groups: list[np.ndarray], cfg: AutoConfig, seed: int, tick: Callable[[float], None]) -> LSTMParams:
-    """One member: Adam over shuffled mini-batches of windows, about ``cfg.updates`` steps."""
+def _train_member(
+    groups: list[np.ndarray], cfg: AutoConfig, seed: int, report: Callable[[int, int, float], None]
+) -> LSTMParams:
+    """One member: Adam over shuffled mini-batches of windows, about ``cfg.updates`` steps;
+    ``report(epoch, epochs, loss)`` after each pass over the windows."""
     rng = np.random.default_rng(seed)
     p = init_params(1, cfg.hidden, output_size=1, seed=seed)
     arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
     adam = _Adam([a.shape for a in arrays], cfg.lr)
     per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
-    for _ in range(max(1, math.ceil(cfg.updates / per_epoch))):
+    epochs = max(1, math.ceil(cfg.updates / per_epoch))
+    for epoch in range(1, epochs + 1):
         batches = [
             (g, ix)
             for g in groups
@@ -189,15 +193,28 @@ def _train_member(groups: list[np.ndarray], cfg: AutoConfig, seed: int, tick: Ca
             loss, grads, _, _ = loss_and_grads(_weights(arrays), W[:-1], W[1:])
             arrays = adam.step(arrays, _clip(list(grads), cfg.clip))
             total += loss * ix.size
-        tick(total / sum(g.shape[1] for g in groups))
+        report(epoch, epochs, total / sum(g.shape[1] for g in groups))
     return _weights(arrays)
 
 
-def _members(us: Sequence[np.ndarray], cfg: AutoConfig, tick: Callable[[float], None]) -> tuple[LSTMParams, ...]:
+def _members(
+    us: Sequence[np.ndarray], cfg: AutoConfig, on_epoch: Callable[[Epoch], None] | None, phase: str
+) -> tuple[LSTMParams, ...]:
+    """The ``cfg.members`` LSTMs, trained one after another; each is a phase of its own for
+    ``on_epoch`` ("validation: member 2 of 3"), whose epochs count from 1 again."""
     groups = _windows(us, cfg.window or 16)
     if not groups:
         raise LSTMError("no series is long enough to train on")
-    return tuple(_train_member(groups, cfg, cfg.seed + k, tick) for k in range(cfg.members))
+
+    def reporter(label: str) -> Callable[[int, int, float], None]:
+        def report(epoch: int, epochs: int, loss: float) -> None:
+            if on_epoch is not None:
+                on_epoch(Epoch(epoch, epochs, loss, float("nan"), label))
+
+        return report
+
+    n = cfg.members
+    return tuple(_train_member(groups, cfg, cfg.seed + k, reporter(f"{phase}member {k + 1} of {n}")) for k in range(n))
 
 
 def _member_steps(members: Sequence[LSTMParams], u: np.ndarray, horizon: int) -> np.ndarray:
@@ -303,7 +320,8 @@ def fit_auto(
     """Train the forecaster on one series, a list, or a mapping id -> series, for forecasts of
     ``horizon`` steps (what validation measures). ``seasons`` gives a season per id (from
     their dates); otherwise ``config.season``, else detected. ``on_epoch`` sees every epoch
-    of every member, validation first (``Epoch.epochs`` is the total)."""
+    of every member, validation's members first, each member a phase of its own
+    (``Epoch.phase``: "validation: member 1 of 3", ..., "fit: member 3 of 3")."""
     cfg = (config or AutoConfig()).changed(**settings)
     cfg.check()
     h = check_whole("horizon", horizon, 1, 10_000)
@@ -319,17 +337,16 @@ def fit_auto(
     cut = {k: max(shortest[k], ys[k].size - h - origins + 1) for k in long_enough}
     val_preps = {k: series_prep(k, ys[k][: cut[k]], preps[k].season) for k in long_enough}
 
-    progress = _Progress(
-        on_epoch, cfg, bool(long_enough), [u.size for u in (p.inputs(ys[k]) for k, p in preps.items())]
-    )
     errors, scores, damping = np.zeros((0, h)), {}, 1.0
     if long_enough:
-        val_members = _members([val_preps[k].inputs(ys[k][: cut[k]]) for k in long_enough], cfg, progress.tick)
+        val_members = _members(
+            [val_preps[k].inputs(ys[k][: cut[k]]) for k in long_enough], cfg, on_epoch, "validation: "
+        )
         errors_by_phi = _validation_errors(val_members, val_preps, ys, cut, h, cfg.dampings)
         scores = {phi: float(np.nanmean(e)) for phi, e in errors_by_phi.items()}
         damping = min(scores, key=lambda phi: (scores[phi], -phi))
         errors = errors_by_phi[damping]
-    members = _members([p.inputs(ys[k]) for k, p in preps.items()], cfg, progress.tick)
+    members = _members([p.inputs(ys[k]) for k, p in preps.items()], cfg, on_epoch, "fit: " if long_enough else "")
     return AutoModel(cfg, members, damping, ys, preps, errors, scores)
 
 
@@ -351,21 +368,6 @@ def _validation_errors(
             for phi in rows:
                 rows[phi].append(np.abs(actual - _median(prep, u_hat, hist, phi)) / prep.scale)
     return {phi: np.array(r) for phi, r in rows.items()}
-
-
-class _Progress:
-    """Counts epochs across validation and final members for one ``on_epoch`` callback."""
-
-    def __init__(self, on_epoch: Callable[[Epoch], None] | None, cfg: AutoConfig, validate: bool, sizes: list[int]):
-        windows = sum(max(0, n - min(cfg.window or 16, n - 1)) for n in sizes)
-        per_epoch = max(1, math.ceil(max(1, windows) / cfg.batch))
-        self.total = math.ceil(cfg.updates / per_epoch) * cfg.members * (2 if validate else 1)
-        self.done, self.on_epoch = 0, on_epoch
-
-    def tick(self, loss: float) -> None:
-        self.done += 1
-        if self.on_epoch is not None:
-            self.on_epoch(Epoch(self.done, max(self.total, self.done), loss, float("nan")))
 
 
 # ---- forecasting -------------------------------------------------------------------------------------
