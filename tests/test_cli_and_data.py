@@ -53,7 +53,7 @@ def test_demo_writes_trains_refreshes_and_forecasts(
     with Book(path) as book:  # the forecaster's forecast and widest band, as the workbook holds them
         auto = book.numbers("auto_forecast_formulas")
     np.testing.assert_allclose(np.array(lines["forecast"], float), auto[:, 0], atol=0.05)
-    np.testing.assert_allclose(np.array(lines["lower95"], float), auto[:, 3], atol=0.05)
+    np.testing.assert_allclose(np.array(lines["lo-95"], float), auto[:, 3], atol=0.05)
     ours, naive = (float(v.rstrip("%")) for v in (lines["errors"][2], lines["errors"][-3]))
     assert ours < naive  # the forecaster beats seasonal naive on the held-out year
     np.testing.assert_array_equal(np.array(lines["actual"], float), m.raw[m.history_steps :, 0])
@@ -69,3 +69,36 @@ def test_cli_refuses_bad_options_in_one_line(argv: list[str]) -> None:
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_version_and_the_one_name_of_the_output_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` says the package's version; every command writes to --output (demo also takes
+    its old --out); one-series and table forecasts name their bounds alike (lo-80, hi-80)."""
+    from xl_lstm.cli import build_parser
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"xl-lstm {xl.__version__}\n"
+    parser = build_parser()
+    for flag in ("--output", "--out"):
+        assert parser.parse_args(["demo", flag, "mine.xlsx"]).output == "mine.xlsx"
+    for command in (["forecast", "data.csv"], ["refresh", "a.xlsx"]):
+        assert parser.parse_args([*command, "--output", "x"]).output == "x"
+    fit_help = parser._subparsers._group_actions[0].choices["fit"].format_help()  # type: ignore[union-attr]
+    assert "BOOK.xlsx" in fit_help and "made by `xl-lstm template`" in " ".join(fit_help.split())
+
+
+@pytest.mark.parametrize("extra", [[], ["--inputs", "3"]])
+def test_a_series_too_short_for_a_template_is_one_line_naming_the_file(tmp_path: Path, extra: list[str]) -> None:
+    data = tmp_path / "three.csv"
+    data.write_text("month,sales\n2020-01,1\n2020-02,2\n2020-03,3\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "xl_lstm", "template", str(tmp_path / "t.xlsx"), "--data", str(data), *extra],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and proc.stdout == "" and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("xl-lstm: three.csv, column 'sales'") and "3 values" in proc.stderr
+    assert "a template needs at least 8 steps" in proc.stderr and "shape" not in proc.stderr
+    assert not (tmp_path / "t.xlsx").exists()

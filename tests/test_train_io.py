@@ -159,7 +159,7 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()]
-    assert rows[0] == ["step", "forecast", "lower80", "upper80", "lower95", "upper95"] and len(rows) == 7
+    assert rows[0] == ["step", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"] and len(rows) == 7
     table = np.array(rows[1:], float)
     assert (
         np.all(table[:, 4] <= table[:, 2]) and np.all(table[:, 2] <= table[:, 1]) and np.all(table[:, 1] <= table[:, 3])
@@ -180,7 +180,7 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
         ).returncode
         == 0
     )
-    assert out.read_text().splitlines()[0].startswith("step,forecast,lower80")
+    assert out.read_text().splitlines()[0].startswith("step,forecast,lo-80,hi-80")
 
 
 @pytest.mark.parametrize(

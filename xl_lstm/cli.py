@@ -1,6 +1,6 @@
 """The ``xl-lstm`` command.
 
-    xl-lstm demo [--hidden H] [--seed S] [--out PATH]
+    xl-lstm demo [--hidden H] [--seed S] [--output PATH]
                                            the main job: a template workbook for the shipped
                                            airline series, refreshed, and its forecast
     xl-lstm template OUT.xlsx [--data FILE [--column C] [--dates D]] [--hidden H] [--inputs D] [--steps T] [--force]
@@ -35,8 +35,8 @@ from .contract import WORKBOOK_FIT
 from .engine import run
 from .errors import LSTMError
 from .metrics import error_metrics
+from .progress import CountBar, TrainingBars
 from .recursive import recursive_forecast
-from .train import Epoch
 
 if TYPE_CHECKING:
     from .csv_column import Cells
@@ -91,8 +91,8 @@ def demo(hidden: int, seed: int, out: str) -> str:
             f"refresh  {result.cells} cells recomputed, without Excel",
             f"months   {' '.join(f'{mo:>7}' for mo in m.months[T_h:])}",
             f"forecast {_numbers(auto[:, 0], '7.1f')}",
-            f"lower{round(levels[widest] * 100)}  {_numbers(auto[:, 1 + 2 * widest], '7.1f')}",
-            f"upper{round(levels[widest] * 100)}  {_numbers(auto[:, 2 + 2 * widest], '7.1f')}",
+            f"lo-{round(levels[widest] * 100)}    {_numbers(auto[:, 1 + 2 * widest], '7.1f')}",
+            f"hi-{round(levels[widest] * 100)}    {_numbers(auto[:, 2 + 2 * widest], '7.1f')}",
             f"lstm     {_numbers(fc, '7.1f')}",
             f"actual   {_numbers(actual, '7.1f')}",
             f"errors   forecaster sMAPE {ours['sMAPE']:.1f}%  MASE {ours['MASE']:.2f};  "
@@ -104,29 +104,10 @@ def demo(hidden: int, seed: int, out: str) -> str:
     )
 
 
-class EpochBar:
-    """fit's progress as a one-line bar on stderr (validation shown only when there is a tail)."""
-
-    def __init__(self) -> None:
-        self.drawn = False
-
-    def __call__(self, e: Epoch) -> None:
-        if e.epoch % 10 and e.epoch != e.epochs:
-            return
-        filled = round(20 * e.epoch / e.epochs)
-        val = f"  validation {e.val_loss:.4f}" if np.isfinite(e.val_loss) else ""
-        line = f"\rfit [{'#' * filled:<20}] epoch {e.epoch}/{e.epochs}  loss {e.train_loss:.4f}{val}"
-        print(line, end="", file=sys.stderr, flush=True)
-        self.drawn = True
-
-    def end(self) -> None:
-        """End the bar's line, if it drew one (training may stop early, or not run at all)."""
-        if self.drawn:
-            print(file=sys.stderr)
-
-
-def epoch_bar(quiet: bool) -> EpochBar | None:
-    return None if quiet else EpochBar()
+def epoch_bar(quiet: bool) -> TrainingBars:
+    """Training's progress on stderr: a bar per phase on a terminal, one closing line anywhere
+    (nothing at all when quiet)."""
+    return TrainingBars(quiet=quiet)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,7 +118,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(prog="xl-lstm", description="LSTMs for people who live in spreadsheets.")
+    parser.add_argument("--version", action="version", version=f"xl-lstm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser(
         "demo",
@@ -146,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
     p_demo.add_argument("--seed", type=int, default=0, help="seed of the deterministic initialisation (default 0)")
     p_demo.add_argument(
-        "--out", default="lstm_demo.xlsx", help="the workbook it writes (default lstm_demo.xlsx, replaced)"
+        "--output",
+        "--out",
+        dest="output",
+        metavar="PATH",
+        default="lstm_demo.xlsx",
+        help="the workbook it writes (default lstm_demo.xlsx, replaced)",
     )
     p_tpl = sub.add_parser(
         "template", help="write a fresh template workbook (weights, inputs, states, forecast, charts)"
@@ -194,7 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_fit = sub.add_parser(
         "fit", help="train on a template workbook's series, write weights, head and scaler, refresh it"
     )
-    p_fit.add_argument("book", metavar="BOOK.xlsx")
+    p_fit.add_argument(
+        "book",
+        metavar="BOOK.xlsx",
+        help="a workbook made by `xl-lstm template` (or `demo`): trained on its series (the name lstm_history), "
+        "and its weights, head and scaler written back into it",
+    )
     p_fit.add_argument(
         "--epochs",
         type=_positive,
@@ -268,9 +262,10 @@ def template_command(args: argparse.Namespace) -> int:
             f"reading  {series.source}: {len(series.values)} values, {series.labels[0]}..{series.labels[-1]}; "
             f"{T} steps, season {season}, the last {horizon} held out"
         )
-    bar = EpochBar()
-    path = write_template(args.out, args.hidden, args.inputs, args.steps, force=args.force, series=series, on_epoch=bar)
-    bar.end()
+    with epoch_bar(quiet=False) as bar:
+        path = write_template(
+            args.out, args.hidden, args.inputs, args.steps, force=args.force, series=series, on_epoch=bar
+        )
     print(f"wrote    {path}")
     return 0
 
@@ -279,10 +274,8 @@ def fit_command(args: argparse.Namespace) -> int:
     """Train on BOOK's history, write the weights into it and refresh it in one atomic write."""
     from .refresh import fit_workbook
 
-    bar = epoch_bar(args.quiet)
-    model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, on_epoch=bar)
-    if bar is not None:
-        bar.end()
+    with epoch_bar(args.quiet) as bar:
+        model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, on_epoch=bar)
     print(f"trained  H={model.params.hidden_size}: {model.epochs} epochs, loss {model.train_loss:.4f}")
     print(f"wrote    weights, head and scaler into {result.path}; {result.cells} cells recomputed")
     if result.metrics is not None:
@@ -372,17 +365,16 @@ def _say(args: argparse.Namespace, lines: list[str]) -> None:
 def _forecast_one(args: argparse.Namespace, levels: tuple[float, ...], settings: dict, cells: Cells | None) -> int:
     from ._io import atomic_write
     from .auto import fit_auto, forecast_auto
+    from .forecast_frame import level_columns
 
     name, y = _read_column(args.data, args.column, args.quiet, cells)
     horizon = args.horizon or 12
-    bar = epoch_bar(args.quiet)
-    model = fit_auto({name: y}, horizon, on_epoch=bar, **settings)
-    if bar is not None:
-        bar.end()
+    with epoch_bar(args.quiet) as bar:
+        model = fit_auto({name: y}, horizon, on_epoch=bar, **settings)
     out = forecast_auto(model, horizon, levels)
     _say(args, [f"chose: {model.describe()}", *out.notes])
     fc = out.forecasts[name]
-    head = ["step", "forecast"] + [f"{b}{round(q * 100)}" for q in levels for b in ("lower", "upper")]
+    head = ["step", "forecast", *level_columns(levels)]
     rows = [
         [str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]
         for k in range(horizon)
@@ -408,10 +400,8 @@ def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], setting
     _say(args, [f"read {panel.source}, {len(panel.long):,} values"])
     if args.output and Path(args.output).resolve() == Path(args.data).resolve():
         raise LSTMError(f"{args.output}: is the input table; write the forecasts to another file")
-    bar = epoch_bar(args.quiet)
-    result = forecast_panel(panel, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
-    if bar is not None:
-        bar.end()
+    with epoch_bar(args.quiet) as bar:
+        result = forecast_panel(panel, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
     _say(args, result.notes)
     _refusals(result.refused)
     if args.output:
@@ -441,10 +431,8 @@ def _forecast_files(args: argparse.Namespace, levels: tuple[float, ...], setting
 
     if args.output and Path(args.output).resolve().parent == Path(args.data).resolve():
         raise LSTMError(f"{args.output}: is inside the folder of tables read; write the forecasts elsewhere")
-    bar = epoch_bar(args.quiet)
-    result = forecast_files(args.data, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
-    if bar is not None:
-        bar.end()
+    with epoch_bar(args.quiet) as bar:
+        result = forecast_files(args.data, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
     _say(args, result.notes)
     _refusals(result.refused)
     table = result.table.rename(columns={k: result.names[k] for k in ("unique_id", "ds")})
@@ -463,13 +451,15 @@ def _forecast_cluster(args: argparse.Namespace, levels: tuple[float, ...], setti
     """DATA on a dask.distributed cluster (xl_lstm.cluster): the forecasts as parts in --output DIR."""
     from .cluster import PartDone, connect, forecast_on_cluster
 
-    def progress(done: PartDone, finished: int, total: int) -> None:
-        if not args.quiet:
-            bar = "#" * round(20 * finished / total)
-            print(f"[{bar:<20}] {finished}/{total} part {done.part}: {done.series} series", file=sys.stderr, flush=True)
+    parts_bar: list[CountBar] = []  # made when the first part is done: the number of parts is known then
 
-    with connect(args.scheduler, args.jobs or 2) as client:
-        bar = epoch_bar(args.quiet)
+    def progress(done: PartDone, finished: int, total: int) -> None:
+        if not parts_bar:
+            bar.end()  # the model is fitted: its bars give way to the parts'
+            parts_bar.append(CountBar(total, "parts", "forecast", quiet=args.quiet))
+        parts_bar[0].step()
+
+    with connect(args.scheduler, args.jobs or 2) as client, epoch_bar(args.quiet) as bar:
         result = forecast_on_cluster(
             client,
             args.data,
@@ -483,8 +473,8 @@ def _forecast_cluster(args: argparse.Namespace, levels: tuple[float, ...], setti
             on_part=progress,
             **settings,
         )
-        if bar is not None:
-            bar.end()
+    for done in parts_bar:
+        done.end()
     _say(args, result.notes)
     _refusals(result.refused)
     parts = len([p for p in result.parts if p.suffix == ".parquet"])
@@ -507,15 +497,14 @@ def refresh(args: argparse.Namespace) -> int:
         print("xl-lstm: refresh: no workbooks found in " + " ".join(args.paths + args.glob), file=sys.stderr)
         return 2
 
+    bar = CountBar(len(sources), "workbooks", "refresh", quiet=args.quiet, closing=False)  # the summary closes
+
     def progress(outcome, done: int, total: int) -> None:  # type: ignore[no-untyped-def]
-        if outcome.error:
-            print(f"xl-lstm: {outcome.error}", file=sys.stderr)
+        if outcome.error:  # always said, quiet or not
+            bar.say(f"xl-lstm: {outcome.error}")
         for note in outcome.result.notes if outcome.result else ():
-            print(f"xl-lstm: note: {note}", file=sys.stderr)
-        if not args.quiet:
-            bar = "#" * round(20 * done / total)
-            status = "ok" if outcome.result else "failed"
-            print(f"[{bar:<20}] {done}/{total} {outcome.source} {status}", file=sys.stderr, flush=True)
+            bar.say(f"xl-lstm: note: {note}")
+        bar.step(ok=outcome.result is not None)
 
     if args.scheduler is None:
         outcomes = refresh_many(
@@ -530,6 +519,7 @@ def refresh(args: argparse.Namespace) -> int:
             outcomes = refresh_many(
                 sources, values_only=args.values, output=args.output, on_done=progress, runner=on_cluster(client)
             )
+    bar.end()
     if not args.quiet:
         print(summary_table(outcomes))
     return 0 if all(o.result for o in outcomes) else 1
@@ -539,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            print(demo(args.hidden, args.seed, args.out))
+            print(demo(args.hidden, args.seed, args.output))
         elif args.command == "template":
             return template_command(args)
         elif args.command == "refresh":

@@ -105,13 +105,23 @@ AIRLINE = SeriesInfo(
 MAX_CELLS = 2_000_000  # formula and value cells a template may hold; openpyxl builds ~100k a second
 
 
+MIN_TEMPLATE_VALUES = 8  # steps of the shortest template: a few to train on, a few held out
+
+
 def template_steps(series: Any, values: int, inputs: int, steps: int | None) -> tuple[int, int, int]:
     """(T, season, horizon) of a template over ``values`` values of ``series`` (None: the shipped
     airline series) with ``inputs`` columns: each step needs inputs - 1 earlier values as lags;
     a ``SeriesFile`` holds out by its dates' frequency, the airline series by months, and other
     numbers by a monthly guess."""
     available = values - (inputs - 1)
-    T = available if steps is None else check_whole("steps", steps, 8, available)
+    if values < MIN_TEMPLATE_VALUES or available < MIN_TEMPLATE_VALUES:
+        where = series.source if isinstance(series, SeriesFile) else "the series"
+        lags = f" after {inputs - 1} lags (--inputs {inputs})" if inputs > 1 else ""
+        raise LSTMError(
+            f"{where}: {values} values{lags}; a template needs at least {MIN_TEMPLATE_VALUES} steps "
+            "(it trains on the first ones and scores its forecast on the last)"
+        )
+    T = available if steps is None else check_whole("steps", steps, MIN_TEMPLATE_VALUES, available)
     if isinstance(series, SeriesFile):
         return (T, *hold_out(series.frequency, T))
     if series is None:
@@ -177,8 +187,8 @@ def template_model(
     else:
         labels = [str(p) for p in getattr(series, "index", range(1, len(series) + 1))]
         values = finite_array("series", np.asarray(series), np.dtype(np.float64))
-    if values.ndim != 1 or values.size < 8:
-        raise LSTMError(f"series must be one column of at least 8 numbers, got shape {values.shape}")
+    if values.ndim != 1:
+        raise LSTMError(f"series must be one column of numbers, got an array of shape {values.shape}")
     values = digits15(values)  # what a spreadsheet keeps: the sheet and the engine see the same numbers
     H = check_whole("hidden", hidden, 1, MAX_HIDDEN)
     D = check_whole("inputs", inputs, 1, MAX_INPUTS)
