@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # name -> the module that defines it. Imported on first use (PEP 562), so that
 # ``import xl_lstm.udfs`` (the worksheet functions, in Excel or in Pyodide) loads only
