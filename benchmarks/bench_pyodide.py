@@ -1,6 +1,6 @@
 """Excel functions where xlwings Lite runs them: Pyodide (WebAssembly, under Node) next to CPython.
 
-    python .ci/pyodide.py                       # once: Pyodide 0.27.7, its numpy, xlwings into .pyodide/
+    python .ci/pyodide.py                       # once: Pyodide 0.27.7, micropip and the wheels xl_lstm needs into .pyodide/
     python benchmarks/bench_pyodide.py [--quick] [--hidden H] [--steps T] [--calls N]
 
 Microseconds per call of LSTM_STEP and LSTM_SEQUENCE (T steps, D=1, H hidden units), the same
