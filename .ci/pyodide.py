@@ -1,4 +1,4 @@
-"""Install the Pyodide runtime that tests/test_pyodide.py runs xl_lstm in (what xlwings Lite runs).
+"""Install the Pyodide runtime that tests/excel/test_pyodide.py runs xl_lstm in (what xlwings Lite runs).
 
     python .ci/pyodide.py [--dir .pyodide]
 

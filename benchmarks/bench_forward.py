@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 from timing import median_seconds  # noqa: E402
 
 import xl_lstm  # noqa: E402
-from xl_lstm.engine import CHUNK_BYTES  # noqa: E402
+from xl_lstm.lstm.engine import CHUNK_BYTES  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import numpy as np
 import openpyxl
 from timing import median_seconds
 
-from xl_lstm.refresh import refresh_file
-from xl_lstm.template import template_bytes
+from xl_lstm.template.build import template_bytes
+from xl_lstm.workbook.refresh import refresh_file
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Preloaded into the `dask worker` processes of tests/test_cluster.py's kill tests, and only there
+"""Preloaded into the `dask worker` processes of tests/runs/test_cluster.py's kill tests, and only there
 (``dask worker --preload tests/cluster_slow_writes.py``): every file xl_lstm writes atomically
 (a refreshed workbook, a part of the forecasts) stays ``XL_LSTM_TEST_WRITE_SECONDS`` in its
 temporary file, whole but not yet renamed, and says so by a file ``<pid>.writing`` in the
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-import xl_lstm.panel_files
-import xl_lstm.refresh
-from xl_lstm._io import atomic_write
+import xl_lstm.runs.panel_files
+import xl_lstm.workbook.refresh
+from xl_lstm.core.files import atomic_write
 
 MARKS = Path(os.environ["XL_LSTM_TEST_MARKS"])
 SECONDS = float(os.environ["XL_LSTM_TEST_WRITE_SECONDS"])
@@ -34,5 +34,5 @@ def slow_atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     atomic_write(path, write_then_wait)
 
 
-xl_lstm.refresh.atomic_write = slow_atomic_write  # type: ignore[assignment]
-xl_lstm.panel_files.atomic_write = slow_atomic_write  # type: ignore[assignment]
+xl_lstm.workbook.refresh.atomic_write = slow_atomic_write  # type: ignore[assignment]
+xl_lstm.runs.panel_files.atomic_write = slow_atomic_write  # type: ignore[assignment]

@@ -32,8 +32,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xl_lstm as xl
-from xl_lstm import LSTMError, metrics, ranges, sheet
-from xl_lstm.recursive import recursive_forecast
+from xl_lstm import LSTMError
+from xl_lstm.excel import ranges, sheet
+from xl_lstm.forecast import metrics
+from xl_lstm.lstm.recursive import recursive_forecast
 
 # ---- valid arguments that the bad ones replace -----------------------------------------
 P = xl.init_params(2, 3, output_size=2, seed=1)  # D=2, H=3, O=2: W (12, 5), b (12,)

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 import xl_lstm as xl
-from xl_lstm import contract
+from xl_lstm.workbook import contract
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -30,14 +30,19 @@ def test_the_worksheet_functions_load_only_what_they_need() -> None:
     )
     assert loaded == {
         "xl_lstm",
-        "xl_lstm._checks",
-        "xl_lstm.engine",
-        "xl_lstm.errors",
-        "xl_lstm.metrics",
-        "xl_lstm.params",
-        "xl_lstm.ranges",
-        "xl_lstm.recursive",
-        "xl_lstm.sheet",
+        "xl_lstm.core",
+        "xl_lstm.lstm",
+        "xl_lstm.forecast",
+        "xl_lstm.excel",
+        "xl_lstm.core.checks",
+        "xl_lstm.core.version",
+        "xl_lstm.lstm.engine",
+        "xl_lstm.core.errors",
+        "xl_lstm.forecast.metrics",
+        "xl_lstm.lstm.params",
+        "xl_lstm.excel.ranges",
+        "xl_lstm.lstm.recursive",
+        "xl_lstm.excel.sheet",
         "xl_lstm.udfs",
     }
 

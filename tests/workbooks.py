@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 
-from xl_lstm import xlsx
-from xl_lstm.contract import OUTPUT_NAMES
-from xl_lstm.forecaster_book import AUTO_INPUT_NAMES
+from xl_lstm.workbook import xlsx
+from xl_lstm.workbook.contract import OUTPUT_NAMES
+from xl_lstm.workbook.forecaster_book import AUTO_INPUT_NAMES
 
 # a <c> element with an r= reference and content (not self-closing), and its <v> inside
 _CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*(?<!/)>.*?</(?:\w+:)?c>', re.S)

@@ -4,8 +4,8 @@ The public API is small: weights (``LSTMParams``), the equations (``step``,
 ``run``), moving weights in and out of PyTorch, Keras, ONNX and ``.npz``, training
 and forecasting (``fit``, ``forecast``; the automatic forecaster of many series
 ``fit_auto``, ``forecast_auto``), and refreshing workbooks (``refresh_file``).
-The template workbook (which needs openpyxl) lives in ``xl_lstm.template``; tables of
-many series (openpyxl, pyarrow) in ``xl_lstm.forecast_frame`` and ``xl_lstm.panel``.
+The template workbook (which needs openpyxl) lives in ``xl_lstm.template.build``; tables of
+many series (openpyxl, pyarrow) in ``xl_lstm.runs.forecast_frame`` and ``xl_lstm.tables.panel``.
 """
 
 from __future__ import annotations
@@ -13,43 +13,43 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.0"
+from .core.version import __version__
 
 # name -> the module that defines it. Imported on first use (PEP 562), so that
 # ``import xl_lstm.udfs`` (the worksheet functions, in Excel or in Pyodide) loads only
 # the engine and what the functions need, not training, the refresh or pandas.
 _WHERE = {
-    "AutoConfig": "auto",
-    "AutoModel": "auto",
-    "fit_auto": "auto",
-    "forecast_auto": "auto",
-    "RunResult": "engine",
-    "Step": "engine",
-    "run": "engine",
-    "sigmoid": "engine",
-    "step": "engine",
-    "LSTMError": "errors",
-    "from_keras": "interop",
-    "from_onnx": "interop",
-    "from_torch": "interop",
-    "load": "interop",
-    "save": "interop",
-    "to_keras": "interop",
-    "to_onnx": "interop",
-    "to_torch": "interop",
-    "LSTMParams": "params",
-    "init_params": "params",
-    "stack": "params",
-    "recursive_forecast": "recursive",
-    "refresh_file": "refresh",
-    "Epoch": "train",
-    "FitConfig": "train",
-    "Model": "train",
-    "backtest": "train",
-    "fit": "train",
-    "forecast": "train",
-    "load_model": "train",
-    "save_model": "train",
+    "AutoConfig": "forecast.auto",
+    "AutoModel": "forecast.auto",
+    "fit_auto": "forecast.auto",
+    "forecast_auto": "forecast.auto",
+    "RunResult": "lstm.engine",
+    "Step": "lstm.engine",
+    "run": "lstm.engine",
+    "sigmoid": "lstm.engine",
+    "step": "lstm.engine",
+    "LSTMError": "core.errors",
+    "from_keras": "lstm.interop",
+    "from_onnx": "lstm.interop",
+    "from_torch": "lstm.interop",
+    "load": "lstm.interop",
+    "save": "lstm.interop",
+    "to_keras": "lstm.interop",
+    "to_onnx": "lstm.interop",
+    "to_torch": "lstm.interop",
+    "LSTMParams": "lstm.params",
+    "init_params": "lstm.params",
+    "stack": "lstm.params",
+    "recursive_forecast": "lstm.recursive",
+    "refresh_file": "workbook.refresh",
+    "Epoch": "forecast.train",
+    "FitConfig": "forecast.train",
+    "Model": "forecast.train",
+    "backtest": "forecast.train",
+    "fit": "forecast.train",
+    "forecast": "forecast.train",
+    "load_model": "forecast.train",
+    "save_model": "forecast.train",
 }
 __all__ = [
     "AutoConfig",
@@ -99,11 +99,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see
-    from .auto import AutoConfig, AutoModel, fit_auto, forecast_auto
-    from .engine import RunResult, Step, run, sigmoid, step
-    from .errors import LSTMError
-    from .interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
-    from .params import LSTMParams, init_params, stack
-    from .recursive import recursive_forecast
-    from .refresh import refresh_file
-    from .train import Epoch, FitConfig, Model, backtest, fit, forecast, load_model, save_model
+    from .core.errors import LSTMError
+    from .forecast.auto import AutoConfig, AutoModel, fit_auto, forecast_auto
+    from .forecast.train import Epoch, FitConfig, Model, backtest, fit, forecast, load_model, save_model
+    from .lstm.engine import RunResult, Step, run, sigmoid, step
+    from .lstm.interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
+    from .lstm.params import LSTMParams, init_params, stack
+    from .lstm.recursive import recursive_forecast
+    from .workbook.refresh import refresh_file

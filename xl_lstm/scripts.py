@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from .contract import XlwingsNames, train_on
+from .workbook.contract import XlwingsNames, train_on
 
 __all__ = ["fit_book", "lstm_fit", "lstm_fit_caller", "lstm_template_caller", "template_from_selection"]
 
@@ -50,8 +50,8 @@ def lstm_fit_caller() -> None:
 def template_from_selection(book: Any, selection: Any) -> Path:
     """A new template workbook for the selected cells (a header row, then one row per step:
     dates and numbers), written beside ``book`` as NAME_lstm.xlsx (NAME_lstm2.xlsx, ... if taken)."""
-    from .series_file import series_from_table, table_from_cells
-    from .template import write_template  # openpyxl: classic xlwings only, never in Pyodide
+    from .tables.series_file import series_from_table, table_from_cells
+    from .template.build import write_template  # openpyxl: classic xlwings only, never in Pyodide
 
     source = f"{getattr(book, 'name', 'the workbook')}, {getattr(selection, 'address', 'the selection')}"
     cells = selection.options(ndim=2).value

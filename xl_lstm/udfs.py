@@ -6,7 +6,7 @@ library and xl_lstm's own plain modules, so it also runs under Pyodide.
 
 Each function is a thin wrapper: xlwings converts each range once (``Cells``: a 2-D object
 array, trailing blank rows and columns dropped first, blanks as None, Excel errors as their
-text, e.g. '#N/A'), ``xl_lstm.sheet`` does the work,
+text, e.g. '#N/A'), ``xl_lstm.excel.sheet`` does the work,
 and ``_call`` turns any refusal into one line of text in the cell, e.g.
 ``LSTM_STEP: W must be 4H×(H+D) = 16×5 (H=4 from b's 16 numbers, D=1 from x_t), got 16×4``.
 Results are cached on the arguments' contents, so recalculating an unchanged
@@ -28,9 +28,9 @@ import xlwings as xw
 from xlwings.conversion import Converter, Options
 from xlwings.conversion.standard import CleanDataFromReadStage, ValueAccessor
 
-from . import sheet
-from .errors import LSTMError
-from .ranges import trim_rows
+from .core.errors import LSTMError
+from .excel import sheet
+from .excel.ranges import trim_rows
 
 
 def _raw_blank(value: Any) -> bool:
@@ -71,7 +71,7 @@ class _CleanCells:
 class Cells(Converter):
     """How every range argument is read: a 2-D object array holding each cell as it is
     (float, int, bool, str, an error's text such as '#N/A', None for a blank), trailing
-    blank rows and columns dropped, so xl_lstm.ranges can judge every cell. xlwings'
+    blank rows and columns dropped, so xl_lstm.excel.ranges can judge every cell. xlwings'
     np.array defaults would coerce a mixed range first: numbers beside text become
     text, TRUE becomes 1.0, blanks NaN."""
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from xl_lstm.contract import INPUT_NAMES
-from xl_lstm.xlsx import Book, CellRange, cell_name
+from xl_lstm.workbook.contract import INPUT_NAMES
+from xl_lstm.workbook.xlsx import Book, CellRange, cell_name
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".pyodide"
@@ -166,4 +166,4 @@ def lite_book(sheets: list[str], blocks: dict[str, tuple[CellRange, list[list[An
     }
 
 
-SHEETS, RANGES = template_ranges()  # the template workbook, read with xl_lstm.xlsx
+SHEETS, RANGES = template_ranges()  # the template workbook, read with xl_lstm.workbook.xlsx

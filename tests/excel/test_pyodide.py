@@ -1,0 +1,347 @@
+"""xl_lstm where xlwings Lite runs it: a real Pyodide (CPython 3.12 in WebAssembly, Pyodide's numpy) under Node.
+
+The wheel is the product, so the test installs the wheel, as Lite does when a requirements.txt
+line names one: ONE Node process for the module (tests/pyodide/run.mjs) loads Pyodide and
+micropip, and ``micropip.install(<URL of the xl_lstm wheel>)`` resolves the wheel's
+dependencies itself, offline: numpy and pandas are Pyodide's own builds by pyodide-lock.json
+(each wheel's sha256 checked against it), xlwings, openpyxl, et_xmlfile and tqdm come from a
+local package index standing in for PyPI (sha256 pinned in tests/pyodide/wheels.txt). The
+wheel is the file XL_LSTM_WHEEL names (CI sets it to the wheel it built), else one built here
+with ``pip wheel`` once per session; only the test harness is written into Pyodide's file
+system, and xl_lstm is imported from site-packages.
+
+Then, with XLWINGS_ON_SERVER=true set before xlwings is imported, as Lite does, it answers one
+request (tests/pyodide/lite.py): every worksheet function through xlwings' own
+custom_functions_call with the Office.js payloads of tests/excel/test_udfs_xlwings.py,
+custom_functions_meta, the @script lstm_fit through custom_scripts_call against an
+``xw.Book(json=...)`` built from the template workbook's named ranges (no Excel here), and a
+timing of LSTM_STEP and LSTM_SEQUENCE. The same request runs on CPython (from the source tree)
+in a subprocess, and the answers are compared.
+
+Needs Node (18 or later) and the runtime that ``python .ci/pyodide.py`` installs into .pyodide/;
+without them, or without a wheel, the tests skip, except in CI (CI=true), where they fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import xl_lstm
+from tests.conftest import IN_CI, need_program
+from tests.excel.test_udfs_xlwings import BAD, GOOD, METRIC_CALLS, UDFS
+from tests.pyodide import runner
+from tests.pyodide.runner import RANGES, SHEETS, WRITES, lite_book
+from xl_lstm.workbook.contract import train_on
+from xl_lstm.workbook.xlsx import Book
+
+PYODIDE = {"python": "3.12.7", "platform": "emscripten", "numpy": "2.0.2", "xlwings": "0.37.8", "on_server": True}
+CALLS = {
+    **{k: p for k, (p, _) in GOOD.items()},
+    **{k: p for k, (p, _) in METRIC_CALLS.items()},
+    **{k: p for k, (p, _) in BAD.items()},
+}
+
+
+HISTORY_TEXT = RANGES["lstm_history"][1].tolist()
+HISTORY_TEXT[5][0] = "n/a"
+SERIES_TEXT = RANGES["lstm_series"][1].tolist()  # the same cell: lstm_series covers lstm_history's rows
+SERIES_TEXT[5][0] = "n/a"
+SCRIPT_RUNS = {
+    "fit": lite_book(SHEETS, {n: (rng, a.tolist()) for n, (rng, a) in RANGES.items()}),
+    "no-history-name": lite_book(
+        SHEETS, {n: (rng, a.tolist()) for n, (rng, a) in RANGES.items() if n != "lstm_history"}
+    ),
+    "text-in-history": lite_book(
+        SHEETS,
+        {
+            **{n: (rng, a.tolist()) for n, (rng, a) in RANGES.items()},
+            "lstm_history": (RANGES["lstm_history"][0], HISTORY_TEXT),
+            "lstm_series": (RANGES["lstm_series"][0], SERIES_TEXT),
+        },
+    ),
+}
+REQUEST = {
+    "calls": list(CALLS.values()),
+    "scripts": [{"name": "lstm_fit", "book": book} for book in SCRIPT_RUNS.values()],
+    "bench": {"T": 1000, "H": 4, "calls": 3},  # the template's size; benchmarks/bench_pyodide.py times more
+}
+
+
+def need_pyodide() -> None:
+    """Node and the installed runtime; like need_program, a missing one fails in CI and skips elsewhere."""
+    need_program("node", "Node.js 18 or later: apt-get install nodejs npm")
+    why = runner.missing()
+    if why:
+        if IN_CI:
+            pytest.fail(f"Pyodide is required in CI (CI=true): {why}")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The xl_lstm wheel: XL_LSTM_WHEEL's (a wrong one always fails), else one built by pip wheel once
+    per session (a build that fails skips, except in CI)."""
+    try:
+        given = runner.given_wheel()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    if given is not None:
+        return given
+    try:
+        return runner.build_wheel(tmp_path_factory.mktemp("wheel"))
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        if IN_CI:
+            pytest.fail(f"the xl_lstm wheel is required in CI (CI=true): {exc}")
+        pytest.skip(f"no xl_lstm wheel: {exc}")
+        raise  # unreachable: pytest.skip raises
+
+
+@pytest.fixture(scope="module")
+def runs(wheel: Path) -> dict[str, Any]:
+    """The request answered in Pyodide (under Node, xl_lstm installed from the wheel) and on CPython."""
+    need_pyodide()
+    pyodide = runner.run_in_pyodide(REQUEST, wheel)
+    return {"pyodide": pyodide["response"], "node": pyodide, "cpython": runner.run_in_cpython(REQUEST)}
+
+
+def by_name(response: dict[str, Any]) -> dict[str, Any]:
+    return dict(zip(CALLS, response["calls"]["results"], strict=True))
+
+
+def value(results: dict[str, Any], name: str) -> Any:
+    res = results[name]
+    assert "raised" not in res, f"{name}: custom_functions_call raised {res['raised']}"
+    assert res["warnings"] == [], f"{name}: warned {res['warnings']}"
+    return res["value"]
+
+
+def assert_same_cells(got: Any, want: Any, where: str) -> None:
+    """Two spilled results: the same shape, texts and error cells, numbers (all floats) to 1e-12."""
+    assert isinstance(got, list) and isinstance(want, list) and len(got) == len(want), (where, got, want)
+    for r, (grow, wrow) in enumerate(zip(got, want, strict=True)):
+        assert len(grow) == len(wrow), (where, r, grow, wrow)
+        for c, (g, w) in enumerate(zip(grow, wrow, strict=True)):
+            if isinstance(w, float):
+                assert isinstance(g, float) and math.isclose(g, w, rel_tol=1e-12, abs_tol=1e-12), (where, r, c, g, w)
+            else:
+                assert g == w, (where, r, c, g, w)
+
+
+# ---- it really is Pyodide ------------------------------------------------------------------------
+def test_it_ran_in_pyodide_with_its_numpy(runs: dict[str, Any]) -> None:
+    """Python 3.12 compiled to WebAssembly, Pyodide's numpy 2.0.2, xlwings with its server decorators on."""
+    assert runs["pyodide"]["versions"] == PYODIDE
+    assert runs["cpython"]["versions"]["platform"] != "emscripten" and runs["cpython"]["versions"]["on_server"]
+
+
+# ---- the wheel, installed by micropip ------------------------------------------------------------
+def packaged_names() -> set[str]:
+    """What the wheel must hold, from the source tree (pyproject.toml's package and package-data)."""
+    package = runner.ROOT / "xl_lstm"
+    files = [*package.rglob("*.py"), package / "py.typed", *package.glob("data/*.csv"), *package.glob("data/*.json")]
+    return {p.relative_to(package).as_posix() for p in files if "__pycache__" not in p.parts}
+
+
+def test_xl_lstm_ran_from_the_installed_wheel(runs: dict[str, Any], wheel: Path) -> None:
+    """xl_lstm was imported from site-packages, put there by micropip from the wheel's URL: the wheel's
+    files byte for byte, every module and data file of the source tree, the same version."""
+    installed = runs["node"]["installed"]
+    site = installed["site_packages"]
+    assert len(site) == 1 and installed["xl_lstm_file"] == f"{site[0]}/xl_lstm/__init__.py", installed
+    assert not any(path.startswith("xl_lstm/") for path in runner.harness_files())
+    assert installed["packages"]["xl-lstm"] == [xl_lstm.__version__, installed["wheel_url"]]
+    assert installed["wheel_url"].endswith(f"/own/{wheel.name}") and installed["version"] == xl_lstm.__version__
+    with zipfile.ZipFile(wheel) as zf:
+        in_wheel = {
+            n.removeprefix("xl_lstm/"): hashlib.sha256(zf.read(n)).hexdigest()
+            for n in zf.namelist()
+            if n.startswith("xl_lstm/")
+        }
+    assert installed["files"] == in_wheel
+    assert set(in_wheel) == packaged_names()
+
+
+def test_micropip_resolved_the_dependencies(runs: dict[str, Any]) -> None:
+    """Every requirement the wheel declares is installed and satisfied: numpy and pandas are Pyodide's
+    builds (source "pyodide"), the pure-Python ones came from the package index, with their pinned sha256."""
+    installed = runs["node"]["installed"]
+    declared = {r.split(";")[0].split(">")[0].split("=")[0].strip() for r in installed["requires"]}
+    assert {"numpy", "pandas", "openpyxl", "xlwings"} <= declared, installed["requires"]
+    assert installed["unsatisfied"] == []
+    packages = installed["packages"]
+    assert packages["numpy"] == [PYODIDE["numpy"], "pyodide"] and packages["pandas"][1] == "pyodide"
+    record = runner.installed_record()
+    for name, w in record["index_wheels"].items():
+        key = name.replace("_", "-")
+        if key in packages:
+            assert packages[key] == [w["file"].split("-")[1], "pypi"], (name, packages[key])
+    for name in ("xlwings", "openpyxl", "et-xmlfile"):
+        assert packages[name][1] == "pypi", (name, packages[name])
+    # Nothing else was fetched from the stand-in for the web than the wheel and the index.
+    assert all(url.startswith(("/own/", "/simple/", "/files/")) for url in installed["served"])
+
+
+# ---- worksheet functions through custom_functions_call --------------------------------------------
+@pytest.mark.parametrize("name", [*GOOD, *METRIC_CALLS])
+def test_results_equal_cpython(runs: dict[str, Any], name: str) -> None:
+    """Every worksheet function spills the same cells in Pyodide as on CPython, to 1e-12."""
+    assert_same_cells(value(by_name(runs["pyodide"]), name), value(by_name(runs["cpython"]), name), name)
+
+
+@pytest.mark.parametrize("name", list(GOOD))
+def test_results_equal_the_engine(runs: dict[str, Any], name: str) -> None:
+    """... and equal the engine's numbers computed here on CPython, to 1e-12."""
+    np.testing.assert_allclose(np.array(value(by_name(runs["pyodide"]), name)), GOOD[name][1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_input_gives_the_same_line(runs: dict[str, Any], name: str) -> None:
+    """A refusal is the same single cell holding the same one line as on CPython."""
+    got = value(by_name(runs["pyodide"]), name)
+    assert got == [[BAD[name][1]]]
+    assert got == value(by_name(runs["cpython"]), name)
+
+
+def test_registration_is_the_same(runs: dict[str, Any]) -> None:
+    """custom_functions_meta (what Excel registers) is identical, and lists the five functions."""
+    meta = runs["pyodide"]["calls"]["meta"]
+    assert sorted(f["id"] for f in meta["functions"]) == sorted(UDFS.values())
+    assert meta == runs["cpython"]["calls"]["meta"]
+
+
+# ---- the @script that trains from the sheet -----------------------------------------------------
+def script(response: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(zip(SCRIPT_RUNS, response["scripts"]["results"], strict=True))[name]
+
+
+def test_script_is_registered(runs: dict[str, Any]) -> None:
+    """custom_scripts_meta lists lstm_fit, the button xlwings Lite shows in its task pane."""
+    assert [s["function_name"] for s in runs["pyodide"]["scripts"]["meta"]] == ["lstm_fit"]
+    assert runs["pyodide"]["scripts"]["meta"] == runs["cpython"]["scripts"]["meta"]
+
+
+def test_fit_script_writes_the_weights_into_their_names(runs: dict[str, Any]) -> None:
+    """lstm_fit, run as Lite runs an @script, sets exactly the five weight blocks, each at its name's address."""
+    result = script(runs["pyodide"], "fit")
+    assert "raised" not in result, result
+    written = {}
+    for action in result["actions"]:
+        assert action["func"] == "setValues", action
+        hit = [
+            n
+            for n in WRITES
+            if (SHEETS.index(RANGES[n][0].sheet), RANGES[n][0].r0 - 1, RANGES[n][0].c0 - 1)
+            == (action["sheet_position"], action["start_row"], action["start_column"])
+        ]
+        assert len(hit) == 1, f"an action at no name's address: {action}"
+        written[hit[0]] = np.array(action["values"], dtype=float)
+    assert sorted(written) == sorted(WRITES)
+    for name, values in written.items():
+        assert values.shape == RANGES[name][0].shape, name
+    # What xl-lstm fit trains here on CPython from the same workbook (one recipe for the button and the CLI),
+    # judged by what training is for: Pyodide is another machine (see trained_quality).
+    with Book(runner.TEMPLATE) as book:
+        _, want = train_on(book, seed=0)
+    assert trained_quality(written) == pytest.approx(trained_quality(want), rel=0.15)
+
+
+def test_fit_script_equals_cpython(runs: dict[str, Any]) -> None:
+    """The script writes the same blocks at the same addresses in Pyodide and on CPython, and the weights
+    train as well. Not bit for bit: 800 epochs of Adam grow WebAssembly's other rounding into weights up
+    to 0.08 apart (measured), as another CPU's do (README: On any machine)."""
+    got, want = script(runs["pyodide"], "fit"), script(runs["cpython"], "fit")
+    assert [(a["sheet_position"], a["start_row"], a["start_column"]) for a in got["actions"]] == [
+        (a["sheet_position"], a["start_row"], a["start_column"]) for a in want["actions"]
+    ]
+    blocks = {}
+    for which, result in (("pyodide", got), ("cpython", want)):
+        blocks[which] = {
+            n: np.array(a["values"], dtype=float)
+            for a in result["actions"]
+            for n in WRITES
+            if (SHEETS.index(RANGES[n][0].sheet), RANGES[n][0].r0 - 1, RANGES[n][0].c0 - 1)
+            == (a["sheet_position"], a["start_row"], a["start_column"])
+        }
+    assert trained_quality(blocks["pyodide"]) == pytest.approx(trained_quality(blocks["cpython"]), rel=0.15)
+
+
+def trained_quality(blocks: dict[str, np.ndarray]) -> float:
+    """The one-step loss the written weights reach on the template's history (training's own objective)."""
+    from xl_lstm.lstm.params import LSTMParams
+    from xl_lstm.template.example_model import TrainedWeights, one_step_loss
+
+    params = LSTMParams(blocks["lstm_W"], blocks["lstm_b"].ravel(), blocks["lstm_W_y"], blocks["lstm_b_y"].ravel())
+    weights = TrainedWeights(params, blocks["lstm_scaler"][0], blocks["lstm_scaler"][1])
+    return one_step_loss(weights, RANGES["lstm_history"][1][:, 0])
+
+
+SCRIPT_REFUSALS = {
+    "no-history-name": "LSTMError: lstm_template.xlsx: no defined name lstm_history: is it made from the xl_lstm template?",
+    # the cell lies in lstm_series and lstm_history; the series is read first
+    "text-in-history": "LSTMError: lstm_template.xlsx: lstm_series: the cell at row 6, column 1 holds text 'n/a', not a number",
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPT_REFUSALS))
+def test_fit_script_refusals_are_one_line(runs: dict[str, Any], name: str) -> None:
+    """A workbook that lacks a name, or holds text in the history, stops the script with the same one line."""
+    assert script(runs["pyodide"], name) == {"raised": SCRIPT_REFUSALS[name]}
+    assert script(runs["cpython"], name) == {"raised": SCRIPT_REFUSALS[name]}
+
+
+# ---- cost, printed next to CPython's (a test does not assert speed) ------------------------------
+def test_cold_and_cached_cost_is_printed(runs: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """Microseconds per call of LSTM_STEP and LSTM_SEQUENCE (T=1000) in Pyodide and on CPython."""
+    rows = {"Pyodide": runs["pyodide"]["bench"], "CPython": runs["cpython"]["bench"]}
+    columns = ["engine", "cold", "cached", "lite_cold", "lite_cached"]
+    lines = [f"{'H=4, µs per call':<22} {'runtime':<8}" + "".join(f"{c:>13}" for c in columns)]
+    for runtime, table in rows.items():
+        assert [r["function"] for r in table] == ["LSTM_STEP", "LSTM_SEQUENCE T=1000"]
+        for r in table:
+            assert all(math.isfinite(r[c]) and r[c] > 0 for c in columns), r
+            lines.append(f"{r['function']:<22} {runtime:<8}" + "".join(f"{r[c]:>13.0f}" for c in columns))
+    load = runs["node"]["seconds"]
+    lines.append(
+        "Pyodide load, s: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in load.items())
+        + f"; Node RSS {runs['node']['memory_mb']['rss']:.0f} MB"
+    )
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+
+
+def test_the_benchmark_runs(wheel: Path) -> None:
+    """benchmarks/bench_pyodide.py --quick still runs in both runtimes (its timings are not tested)."""
+    need_pyodide()
+    script = runner.ROOT / "benchmarks" / "bench_pyodide.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=dict(os.environ, XL_LSTM_WHEEL=str(wheel)),  # this session's wheel, not one more build
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("LSTM_")]
+    assert rows == [["LSTM_STEP", r] for r in ("Pyodide", "CPython", "ratio")] + [
+        ["LSTM_SEQUENCE", "T=50"] for _ in range(3)
+    ]
+
+
+def test_readme_shows_the_main_py_tested_here() -> None:
+    """README's xlwings Lite steps give, line for line, the main.py these tests import in Pyodide."""
+    readme = (runner.ROOT / "README.md").read_text(encoding="utf-8")
+    main_py = (runner.ROOT / "tests" / "pyodide" / "main.py").read_text(encoding="utf-8")
+    assert "".join(f"   {line}".rstrip() + "\n" for line in main_py.splitlines()) in readme
+    assert "Pyodide 0.27.7" in readme and PYODIDE["numpy"] in readme

@@ -1,0 +1,143 @@
+"""The automatic forecaster in the template workbook: the same forecast as the Python API,
+in LibreOffice's recalculation of the native formulas and through LSTM_FORECAST, refreshed
+from whatever the workbook holds, and better than seasonal naive and ETS on the held-out year."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from tests.conftest import need_bench
+from tests.libreoffice import recalculate
+from tests.template.test_template import COMMITTED, block
+from xl_lstm.excel.sheet import forecast_table
+from xl_lstm.forecast.auto import fit_auto, forecast_auto
+from xl_lstm.forecast.metrics import smape
+from xl_lstm.template.build import template_model
+from xl_lstm.template.example_model import STORED_FORECASTER, forecaster_model, history_digest
+from xl_lstm.workbook.forecaster_book import AUTO_NAMES, compute_forecaster_blocks, read_forecaster
+from xl_lstm.workbook.refresh import refresh_file
+from xl_lstm.workbook.xlsx import Book
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+M = template_model()
+F = M.forecaster
+T_H, N = M.history_steps, M.horizon
+HISTORY, ACTUAL = M.raw[:T_H, 0], M.raw[T_H:, 0]
+
+
+def numbers(wb: openpyxl.Workbook, name: str) -> np.ndarray:
+    return block(wb, name).astype(float)
+
+
+def test_readme_lists_the_forecasters_names_as_the_code_has_them() -> None:
+    rows = re.findall(r"^\| `(auto_\w+)` \| ([^|]+) \| (.+) \|$", README, flags=re.M)
+    assert {name: (shape.strip(), holds.strip()) for name, shape, holds in rows} == AUTO_NAMES
+
+
+def test_the_shipped_forecaster_is_the_stored_one_and_the_workbook_forecasts_as_the_api_does() -> None:
+    """The committed workbook's forecast and intervals are forecast_auto's for the stored model
+    (to the 15 digits a sheet keeps of the weights)."""
+    assert F is not None
+    model = forecaster_model(HISTORY, N, 12)
+    record = STORED_FORECASTER.read_text(encoding="utf-8")
+    assert history_digest(HISTORY) in record
+    api = forecast_auto(model, N, (0.8, 0.95)).forecasts["history"]
+    wb = openpyxl.load_workbook(COMMITTED, data_only=True)
+    book = numbers(wb, "auto_forecast_formulas")  # forecast | lo 80 | hi 80 | lo 95 | hi 95
+    expected = np.stack([api.mean, api.lower[0.8], api.upper[0.8], api.lower[0.95], api.upper[0.95]], axis=1)
+    np.testing.assert_allclose(book, expected, rtol=1e-9)
+    np.testing.assert_allclose(numbers(wb, "auto_forecast_udf")[:, 0], api.mean, rtol=1e-9)
+
+
+def test_libreoffice_recalculates_the_forecaster_as_the_refresh_stored_it(tmp_path: Path) -> None:
+    """Every native-formula block of the forecaster, recalculated by LibreOffice, equals what
+    the refresh (NumPy) stored; the LSTM_FORECAST cells need the add-in."""
+    lo = openpyxl.load_workbook(recalculate(COMMITTED, tmp_path), data_only=True)
+    stored = openpyxl.load_workbook(COMMITTED, data_only=True)
+    names = ["auto_forecast_steps", "auto_forecast_formulas", "auto_naive", "auto_metrics"]
+    names += [f"auto_states_{k + 1}" for k in range(3)]
+    for name in names:
+        np.testing.assert_allclose(numbers(lo, name), numbers(stored, name), rtol=1e-9, atol=1e-12, err_msg=name)
+    transform = block(lo, "auto_transform")
+    assert transform[0, 3] is None  # no change before the first step
+    np.testing.assert_allclose(
+        transform[1:].astype(float), block(stored, "auto_transform")[1:].astype(float), rtol=1e-12
+    )
+    assert all(isinstance(v, str) and v.startswith("#") for v in block(lo, "auto_forecast_udf_members").ravel())
+
+
+def test_lstm_forecast_gives_each_members_changes() -> None:
+    """LSTM_FORECAST on the member's ranges (what the sheet's array formulas pass) gives û."""
+    wb = openpyxl.load_workbook(COMMITTED, data_only=True)
+    u = numbers(wb, "auto_transform")[1:T_H, 3:4]  # u of steps 2..T_h
+    W, b, W_y, b_y = (numbers(wb, k) for k in ("auto_W", "auto_b", "auto_W_y", "auto_b_y"))
+    H = W_y.shape[1]
+    stored = numbers(wb, "auto_forecast_udf_members")
+    for k in range(W_y.shape[0]):
+        rows = slice(4 * H * k, 4 * H * (k + 1))
+        u_hat = np.asarray(forecast_table(u, W[rows], b[rows], W_y[k : k + 1], b_y[k : k + 1], N), float)
+        np.testing.assert_allclose(u_hat[:, 0], stored[:, k], rtol=1e-12)
+
+
+@pytest.mark.bench
+def test_the_workbook_forecast_beats_seasonal_naive_and_ets_on_the_held_out_year() -> None:
+    """From the stored weights (the same numbers on any machine): sMAPE against seasonal naive,
+    and against statsforecast's AutoETS fitted on the same history."""
+    need_bench("statsforecast")
+    from statsforecast.models import AutoETS
+
+    wb = openpyxl.load_workbook(COMMITTED, data_only=True)
+    ours, naive = numbers(wb, "auto_metrics")[0]
+    assert ours < naive
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ets = AutoETS(season_length=12).forecast(y=HISTORY, h=N)["mean"]
+    assert ours < smape(ACTUAL, ets)
+    assert naive == pytest.approx(smape(ACTUAL, HISTORY[-12:]), rel=1e-12)
+
+
+def test_retraining_here_reaches_what_the_stored_forecaster_reaches() -> None:
+    """Training is not bit-exact across machines: retrained here, the forecaster still beats
+    seasonal naive on the held-out year, within 3 sMAPE points of the stored one."""
+    stored = forecast_auto(forecaster_model(HISTORY, N, 12), N).forecasts["history"].mean
+    fresh = forecast_auto(fit_auto({"history": HISTORY}, N, seasons={"history": 12}), N).forecasts["history"].mean
+    assert smape(ACTUAL, fresh) < smape(ACTUAL, HISTORY[-12:])
+    assert abs(smape(ACTUAL, fresh) - smape(ACTUAL, stored)) < 3
+
+
+def test_the_refresh_recomputes_the_forecaster_from_what_the_workbook_holds(tmp_path: Path) -> None:
+    """Change the damping in the workbook: the refresh's forecast follows it, as computed from
+    the workbook's own numbers."""
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(COMMITTED.read_bytes())
+    with Book(path) as book:
+        settings = book.numbers("auto_settings").copy()
+        before = read_forecaster(book.numbers, str(path))
+    settings[0, 4] = 0.5
+    refresh_file(path, set_blocks={"auto_settings": settings})
+    with Book(path) as book:
+        after = read_forecaster(book.numbers, str(path))
+        got = book.numbers("auto_forecast_formulas")
+    assert after.damping == 0.5 and before.damping != 0.5
+    want = compute_forecaster_blocks(after, M.raw[:, 0], T_H, M.season)["auto_forecast_formulas"].astype(float)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    old = compute_forecaster_blocks(before, M.raw[:, 0], T_H, M.season)["auto_forecast_formulas"].astype(float)
+    assert not np.allclose(got, old)
+
+
+def test_a_workbook_with_an_impossible_forecaster_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(COMMITTED.read_bytes())
+    with Book(path) as book:
+        settings = book.numbers("auto_settings").copy()
+    settings[0, 4] = 1.5  # φ > 1
+    with pytest.raises(Exception, match=r"auto_settings holds an impossible value: season 12, σ .*, φ 1.5"):
+        refresh_file(path, set_blocks={"auto_settings": settings})
+    assert path.read_bytes() == COMMITTED.read_bytes()  # nothing written

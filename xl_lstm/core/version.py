@@ -1,0 +1,3 @@
+"""The version of xl_lstm, in one place (pyproject.toml reads it from here)."""
+
+__version__ = "0.3.0"

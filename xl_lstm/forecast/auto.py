@@ -1,0 +1,435 @@
+"""The automatic forecaster: one LSTM for many series, its choices made by validation.
+
+Each series y (n,) is turned into what the LSTM reads, in four steps, each undone by the forecast:
+
+    a_t = log y_t                 when every value is > 0, else y_t / mean|y| (levels)
+    s_j                           seasonal indices of a at the season m, when a is seasonal
+                                  there (xl_lstm.forecast.seasonality's test), else none
+    d_t = a_t - s_(t mod m)       deseasonalised
+    u_t = (d_t - d_(t-1)) / σ     the changes, σ = their standard deviation: per-series scaling
+
+One LSTM with a linear head reads u and predicts the next u, for every series at once
+(a global model, as the best neural forecasters of the M4 competition were): it trains on
+windows of L steps from a zero state, in mini-batches across series, by BPTT and Adam
+(``train.loss_and_grads``). Several members (seeds) are trained; the forecast is their median.
+
+Forecast k = 1..h steps after the last value, the LSTM's û fed back one step at a time:
+
+    d̂_(n+k) = d_n + σ Σ_(j≤k) φ^j û_(n+j)      φ ≤ 1 damps the predicted change
+    ŷ_(n+k) = exp(d̂_(n+k) + s_((n+k-1) mod m))    (or · mean|y| for levels)
+
+φ is chosen by validation, never fixed: the members are first trained on the series less
+their last values, forecast those values from one or more origins, and φ is the one of
+``AutoConfig.dampings`` with the least mean scaled error (MASE's numerator over the series'
+mean absolute one-step change). The same out-of-sample errors give the intervals: at step k,
+the split-conformal quantile of the absolute scaled errors, made non-decreasing in k; past
+the validated horizon they grow as √k, and the forecast says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..core.checks import check_whole, finite_array
+from ..core.errors import LSTMError
+from ..lstm.params import LSTMParams, init_params
+from ..lstm.recursive import recursive_forecast
+from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
+from .train import Epoch, ForecastResult, _Adam, _clip, _weights, check_levels, loss_and_grads
+
+__all__ = ["AutoConfig", "AutoModel", "SeriesPrep", "fit_auto", "forecast_auto", "series_prep"]
+
+MIN_VALUES = 5  # a series needs this many values: 4 changes to learn from
+MIN_ERRORS = 30  # validation errors wanted per step; fewer series take more origins each
+
+
+@dataclass(frozen=True)
+class AutoConfig:
+    """Every setting of the automatic forecaster (the defaults were set on the development
+    sets named in benchmarks/bench_forecast.py, and only there).
+
+    hidden     units H of the LSTM            window   steps L of each training window (None:
+                                              16, or two seasons when that is longer)
+    members    models in the median (odd)     updates  Adam steps per member
+    batch      windows per mini-batch         lr, clip Adam's step size; gradient norm clip
+    seed       the first member's seed (member k uses seed + k)
+    dampings   the φ that validation chooses from
+    season     None: from the data (dates' frequency or autocorrelation); 1: no seasonality
+    """
+
+    hidden: int = 16
+    window: int | None = None
+    members: int = 3
+    updates: int = 400
+    batch: int = 256
+    lr: float = 0.01
+    clip: float = 1.0
+    seed: int = 0
+    dampings: tuple[float, ...] = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7)
+    season: int | None = None
+
+    def changed(self, **settings: Any) -> AutoConfig:
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise LSTMError(
+                f"the forecaster has no setting {unknown[0]!r}; the settings are {', '.join(sorted(known))}"
+            )
+        return dataclasses.replace(self, **settings)
+
+    def check(self) -> None:
+        for name in ("hidden", "members", "updates", "batch"):
+            check_whole(name, getattr(self, name), 1)
+        if self.window is not None:
+            check_whole("window", self.window, 1, hint=" (None: from the season)")
+        check_whole("seed", self.seed, 0)
+        if self.members % 2 == 0:
+            raise LSTMError(f"members must be odd so the median is one member's forecast, got {self.members}")
+        if not self.dampings or any(not 0 < float(p) <= 1 for p in self.dampings):
+            raise LSTMError(f"dampings must be numbers in (0, 1], got {self.dampings!r}")
+        for name in ("lr", "clip"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
+                raise LSTMError(f"{name} must be a number > 0, got {v!r}")
+        if self.season is not None:
+            check_whole("season", self.season, 1, hint=" (1: no seasonality; None: from the data)")
+
+
+@dataclass(frozen=True)
+class SeriesPrep:
+    """How one series becomes the LSTM's inputs, and back (the module docstring's a, s, d, u)."""
+
+    log: bool  # a = log y (else y / unit)
+    unit: float  # mean |y| when not log, 1 when log
+    season: int  # m, 1 when not seasonal
+    indices: np.ndarray  # (m,) s_j, zeros when not seasonal
+    sigma: float  # σ of the changes of d
+    scale: float  # mean |y_t - y_(t-1)|: what errors are measured in
+
+    def levels(self, y: np.ndarray) -> np.ndarray:
+        """d (n,): deseasonalised (log) levels."""
+        a = np.log(y) if self.log else y / self.unit
+        return a - self.indices[np.arange(y.size) % self.season]
+
+    def inputs(self, y: np.ndarray) -> np.ndarray:
+        """u (n-1,): scaled changes of d."""
+        return np.diff(self.levels(y)) / self.sigma
+
+    def values(self, d_last: float, u_hat: np.ndarray, n: int, damping: float) -> np.ndarray:
+        """ŷ (h,) from the LSTM's û (h,) after n values whose last level is d_last."""
+        k = np.arange(1, u_hat.size + 1)
+        d = d_last + self.sigma * np.cumsum(damping**k * u_hat)
+        a = d + self.indices[(n + k - 1) % self.season]
+        return np.exp(a) if self.log else a * self.unit
+
+
+def series_prep(name: str, y: np.ndarray, season: int | None) -> SeriesPrep:
+    """The transforms of one series; ``season`` None detects it, an explicit one is tested."""
+    if y.size < MIN_VALUES:
+        raise LSTMError(f"series {name!r} has {y.size} values; the forecaster needs at least {MIN_VALUES}")
+    if np.all(y == y[0]):
+        raise LSTMError(
+            f"series {name!r} is constant (every value is {y[0]:g}): there is nothing to learn; leave it out"
+        )
+    log = bool(np.all(y > 0))
+    unit = 1.0 if log else float(np.mean(np.abs(y)))
+    a = np.log(y) if log else y / unit
+    if season is None:
+        m = detect_season(a, tuple(c for c in CANDIDATE_SEASONS if y.size >= 3 * c))
+    else:
+        if season > 1 and y.size < 2 * season + 1:
+            raise LSTMError(
+                f"series {name!r} has {y.size} values, too short for season {season} (needs {2 * season + 1}): "
+                "give season=1, or a longer history"
+            )
+        m = season if season > 1 and is_seasonal(a, season) else 1
+    indices = seasonal_indices(a, m) if m > 1 else np.zeros(1)
+    changes = np.diff(a - indices[np.arange(y.size) % m])
+    sigma = float(np.std(changes)) or float(np.mean(np.abs(changes))) or 1.0
+    scale = float(np.mean(np.abs(np.diff(y)))) or 1.0
+    return SeriesPrep(log, unit, m, indices, sigma, scale)
+
+
+# ---- training ------------------------------------------------------------------------------------
+def _windows(us: Sequence[np.ndarray], window: int) -> list[np.ndarray]:
+    """Every run of window+1 consecutive inputs of every series, grouped by length: each (L+1, B)."""
+    groups: dict[int, list[np.ndarray]] = {}
+    for u in us:
+        L = min(window, u.size - 1)
+        if L < 1:
+            continue
+        idx = np.arange(u.size - L)[:, None] + np.arange(L + 1)  # (B_i, L+1)
+        groups.setdefault(L, []).append(u[idx])
+    return [np.concatenate(g).T for _, g in sorted(groups.items())]
+
+
+def _train_member(
+    groups: list[np.ndarray], cfg: AutoConfig, seed: int, report: Callable[[int, int, float], None]
+) -> LSTMParams:
+    """One member: Adam over shuffled mini-batches of windows, about ``cfg.updates`` steps;
+    ``report(epoch, epochs, loss)`` after each pass over the windows."""
+    rng = np.random.default_rng(seed)
+    p = init_params(1, cfg.hidden, output_size=1, seed=seed)
+    arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
+    adam = _Adam([a.shape for a in arrays], cfg.lr)
+    per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
+    epochs = max(1, math.ceil(cfg.updates / per_epoch))
+    for epoch in range(1, epochs + 1):
+        batches = [
+            (g, ix)
+            for g in groups
+            for ix in np.array_split(rng.permutation(g.shape[1]), math.ceil(g.shape[1] / cfg.batch))
+        ]
+        total = 0.0
+        for k in rng.permutation(len(batches)):
+            g, ix = batches[k]
+            W = g[:, ix, None]  # (L+1, b, 1)
+            loss, grads, _, _ = loss_and_grads(_weights(arrays), W[:-1], W[1:])
+            arrays = adam.step(arrays, _clip(list(grads), cfg.clip))
+            total += loss * ix.size
+        report(epoch, epochs, total / sum(g.shape[1] for g in groups))
+    return _weights(arrays)
+
+
+def _members(
+    us: Sequence[np.ndarray], cfg: AutoConfig, on_epoch: Callable[[Epoch], None] | None, phase: str
+) -> tuple[LSTMParams, ...]:
+    """The ``cfg.members`` LSTMs, trained one after another; each is a phase of its own for
+    ``on_epoch`` ("validation: member 2 of 3"), whose epochs count from 1 again."""
+    groups = _windows(us, cfg.window or 16)
+    if not groups:
+        raise LSTMError("no series is long enough to train on")
+
+    def reporter(label: str) -> Callable[[int, int, float], None]:
+        def report(epoch: int, epochs: int, loss: float) -> None:
+            if on_epoch is not None:
+                on_epoch(Epoch(epoch, epochs, loss, float("nan"), label))
+
+        return report
+
+    n = cfg.members
+    return tuple(_train_member(groups, cfg, cfg.seed + k, reporter(f"{phase}member {k + 1} of {n}")) for k in range(n))
+
+
+def _member_steps(members: Sequence[LSTMParams], u: np.ndarray, horizon: int) -> np.ndarray:
+    """Each member's û (members, h) after the inputs u (n-1,)."""
+    return np.array([recursive_forecast(p, u[:, None], horizon)[:, 0] for p in members])
+
+
+def _median_forecast(
+    members: Sequence[LSTMParams], prep: SeriesPrep, y: np.ndarray, horizon: int, damping: float
+) -> np.ndarray:
+    return _median(prep, _member_steps(members, prep.inputs(y), horizon), y, damping)
+
+
+def _median(prep: SeriesPrep, u_hat: np.ndarray, history: np.ndarray, damping: float) -> np.ndarray:
+    """ŷ (h,): the median of the members' forecasts from their û (members, h) after ``history``."""
+    d_last = float(prep.levels(history)[-1])
+    return np.median([prep.values(d_last, uh, history.size, damping) for uh in u_hat], axis=0)
+
+
+# ---- the model -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AutoModel:
+    """A trained forecaster: the global part (members, φ, validation errors) and the series it
+    was fitted on (their histories and transforms). ``shared()`` drops the series: what a
+    worker needs to forecast any series of its own with ``forecast_auto(model, series=...)``."""
+
+    config: AutoConfig
+    members: tuple[LSTMParams, ...]
+    damping: float  # φ, chosen by validation
+    histories: dict[str, np.ndarray]  # id -> (n,)
+    preps: dict[str, SeriesPrep]
+    errors: np.ndarray  # (origins, h_val) absolute scaled validation errors at φ, NaN where none
+    scores: dict[float, float]  # φ -> validation mean scaled error
+    chosen: str = ""  # describe()'s line, kept when the series are dropped
+
+    def shared(self) -> AutoModel:
+        """The model without its series' histories and transforms (small, to ship to workers)."""
+        return dataclasses.replace(self, histories={}, preps={}, chosen=self.describe())
+
+    @property
+    def validated(self) -> int:
+        """Steps ahead that the validation errors cover."""
+        return int(self.errors.shape[1]) if self.errors.size else 0
+
+    def describe(self) -> str:
+        """What was chosen, in one line."""
+        if not self.preps and self.chosen:
+            return self.chosen
+        n = len(self.preps)
+        logs = sum(p.log for p in self.preps.values())
+        seasons: dict[int, int] = {}
+        for p in self.preps.values():
+            if p.season > 1:
+                seasons[p.season] = seasons.get(p.season, 0) + 1
+        seas = ", ".join(f"season {m} for {c}" for m, c in sorted(seasons.items())) or "no season"
+        score = " vs ".join(
+            f"{self.scores[d]:.3f} at φ={d:g}" for d in dict.fromkeys([self.damping, 1.0]) if d in self.scores
+        )
+        return (
+            f"{n} series: log for {logs}, {seas}; damping φ={self.damping:g} "
+            f"(validation error {score}); {len(self.members)} LSTMs H={self.config.hidden} in the median"
+        )
+
+    def __repr__(self) -> str:
+        return f"AutoModel({self.describe()})"
+
+
+def _as_dict(series: Any) -> dict[str, np.ndarray]:
+    """One series, a list of them, or a mapping id -> series: each one column of finite numbers."""
+    if isinstance(series, Mapping):
+        items = [(str(k), v) for k, v in series.items()]
+    elif isinstance(series, (list, tuple)) and series and not np.isscalar(series[0]):
+        items = [(str(k), v) for k, v in enumerate(series)]
+    else:
+        items = [("series", series)]
+    if not items:
+        raise LSTMError("no series given")
+    out = {}
+    for name, v in items:
+        y = finite_array(f"series {name!r}", getattr(v, "to_numpy", lambda v=v: v)(), np.dtype(np.float64))
+        if y.ndim == 2 and 1 in y.shape:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise LSTMError(f"series {name!r} must be one column of numbers, got shape {y.shape}")
+        out[name] = y
+    return out
+
+
+def _preps(ys: dict[str, np.ndarray], seasons: Mapping[str, int] | None, season: int | None) -> dict[str, SeriesPrep]:
+    """Each series' transforms, its season from ``seasons``, else ``season`` (None: detected)."""
+    return {k: series_prep(k, y, (seasons or {}).get(k, season)) for k, y in ys.items()}
+
+
+def fit_auto(
+    series: Any,
+    horizon: int,
+    config: AutoConfig | None = None,
+    *,
+    seasons: Mapping[str, int] | None = None,
+    on_epoch: Callable[[Epoch], None] | None = None,
+    **settings: Any,
+) -> AutoModel:
+    """Train the forecaster on one series, a list, or a mapping id -> series, for forecasts of
+    ``horizon`` steps (what validation measures). ``seasons`` gives a season per id (from
+    their dates); otherwise ``config.season``, else detected. ``on_epoch`` sees every epoch
+    of every member, validation's members first, each member a phase of its own
+    (``Epoch.phase``: "validation: member 1 of 3", ..., "fit: member 3 of 3")."""
+    cfg = (config or AutoConfig()).changed(**settings)
+    cfg.check()
+    h = check_whole("horizon", horizon, 1, 10_000)
+    ys = _as_dict(series)
+    preps = _preps(ys, seasons, cfg.season)
+    cfg = cfg.changed(window=cfg.window or max(16, 2 * max(p.season for p in preps.values())))
+
+    # validation: every series long enough loses its last values; origins per series so that
+    # each step has about MIN_ERRORS errors (one origin each when there are enough series)
+    shortest = {k: max(MIN_VALUES, 2 * p.season + 1) for k, p in preps.items()}  # what its transforms need
+    long_enough = [k for k, y in ys.items() if y.size - h >= shortest[k]]
+    origins = max(1, math.ceil(MIN_ERRORS / max(1, len(long_enough))))
+    cut = {k: max(shortest[k], ys[k].size - h - origins + 1) for k in long_enough}
+    val_preps = {k: series_prep(k, ys[k][: cut[k]], preps[k].season) for k in long_enough}
+
+    errors, scores, damping = np.zeros((0, h)), {}, 1.0
+    if long_enough:
+        val_members = _members(
+            [val_preps[k].inputs(ys[k][: cut[k]]) for k in long_enough], cfg, on_epoch, "validation: "
+        )
+        errors_by_phi = _validation_errors(val_members, val_preps, ys, cut, h, cfg.dampings)
+        scores = {phi: float(np.nanmean(e)) for phi, e in errors_by_phi.items()}
+        damping = min(scores, key=lambda phi: (scores[phi], -phi))
+        errors = errors_by_phi[damping]
+    members = _members([p.inputs(ys[k]) for k, p in preps.items()], cfg, on_epoch, "fit: " if long_enough else "")
+    return AutoModel(cfg, members, damping, ys, preps, errors, scores)
+
+
+def _validation_errors(
+    members: Sequence[LSTMParams],
+    preps: dict[str, SeriesPrep],
+    ys: dict[str, np.ndarray],
+    cut: dict[str, int],
+    h: int,
+    dampings: Sequence[float],
+) -> dict[float, np.ndarray]:
+    """|y - ŷ| / scale (origins, h) for each φ, from every origin from cut to n - h."""
+    rows: dict[float, list[np.ndarray]] = {float(phi): [] for phi in dampings}
+    for k, prep in preps.items():
+        y = ys[k]
+        for o in range(cut[k], y.size - h + 1):  # cut ≤ n - h: every origin has h actuals after it
+            hist, actual = y[:o], y[o : o + h]
+            u_hat = _member_steps(members, prep.inputs(hist), h)
+            for phi in rows:
+                rows[phi].append(np.abs(actual - _median(prep, u_hat, hist, phi)) / prep.scale)
+    return {phi: np.array(r) for phi, r in rows.items()}
+
+
+# ---- forecasting -------------------------------------------------------------------------------------
+class AutoForecast(NamedTuple):
+    forecasts: dict[str, ForecastResult]  # id -> mean, lower, upper (each (h,))
+    notes: list[str]  # what a reader should know (e.g. intervals past the validated horizon)
+
+
+def forecast_auto(
+    model: AutoModel,
+    horizon: int | None = None,
+    levels: tuple[float, ...] = (0.8, 0.95),
+    *,
+    series: Any = None,
+    seasons: Mapping[str, int] | None = None,
+) -> AutoForecast:
+    """Forecast ``horizon`` steps (default: the validated horizon), with intervals at ``levels``
+    (fractions), for every fitted series, or for ``series`` (one, a list or a mapping id ->
+    series, fitted or not: the global model applies to any; ``seasons`` as in ``fit_auto``)."""
+    if not isinstance(model, AutoModel):
+        raise LSTMError(f"model must be an AutoModel (from fit_auto), got {type(model).__name__}")
+    if series is None:
+        histories, preps = model.histories, model.preps
+    else:
+        histories = _as_dict(series)
+        preps = _preps(histories, seasons, model.config.season)
+    h = check_whole("horizon", model.validated or 1 if horizon is None else horizon, 1, 10_000)
+    levels = check_levels(levels)
+    widths = {q: interval_widths(model.errors, q, h) for q in levels}  # (h,) in scale units
+    notes = []
+    if not model.errors.size:
+        notes.append("no series was long enough to validate on: the intervals are unknown (NaN)")
+    elif h > model.validated:
+        notes.append(
+            f"intervals past step {model.validated} are extrapolated (√k growth): validation saw {model.validated} steps ahead"
+        )
+    out = {}
+    for k, y in histories.items():
+        prep = preps[k]
+        mean = _median_forecast(model.members, prep, y, h, model.damping)
+        out[k] = ForecastResult(
+            mean,
+            {q: mean - w * prep.scale for q, w in widths.items()},
+            {q: mean + w * prep.scale for q, w in widths.items()},
+        )
+    return AutoForecast(out, notes)
+
+
+def interval_widths(errors: np.ndarray, level: float, horizon: int) -> np.ndarray:
+    """Half-widths (h,) in scale units: per step the split-conformal ``level`` quantile of the
+    absolute errors (origins, h_val), non-decreasing in the step, √k growth past h_val."""
+    out = np.full(horizon, np.nan)
+    if not errors.size:
+        return out
+    hv = errors.shape[1]
+    q = np.full(hv, np.nan)
+    for k in range(hv):
+        col = errors[:, k][np.isfinite(errors[:, k])]
+        if col.size:
+            q[k] = np.quantile(col, min(1.0, math.ceil((col.size + 1) * level) / col.size))
+    q = np.fmax.accumulate(q)
+    out[: min(hv, horizon)] = q[:horizon]
+    if horizon > hv:
+        out[hv:] = q[-1] * np.sqrt(np.arange(hv + 1, horizon + 1) / hv)
+    return out

@@ -1,0 +1,418 @@
+"""The forecaster's sheets in a template workbook: the model, the transforms, one sheet per
+member LSTM, and the forecast with its intervals, in native formulas and with =LSTM_FORECAST.
+
+The names and what they hold are in ``xl_lstm.workbook.forecaster_book``; the refresh fills the
+stored values from there. Sheets:
+
+    Forecaster model   auto_settings, auto_levels, auto_widths, auto_indices, auto_W, auto_b, auto_W_y, auto_b_y
+    Transforms         t | label | y | a | s | d | u  (auto_transform: a..u)
+    LSTM k             u fed in | C (H) | h (H) | y, from t = 1 (row 5; row 4 holds the zero state)
+    Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive,
+                       then the same from =LSTM_FORECAST, the metrics and a chart with the bands
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula
+
+from ..workbook.forecaster_book import BookForecaster, compute_forecaster_blocks
+from .build import (
+    BOLD,
+    Layout,
+    TemplateModel,
+    _fit_columns,
+    _header,
+    _label,
+    _name,
+    _print_wide,
+    _ref,
+    _style,
+    _title,
+    axis_range,
+)
+
+__all__ = ["ForecasterLayout", "add_forecaster_sheets"]
+
+MODEL, TRANSFORMS, FORECASTER = "Forecaster model", "Transforms", "Forecaster"
+
+
+@dataclass(frozen=True)
+class ForecasterLayout:
+    """Cell positions of the forecaster's blocks (1-based)."""
+
+    K: int  # members
+    H: int  # units per member
+    n: int  # horizon
+    L: int  # levels
+    m: int  # season of the transforms
+    T: int  # steps of the series
+    T_h: int  # history steps
+
+    settings_row = 5  # B..G: log, unit, season, σ, φ, scale
+    levels_row = 8
+    widths_row = 11  # rows widths_row..+n-1, columns B..B+L-1; indices in column L+3
+
+    @property
+    def indices_col(self) -> int:
+        return self.L + 3
+
+    @property
+    def w_row(self) -> int:  # first row of auto_W
+        return self.widths_row + max(self.n, self.m) + 2
+
+    @property
+    def b_col(self) -> int:
+        return self.H + 4
+
+    @property
+    def head_row(self) -> int:
+        return self.w_row + 4 * self.H * self.K + 2
+
+    def weight_row(self, member: int, gate: int, unit: int) -> int:
+        return self.w_row + (member * 4 + gate) * self.H + unit
+
+    # Transforms: rows 4..3+T; columns t, label, y, a, s, d, u
+    first_row = 4
+
+    # LSTM k: row 4 the zero state, rows 5.. the steps; columns u | C | h | y
+    state_row0 = 4
+
+    def c_col(self, j: int) -> int:
+        return 3 + j
+
+    def h_col(self, j: int) -> int:
+        return 3 + self.H + j
+
+    @property
+    def y_col(self) -> int:
+        return 3 + 2 * self.H
+
+    @property
+    def state_rows(self) -> int:
+        return self.T_h - 1 + self.n - 1
+
+    def u_hat_row(self, k: int) -> int:  # the row of member sheets whose y is û_k (k = 1..n)
+        return self.state_row0 + self.T_h - 2 + k
+
+
+def _setting(col: int) -> str:
+    return _ref(MODEL, ForecasterLayout.settings_row, col)
+
+
+LOG, UNIT, SEASON, SIGMA, PHI, SCALE = (_setting(c) for c in range(2, 8))
+
+
+def add_forecaster_sheets(wb: Workbook, lay: Layout, m: TemplateModel, f: BookForecaster) -> ForecasterLayout:
+    """Add the forecaster's four kinds of sheets after the template's own."""
+    fl = ForecasterLayout(
+        len(f.members), f.members[0].hidden_size, f.horizon, f.levels.size, f.prep.season, lay.T, m.history_steps
+    )
+    _model_sheet(wb, lay, fl, f)
+    _transforms_sheet(wb, lay, fl, m)
+    for k in range(fl.K):
+        _member_sheet(wb, lay, fl, k)
+    _forecast_sheet(wb, lay, fl, m, f)
+    return fl
+
+
+def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecaster) -> None:
+    ws = wb.create_sheet(MODEL)
+    _title(
+        ws,
+        "The forecaster: transforms, damping, interval widths and its LSTMs' weights",
+        "Chosen by xl_lstm.forecast.auto on the history (validation, never fixed by hand); see sheet Guide.",
+    )
+    p = f.prep
+    for c, (text, value) in enumerate(
+        zip(
+            ("log", "unit", "season", "σ", "damping φ", "scale"),
+            (1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.scale),
+            strict=True,
+        ),
+        start=2,
+    ):
+        _header(ws, fl.settings_row - 1, c, text)
+        ws.cell(row=fl.settings_row, column=c, value=float(value))
+    _name(wb, lay, "auto_settings", _ref(MODEL, fl.settings_row, 2, fl.settings_row, 7))
+    ws.cell(row=fl.levels_row, column=1, value="level").font = BOLD
+    for q, level in enumerate(f.levels):
+        ws.cell(row=fl.levels_row, column=2 + q, value=float(level))
+        _header(ws, fl.widths_row - 1, 2 + q, f"half-width {round(level * 100)}%")
+    _name(wb, lay, "auto_levels", _ref(MODEL, fl.levels_row, 2, fl.levels_row, 1 + fl.L))
+    _header(ws, fl.widths_row - 1, 1, "k")
+    for k in range(fl.n):
+        ws.cell(row=fl.widths_row + k, column=1, value=k + 1)
+        for q in range(fl.L):
+            ws.cell(row=fl.widths_row + k, column=2 + q, value=float(f.widths[k, q]))
+    _name(wb, lay, "auto_widths", _ref(MODEL, fl.widths_row, 2, fl.widths_row + fl.n - 1, 1 + fl.L))
+    _header(ws, fl.widths_row - 1, fl.indices_col, "season index")
+    for j, v in enumerate(p.indices):
+        ws.cell(row=fl.widths_row + j, column=fl.indices_col, value=float(v))
+    _name(wb, lay, "auto_indices", _ref(MODEL, fl.widths_row, fl.indices_col, fl.widths_row + fl.m - 1, fl.indices_col))
+
+    H = fl.H
+    for j in range(H):
+        _header(ws, fl.w_row - 1, 2 + j, f"h{j + 1}")
+        _header(ws, fl.head_row - 1, 2 + j, f"h{j + 1}")
+    _header(ws, fl.w_row - 1, 2 + H, "u")
+    _header(ws, fl.w_row - 1, fl.b_col, "b")
+    _header(ws, fl.head_row - 1, fl.b_col, "b_y")
+    for k, member in enumerate(f.members):
+        for gate, g in enumerate("ifgo"):
+            for j in range(H):
+                r = fl.weight_row(k, gate, j)
+                ws.cell(row=r, column=1, value=f"LSTM {k + 1} {g}{j + 1}")
+                for c in range(H + 1):
+                    ws.cell(row=r, column=2 + c, value=float(member.W[gate * H + j, c]))
+                ws.cell(row=r, column=fl.b_col, value=float(member.b[gate * H + j]))
+        ws.cell(row=fl.head_row + k, column=1, value=f"LSTM {k + 1} head")
+        for c in range(H):
+            ws.cell(row=fl.head_row + k, column=2 + c, value=float(member.W_y[0, c]))  # type: ignore[index]
+        ws.cell(row=fl.head_row + k, column=fl.b_col, value=float(member.b_y[0]))  # type: ignore[index]
+    last_w = fl.w_row + 4 * H * fl.K - 1
+    _name(wb, lay, "auto_W", _ref(MODEL, fl.w_row, 2, last_w, 2 + H))
+    _name(wb, lay, "auto_b", _ref(MODEL, fl.w_row, fl.b_col, last_w, fl.b_col))
+    _name(wb, lay, "auto_W_y", _ref(MODEL, fl.head_row, 2, fl.head_row + fl.K - 1, 1 + H))
+    _name(wb, lay, "auto_b_y", _ref(MODEL, fl.head_row, fl.b_col, fl.head_row + fl.K - 1, fl.b_col))
+    ws.column_dimensions["A"].width = 14
+    _print_wide(ws)
+
+
+def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel) -> None:
+    ws = wb.create_sheet(TRANSFORMS)
+    _title(
+        ws,
+        "Transforms: what the forecaster's LSTMs read",
+        "a = LN(y) (or y / unit), s = the season's index, d = a - s, u = (d - previous d) / σ; settings on sheet Forecaster model.",
+    )
+    r0 = fl.first_row
+    for c, text in enumerate(("t", m.about.period, m.about.name, "a", "s", "d", "u"), start=1):
+        _header(ws, r0 - 1, c, text)
+    indices = lay.names["auto_indices"]
+    for t in range(fl.T):
+        r = r0 + t
+        ws.cell(row=r, column=1, value=t + 1)
+        _label(ws, r, 2, m.months[t])
+        ws.cell(row=r, column=3, value=f"={_ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+        ws.cell(row=r, column=4, value=f"=IF({LOG}=1,LN(C{r}),C{r}/{UNIT})")
+        ws.cell(row=r, column=5, value=f"=INDEX({indices},MOD(A{r}-1,{SEASON})+1)")
+        ws.cell(row=r, column=6, value=f"=D{r}-E{r}")
+        if t:
+            ws.cell(row=r, column=7, value=f"=(F{r}-F{r - 1})/{SIGMA}")
+    _name(wb, lay, "auto_transform", _ref(TRANSFORMS, r0, 4, r0 + fl.T - 1, 7))
+    _fit_columns(ws, r0 - 1)
+    ws.freeze_panes = ws.cell(row=r0, column=3)
+    _print_wide(ws, landscape=False)
+
+
+def _z(fl: ForecasterLayout, k: int, gate: int, j: int, h_prev: str, x: str) -> str:
+    """z = W_h · h_(t-1) + W_u u_t + b for member k's gate row."""
+    r = fl.weight_row(k, gate, j)
+    w_h = _ref(MODEL, r, 2, r, 1 + fl.H)
+    return f"SUMPRODUCT({w_h},{h_prev})+{_ref(MODEL, r, 2 + fl.H)}*{x}+{_ref(MODEL, r, fl.b_col)}"
+
+
+def _sig(z: str) -> str:
+    return f"1/(1+EXP(-({z})))"
+
+
+def _member_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, k: int) -> None:
+    name = f"LSTM {k + 1}"
+    ws = wb.create_sheet(name)
+    _title(
+        ws,
+        f"LSTM {k + 1} of {fl.K}: its cell and hidden states over the changes u, then its forecast fed back",
+        f"Rows to {fl.T_h - 1}: u from sheet Transforms; after them each y is fed back as the next u. y predicts the next u.",
+    )
+    r0, H = fl.state_row0, fl.H
+    _header(ws, r0 - 1, 1, "step")
+    _header(ws, r0 - 1, 2, "u")
+    for j in range(H):
+        _header(ws, r0 - 1, fl.c_col(j), f"C{j + 1}")
+        _header(ws, r0 - 1, fl.h_col(j), f"h{j + 1}")
+    _header(ws, r0 - 1, fl.y_col, "y")
+    ws.cell(row=r0, column=1, value=0)
+    for j in range(H):
+        ws.cell(row=r0, column=fl.c_col(j), value=0.0)
+        ws.cell(row=r0, column=fl.h_col(j), value=0.0)
+    y_col = get_column_letter(fl.y_col)
+    head = fl.head_row + k
+    w_y = _ref(MODEL, head, 2, head, 1 + H)
+    for i in range(1, fl.state_rows + 1):
+        r = r0 + i
+        ws.cell(row=r, column=1, value=i)
+        if i <= fl.T_h - 1:  # u of step i + 1
+            ws.cell(row=r, column=2, value=f"={_ref(TRANSFORMS, fl.first_row + i, 7, absolute=False)}")
+        else:
+            ws.cell(row=r, column=2, value=f"={y_col}{r - 1}")
+        h_prev = _ref("", r - 1, fl.h_col(0), r - 1, fl.h_col(H - 1), absolute=False)
+        x = f"$B{r}"
+        for j in range(H):
+            c_prev = f"{get_column_letter(fl.c_col(j))}{r - 1}"
+            zi, zf, zg, zo = (_z(fl, k, g, j, h_prev, x) for g in range(4))
+            ws.cell(row=r, column=fl.c_col(j), value=f"={_sig(zf)}*{c_prev}+{_sig(zi)}*TANH({zg})")
+            ws.cell(row=r, column=fl.h_col(j), value=f"={_sig(zo)}*TANH({get_column_letter(fl.c_col(j))}{r})")
+        h_row = _ref("", r, fl.h_col(0), r, fl.h_col(H - 1), absolute=False)
+        ws.cell(row=r, column=fl.y_col, value=f"=SUMPRODUCT({w_y},{h_row})+{_ref(MODEL, head, fl.b_col)}")
+    _name(wb, lay, f"auto_states_{k + 1}", _ref(name, r0 + 1, 2, r0 + fl.state_rows, fl.y_col))
+    ws.freeze_panes = ws.cell(row=r0 + 1, column=3)
+    _print_wide(ws)
+
+
+def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel, f: BookForecaster) -> None:
+    ws = wb.create_sheet(FORECASTER)
+    K, n, L = fl.K, fl.n, fl.L
+    _title(
+        ws,
+        f"Forecaster: {n} {m.about.period}s after the history, the median of {K} LSTMs, with intervals",
+        "d̂ = previous d̂ + σ·φ^k·û;  ŷ = EXP(d̂ + s) (or (d̂ + s)·unit);  forecast = MEDIAN(ŷ);  "
+        "interval = forecast ± half-width · scale. Below: the same from =LSTM_FORECAST.",
+    )
+    r0, last = 5, 5 + n - 1
+    u0 = last + 22  # first row of the LSTM_FORECAST table, under the metrics and the chart
+    col = {"u": 5, "d": 5 + K, "y": 5 + 2 * K, "fc": 5 + 3 * K}
+    actual_col, naive_col = col["fc"] + 1 + 2 * L, col["fc"] + 2 + 2 * L
+    heads = ["k", m.about.period, "φ^k", "s"]
+    heads += [f"û {j + 1}" for j in range(K)] + [f"d̂ {j + 1}" for j in range(K)] + [f"ŷ {j + 1}" for j in range(K)]
+    heads += ["forecast"] + [f"{side} {round(q * 100)}%" for q in f.levels for side in ("lower", "upper")]
+    heads += ["actual", "seasonal naive"]
+    for c, text in enumerate(heads, start=1):
+        _header(ws, r0 - 1, c, text)
+    for c, text in enumerate(heads[: col["fc"]], start=1):
+        _header(ws, u0 - 1, c, text.replace("û", "û (LSTM_FORECAST)") if text.startswith("û") else text)
+    d_last = _ref(TRANSFORMS, fl.first_row + fl.T_h - 1, 6)
+    indices = lay.names["auto_indices"]
+    letter = get_column_letter
+    for k in range(1, n + 1):
+        r, ru = r0 + k - 1, u0 + k - 1
+        for row in (r, ru):
+            ws.cell(row=row, column=1, value=k)
+            _label(ws, row, 2, m.months[fl.T_h + k - 1])
+        ws.cell(row=r, column=3, value=f"={PHI}^A{r}")
+        ws.cell(row=r, column=4, value=f"=INDEX({indices},MOD({fl.T_h}+A{r}-1,{SEASON})+1)")
+        ws.cell(row=ru, column=3, value=f"=C{r}")
+        ws.cell(row=ru, column=4, value=f"=D{r}")
+        for j in range(K):
+            ws.cell(
+                row=r, column=col["u"] + j, value=f"={_ref(f'LSTM {j + 1}', fl.u_hat_row(k), fl.y_col, absolute=False)}"
+            )
+        for row in (r, ru):
+            for j in range(K):
+                u, d = (f"{letter(col[q] + j)}{row}" for q in ("u", "d"))
+                prev = d_last if k == 1 else f"{letter(col['d'] + j)}{row - 1}"
+                ws.cell(row=row, column=col["d"] + j, value=f"={prev}+{SIGMA}*C{row}*{u}")
+                ws.cell(row=row, column=col["y"] + j, value=f"=IF({LOG}=1,EXP({d}+D{row}),({d}+D{row})*{UNIT})")
+            ys = f"{letter(col['y'])}{row}:{letter(col['y'] + K - 1)}{row}"
+            ws.cell(row=row, column=col["fc"], value=f"=MEDIAN({ys})")
+        fc = f"{letter(col['fc'])}{r}"
+        for q in range(L):
+            w = _ref(MODEL, fl.widths_row + k - 1, 2 + q)
+            ws.cell(row=r, column=col["fc"] + 1 + 2 * q, value=f"={fc}-{w}*{SCALE}")
+            ws.cell(row=r, column=col["fc"] + 2 + 2 * q, value=f"={fc}+{w}*{SCALE}")
+        t = fl.T_h + k - 1  # 0-based step of the actual
+        ws.cell(row=r, column=actual_col, value=f"={_ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+        t_naive = fl.T_h - m.season + (k - 1) % m.season
+        ws.cell(
+            row=r, column=naive_col, value=f"={_ref('Inputs', lay.first_row + t_naive, lay.raw_col, absolute=False)}"
+        )
+    u_last = u0 + n - 1
+    u_hist = _ref(TRANSFORMS, fl.first_row + 1, 7, fl.first_row + fl.T_h - 1, 7)
+    for j in range(K):
+        w0, w1 = fl.weight_row(j, 0, 0), fl.weight_row(j, 3, fl.H - 1)
+        args = ",".join(
+            [
+                u_hist,
+                _ref(MODEL, w0, 2, w1, 2 + fl.H),
+                _ref(MODEL, w0, fl.b_col, w1, fl.b_col),
+                _ref(MODEL, fl.head_row + j, 2, fl.head_row + j, 1 + fl.H),
+                _ref(MODEL, fl.head_row + j, fl.b_col),
+                str(n),
+            ]
+        )
+        ws.cell(row=u0, column=col["u"] + j).value = ArrayFormula(
+            _ref("", u0, col["u"] + j, u_last, col["u"] + j, absolute=False), f"=LSTM_FORECAST({args})"
+        )
+    _name(wb, lay, "auto_forecast_steps", _ref(FORECASTER, r0, 3, last, col["fc"] - 1))
+    _name(wb, lay, "auto_forecast_formulas", _ref(FORECASTER, r0, col["fc"], last, col["fc"] + 2 * L))
+    _name(wb, lay, "auto_naive", _ref(FORECASTER, r0, naive_col, last, naive_col))
+    _name(wb, lay, "auto_forecast_udf_members", _ref(FORECASTER, u0, col["u"], u_last, col["u"] + K - 1))
+    _name(wb, lay, "auto_forecast_udf_steps", _ref(FORECASTER, u0, col["d"], u_last, col["y"] + K - 1))
+    _name(wb, lay, "auto_forecast_udf", _ref(FORECASTER, u0, col["fc"], u_last, col["fc"]))
+    for top, bottom in ((r0, last), (u0, u_last)):
+        for c0, c1, fmt in ((3, col["y"] - 1, "0.0000"), (col["y"], naive_col, "0.0")):
+            for cells in ws.iter_rows(min_row=top, max_row=bottom, min_col=c0, max_col=c1):
+                for cell in cells:
+                    cell.number_format = fmt
+
+    # metrics: the forecast against seasonal naive on the held-out actuals
+    mr = last + 3
+    _header(ws, mr - 1, 2, "metric")
+    _header(ws, mr - 1, 3, "forecast")
+    _header(ws, mr - 1, 4, "seasonal naive")
+    a = _ref("", r0, actual_col, last, actual_col, absolute=False)
+    hist_first, hist_last, s = lay.first_row, lay.first_row + fl.T_h - 1, m.season
+    lagged = _ref("Inputs", hist_first, lay.raw_col, hist_last - s, lay.raw_col)
+    later = _ref("Inputs", hist_first + s, lay.raw_col, hist_last, lay.raw_col)
+    for c, pcol in ((3, col["fc"]), (4, naive_col)):
+        p = _ref("", r0, pcol, last, pcol, absolute=False)
+        smape = f"=100*SUMPRODUCT(2*ABS({a}-{p})/(ABS({a})+ABS({p})))/{n}"
+        ws.cell(row=mr, column=c, value=smape).number_format = "0.00"
+        mase = f"=(SUMPRODUCT(ABS({a}-{p}))/{n})/(SUMPRODUCT(ABS({later}-{lagged}))/{fl.T_h - s})"
+        ws.cell(row=mr + 1, column=c, value=mase).number_format = "0.000"
+    ws.cell(row=mr, column=2, value="sMAPE (%)").font = BOLD
+    ws.cell(row=mr + 1, column=2, value="MASE").font = BOLD
+    _name(wb, lay, "auto_metrics", _ref(FORECASTER, mr, 3, mr + 1, 4))
+    _fit_columns(ws, r0 - 1)
+    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
+    ws.freeze_panes = ws.cell(row=r0, column=3)
+    _print_wide(ws)
+    band = compute_forecaster_blocks(f, m.raw[:, 0], fl.T_h, m.season)["auto_forecast_formulas"].astype(float)
+    y_range = axis_range(np.concatenate([band.ravel(), m.raw[fl.T_h :, 0]]), pad=0.05)  # the bands and the actuals
+    _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, f"F{last + 2}", y_range)
+    if "Charts" in wb.sheetnames:  # and beside the LSTM's charts, after its forecast chart
+        _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, "A94", y_range, wb["Charts"])
+
+
+def _band_chart(
+    ws: Any,
+    m: TemplateModel,
+    fl: ForecasterLayout,
+    r0: int,
+    r1: int,
+    fc_col: int,
+    actual_col: int,
+    naive_col: int,
+    at: str,
+    y_range: tuple[float, float],
+    on: Any = None,
+) -> None:
+    """The forecast, its bands, the actuals and seasonal naive over the forecast's dates (data on
+    ``ws``, the chart on ``on``, default ``ws``)."""
+    chart = LineChart()
+    _style(chart, f"Forecast of {m.about.name} with its intervals, against the actuals", m.about.unit, y_range)
+    chart.x_axis.title = m.about.period
+    chart.height, chart.width = 8, 17
+    cols = [fc_col + 1 + 2 * q + side for q in range(fl.L - 1, -1, -1) for side in (0, 1)]
+    for c in [*cols, naive_col, actual_col, fc_col]:
+        chart.add_data(Reference(ws, min_col=c, min_row=r0 - 1, max_row=r1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=2, min_row=r0, max_row=r1))
+    for k, series in enumerate(chart.series):
+        series.smooth = False
+        if k < len(cols):
+            series.graphicalProperties.line.dashStyle = "dash"
+            series.graphicalProperties.line.solidFill = "9ECAE1" if k < 2 else "4292C6"
+        elif k == len(cols):
+            series.graphicalProperties.line.solidFill = "A6A6A6"
+        elif k == len(cols) + 1:
+            series.graphicalProperties.line.solidFill = "000000"
+        else:
+            series.graphicalProperties.line.solidFill = "D62728"
+            series.graphicalProperties.line.width = 28000
+    (on or ws).add_chart(chart, at)

@@ -1,0 +1,183 @@
+"""The automatic forecaster as a workbook holds it: its defined names, read back, and every
+block its sheets compute (the refresh writes them; the tests compare them with LibreOffice).
+
+A template of one series holds, beside the LSTM you watch gate by gate, the forecaster of
+``xl_lstm.forecast.auto``: the transforms of the series, K LSTMs (the members), the median of their
+forecasts and the intervals. ``AUTO_NAMES`` says what each defined name holds and its shape
+(K members of H units, n steps ahead, L levels, season m); README lists the same table.
+``AUTO_INPUT_NAMES`` are what the model is; the other names are computed from them and from
+the series (``lstm_series``, ``lstm_history``) by ``compute_forecaster_blocks``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import LSTMError
+from ..forecast.auto import SeriesPrep
+from ..forecast.metrics import mase, smape
+from ..lstm.engine import run, step
+from ..lstm.params import LSTMParams
+
+__all__ = [
+    "AUTO_INPUT_NAMES",
+    "AUTO_NAMES",
+    "BookForecaster",
+    "compute_forecaster_blocks",
+    "forecaster_inputs",
+    "read_forecaster",
+]
+
+AUTO_NAMES: dict[str, tuple[str, str]] = {
+    "auto_settings": ("1 × 6", "log (1 or 0), unit, season m, σ, damping φ, scale"),
+    "auto_indices": ("m × 1", "seasonal indices of the (log) levels"),
+    "auto_widths": ("n × L", "interval half-widths per step ahead and level, in units of scale"),
+    "auto_levels": ("1 × L", "the intervals' levels"),
+    "auto_W": ("K·4H × (H+1)", "the members' weights, a 4H block each: rows i, f, g, o; h columns, then u"),
+    "auto_b": ("K·4H × 1", "the members' biases"),
+    "auto_W_y": ("K × H", "the members' heads, each predicting the next u"),
+    "auto_b_y": ("K × 1", "the heads' biases"),
+    "auto_transform": ("T × 4", "a, s, d, u per step (u from step 2)"),
+    "auto_states_k": ("(T_h+n−2) × (2H+2)", "member k: u fed in, C, h, y; the history, then the forecast fed back"),
+    "auto_forecast_steps": ("n × (2+3K)", "φ^k, s, then per member û, d̂, ŷ"),
+    "auto_forecast_formulas": ("n × (1+2L)", "the median forecast, then lower and upper per level"),
+    "auto_naive": ("n × 1", "seasonal naive, for comparison"),
+    "auto_forecast_udf_members": ("n × K", "each member's û from LSTM_FORECAST"),
+    "auto_forecast_udf_steps": ("n × 2K", "d̂ and ŷ per member from those"),
+    "auto_forecast_udf": ("n × 1", "their median"),
+    "auto_metrics": ("2 × 2", "sMAPE and MASE of the forecast (first column) and of seasonal naive"),
+}
+AUTO_INPUT_NAMES = (
+    "auto_settings",
+    "auto_indices",
+    "auto_widths",
+    "auto_levels",
+    "auto_W",
+    "auto_b",
+    "auto_W_y",
+    "auto_b_y",
+)
+
+
+@dataclass(frozen=True)
+class BookForecaster:
+    """The forecaster as a workbook holds it (every number at a sheet's 15 digits)."""
+
+    members: tuple[LSTMParams, ...]
+    prep: SeriesPrep
+    damping: float
+    widths: np.ndarray  # (n, L)
+    levels: np.ndarray  # (L,)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.widths.shape[0])
+
+
+def forecaster_inputs(f: BookForecaster) -> dict[str, np.ndarray]:
+    """The input blocks by name (2-D float arrays), as the template writes them."""
+    p = f.prep
+    return {
+        "auto_settings": np.array([[1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.scale]]),
+        "auto_indices": p.indices[:, None],
+        "auto_widths": f.widths,
+        "auto_levels": f.levels[None, :],
+        "auto_W": np.concatenate([m.W for m in f.members]),
+        "auto_b": np.concatenate([m.b for m in f.members])[:, None],
+        "auto_W_y": np.concatenate([np.asarray(m.W_y) for m in f.members]),
+        "auto_b_y": np.concatenate([np.asarray(m.b_y) for m in f.members])[:, None],
+    }
+
+
+def read_forecaster(numbers: Any, where: str) -> BookForecaster:
+    """The forecaster from a workbook's input blocks (``numbers(name)`` gives each as 2-D floats)."""
+    s = numbers("auto_settings")
+    if s.shape != (1, 6) or not np.isfinite(s).all():
+        raise LSTMError(f"{where}: auto_settings must be 6 numbers in a row (log, unit, season, σ, φ, scale)")
+    log, unit, m, sigma, damping, scale = (float(v) for v in s[0])
+    if m != int(m) or m < 1 or sigma <= 0 or scale <= 0 or not 0 < damping <= 1 or unit <= 0:
+        raise LSTMError(f"{where}: auto_settings holds an impossible value: season {m:g}, σ {sigma:g}, φ {damping:g}")
+    indices = numbers("auto_indices")[:, 0]
+    if indices.size != int(m):
+        raise LSTMError(f"{where}: auto_indices has {indices.size} rows, the season is {int(m)}")
+    W, b, W_y, b_y = (numbers(k) for k in ("auto_W", "auto_b", "auto_W_y", "auto_b_y"))
+    K, H = W_y.shape
+    if W.shape != (4 * H * K, H + 1) or b.shape != (4 * H * K, 1) or b_y.shape != (K, 1):
+        raise LSTMError(f"{where}: auto_W, auto_b, auto_W_y, auto_b_y do not agree on {K} members of H={H}")
+    members = tuple(
+        LSTMParams(W[4 * H * k : 4 * H * (k + 1)], b[4 * H * k : 4 * H * (k + 1), 0], W_y[k : k + 1], b_y[k])
+        for k in range(K)
+    )
+    prep = SeriesPrep(log == 1, unit, int(m), indices, sigma, scale)
+    return BookForecaster(members, prep, damping, numbers("auto_widths"), numbers("auto_levels")[0])
+
+
+def _states(p: LSTMParams, u: np.ndarray, n: int) -> np.ndarray:
+    """u fed in | C (H) | h (H) | y per row: the changes u (T', ), then n-1 forecasts fed back."""
+    r = run(p, u[:, None], outputs="all")
+    H = p.hidden_size
+    c = np.reshape(np.asarray(r.c), (u.size, H))  # (T', H); outputs="all" keeps every state
+    h = np.reshape(np.asarray(r.h), (u.size, H))
+    y = h @ np.asarray(p.W_y)[0] + float(np.asarray(p.b_y)[0])  # (T',)
+    rows = [np.concatenate([[x], ci, hi, [yi]]) for x, ci, hi, yi in zip(u, c, h, y, strict=True)]
+    hk, ck, yk = h[-1], c[-1], float(y[-1])
+    for _ in range(n - 1):
+        s = step(p, np.array([yk]), hk, ck)
+        hk, ck = s.h, s.c
+        x, yk = yk, float(np.asarray(p.W_y)[0] @ hk + float(np.asarray(p.b_y)[0]))
+        rows.append(np.concatenate([[x], ck, hk, [yk]]))
+    return np.array(rows)
+
+
+def _inverse(f: BookForecaster, u_hat: np.ndarray, d_last: float, T_h: int) -> tuple[np.ndarray, np.ndarray]:
+    """d̂ and ŷ (n,) of one member, step by step as the sheet computes them."""
+    p, n = f.prep, u_hat.size
+    k = np.arange(1, n + 1)
+    d_hat = d_last + np.cumsum(p.sigma * f.damping**k * u_hat)
+    a = d_hat + p.indices[(T_h + k - 1) % p.season]
+    return d_hat, (np.exp(a) if p.log else a * p.unit)
+
+
+def compute_forecaster_blocks(f: BookForecaster, series: np.ndarray, T_h: int, season: int) -> dict[str, np.ndarray]:
+    """Every output block by name, from the forecaster and the series (T,) with T_h history steps."""
+    p, n = f.prep, f.horizon
+    a = np.log(series) if p.log else series / p.unit
+    s = p.indices[np.arange(series.size) % p.season]
+    d = a - s
+    u = np.r_[np.nan, np.diff(d) / p.sigma]
+    transform = np.stack([a, s, d, u], axis=1).astype(object)
+    transform[0, 3] = None  # no change before the first step
+    blocks: dict[str, np.ndarray] = {"auto_transform": transform}
+    k = np.arange(1, n + 1)
+    steps = [f.damping**k, p.indices[(T_h + k - 1) % p.season]]
+    values = []
+    for j, member in enumerate(f.members):
+        table = _states(member, u[1:T_h], n)  # (T_h - 1 + n - 1, 2H + 2)
+        blocks[f"auto_states_{j + 1}"] = table
+        u_hat = table[T_h - 2 :, -1]  # y of the last history row, then of each forecast row
+        d_hat, y_hat = _inverse(f, u_hat, float(d[T_h - 1]), T_h)
+        steps += [u_hat, d_hat, y_hat]
+        values.append(y_hat)
+    ordered = steps[:2] + steps[2::3] + steps[3::3] + steps[4::3]  # φ^k, s, û (K), d̂ (K), ŷ (K)
+    blocks["auto_forecast_steps"] = np.stack(ordered, axis=1)
+    median = np.median(values, axis=0)
+    bands = [median + sign * f.widths[:, q] * p.scale for q in range(f.levels.size) for sign in (-1, 1)]
+    blocks["auto_forecast_formulas"] = np.stack([median, *bands], axis=1)
+    history = series[:T_h]
+    naive = history[T_h - season + (np.arange(n) % season)] if season <= T_h else np.full(n, np.nan)
+    blocks["auto_naive"] = naive[:, None]
+    blocks["auto_forecast_udf_members"] = np.stack(steps[2::3], axis=1)
+    blocks["auto_forecast_udf_steps"] = np.stack(steps[3::3] + steps[4::3], axis=1)
+    blocks["auto_forecast_udf"] = median[:, None]
+    actual = series[T_h : T_h + n]
+    if actual.size == n:
+        blocks["auto_metrics"] = np.array(
+            [
+                [smape(actual, median), smape(actual, naive)],
+                [mase(actual, median, season, history), mase(actual, naive, season, history)],
+            ]
+        )
+    return {k: np.asarray(v, dtype=object) for k, v in blocks.items()}
