@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .core.version import __version__
+from .core.version import __version__ as __version__  # re-exported: xl_lstm.__version__
 
 # name -> the module that defines it. Imported on first use (PEP 562), so that
 # ``import xl_lstm.udfs`` (the worksheet functions, in Excel or in Pyodide) loads only

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import LSTMError
+from ..core.limits import MAX_HORIZON, SHEET_COLUMNS
 from ..forecast.metrics import METRICS, error_metrics
 from ..lstm.engine import run, step
 from ..lstm.params import LSTMParams, init_params
@@ -31,9 +32,6 @@ __all__ = [
 ]
 
 QUANTITIES = ("i", "f", "g", "c", "o", "h")  # the sheet's row order
-SHEET_ROWS = 1_048_576  # Excel's rows: no spilled result can be taller
-SHEET_COLUMNS = 16_384  # Excel's columns (A..XFD): no spilled result can be wider
-MAX_HORIZON = 10_000  # forecast steps one call may compute: each is a step of Python (~10-100 µs)
 
 
 def _bias(b: Any) -> np.ndarray:

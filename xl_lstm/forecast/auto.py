@@ -38,6 +38,7 @@ import numpy as np
 
 from ..core.checks import check_whole, finite_array
 from ..core.errors import LSTMError
+from ..core.limits import DEFAULT_LEVELS, MAX_HORIZON
 from ..lstm.params import LSTMParams, init_params
 from ..lstm.recursive import recursive_forecast
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
@@ -324,7 +325,7 @@ def fit_auto(
     (``Epoch.phase``: "validation: member 1 of 3", ..., "fit: member 3 of 3")."""
     cfg = (config or AutoConfig()).changed(**settings)
     cfg.check()
-    h = check_whole("horizon", horizon, 1, 10_000)
+    h = check_whole("horizon", horizon, 1, MAX_HORIZON)
     ys = _as_dict(series)
     preps = _preps(ys, seasons, cfg.season)
     cfg = cfg.changed(window=cfg.window or max(16, 2 * max(p.season for p in preps.values())))
@@ -379,7 +380,7 @@ class AutoForecast(NamedTuple):
 def forecast_auto(
     model: AutoModel,
     horizon: int | None = None,
-    levels: tuple[float, ...] = (0.8, 0.95),
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
     *,
     series: Any = None,
     seasons: Mapping[str, int] | None = None,
@@ -394,7 +395,7 @@ def forecast_auto(
     else:
         histories = _as_dict(series)
         preps = _preps(histories, seasons, model.config.season)
-    h = check_whole("horizon", model.validated or 1 if horizon is None else horizon, 1, 10_000)
+    h = check_whole("horizon", model.validated or 1 if horizon is None else horizon, 1, MAX_HORIZON)
     levels = check_levels(levels)
     widths = {q: interval_widths(model.errors, q, h) for q in levels}  # (h,) in scale units
     notes = []

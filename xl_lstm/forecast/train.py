@@ -27,6 +27,7 @@ import numpy as np
 
 from ..core.checks import as_vector, check_whole, finite_array
 from ..core.errors import LSTMError
+from ..core.limits import DEFAULT_LEVELS
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams, init_params
 from ..lstm.recursive import recursive_forecast
@@ -498,7 +499,7 @@ class ForecastResult(NamedTuple):
     upper: dict[float, np.ndarray]
 
 
-def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...] = (0.8, 0.95)) -> ForecastResult:
+def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...] = DEFAULT_LEVELS) -> ForecastResult:
     """Recursive multi-step forecast after ``history`` with split-conformal intervals.
 
     The interval at level q for k steps ahead is the forecast ± the q-quantile of the

@@ -22,13 +22,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..core.errors import LSTMError
+from ..core.limits import MAX_HORIZON, SHEET_ROWS
 from ..forecast.train import Epoch, FitConfig, Model, fit, fit_lagged
 from ..lstm.params import LSTMParams
 
 __all__ = [
     "FORMER_NAMES",
     "INPUT_NAMES",
-    "MAX_HORIZON",
     "MAX_STEPS",
     "NAMES",
     "OUTPUT_NAMES",
@@ -132,8 +132,7 @@ def _where(source: Any) -> str:
 
 
 MAX_STEPS = 100_000  # rows of lstm_series: time steps the refresh computes
-MAX_HORIZON = 10_000  # lstm_horizon: forecast steps, each fed back as the next input
-MAX_SEASON = 1_048_576  # a season longer than a sheet means nothing
+MAX_SEASON = SHEET_ROWS  # a season longer than a sheet means nothing
 MAX_BLOCK_CELLS = 4_000_000  # cells of one block the model makes (states, forecast steps)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from ..core.errors import LSTMError
+from ..core.limits import SHEET_COLUMNS, SHEET_ROWS
 
 __all__ = [
     "MAIN_NS",
@@ -50,7 +51,7 @@ REL_NS = (
     "http://purl.oclc.org/ooxml/officeDocument/relationships",
 )
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"  # the same in strict OOXML
-MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
+MAX_ROW, MAX_COL = SHEET_ROWS, SHEET_COLUMNS  # Excel's last row and column (XFD)
 CHUNK = 1 << 20  # bytes handed to expat at a time
 
 # A start tag at a known offset: its qualified name, attribute bytes (with the whitespace
