@@ -22,8 +22,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xl_lstm.workbook import xlsx
 from xl_lstm.core.limits import MAX_HORIZON
+from xl_lstm.workbook import xlsx
 from xl_lstm.workbook.refresh import refresh_file
 
 ROOT = Path(__file__).resolve().parents[2]
