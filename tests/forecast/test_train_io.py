@@ -273,14 +273,14 @@ def test_seasonal_differencing_undoes_itself_in_the_forecast(tmp_path: Path) -> 
     [("80,95", (0.8, 0.95)), ("0.8,0.95", (0.8, 0.95)), ("90", (0.9,)), ("0.5", (0.5,))],
 )
 def test_levels_are_percentages_or_fractions(text: str, levels: tuple[float, ...]) -> None:
-    from xl_lstm.cli.main import parse_levels
+    from xl_lstm.cli.forecast import parse_levels
 
     assert parse_levels(text) == pytest.approx(levels)
 
 
 @pytest.mark.parametrize("text", ["0.8,95", "100", "0", "150", "-5"])
 def test_levels_that_mean_nothing_are_refused(text: str) -> None:
-    from xl_lstm.cli.main import parse_levels
+    from xl_lstm.cli.forecast import parse_levels
 
     with pytest.raises(LSTMError, match="--levels must be percentages between 1 and 100"):
         parse_levels(text)

@@ -131,3 +131,9 @@ class CountBar(_Closing):
         if self.closing and not self.quiet:
             failed = f", {self.failed} failed" if self.failed else ""
             print(f"{self.label} {self.done}/{self.total} {self.what}{failed}", file=self.stream, flush=True)
+
+
+def training_bars(quiet: bool) -> TrainingBars:
+    """Training's progress on stderr: a bar per phase on a terminal, one closing line anywhere
+    (nothing at all when quiet)."""
+    return TrainingBars(quiet=quiet)
