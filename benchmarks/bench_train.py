@@ -6,9 +6,9 @@
 
 One epoch on each side is one full-sequence BPTT pass over the whole series, the
 gradient clipped to global norm 1, and one Adam step (lr 0.01):
-    xl_lstm   what fit does per epoch: LSTMParams from the arrays, _epoch_grads (lookback =
-              the whole series, no validation tail), _clip, _Adam.step; for B > 1 (fit
-              trains one series) loss_and_grads on the (T, B, 1) batch, then _clip and Adam
+    xl_lstm   what fit does per epoch: LSTMParams from the arrays, epoch_grads (lookback =
+              the whole series, no validation tail), clip_norm, Adam.step; for B > 1 (fit
+              trains one series) loss_and_grads on the (T, B, 1) batch, then clip_norm and Adam
     torch     nn.LSTM(1, H) + nn.Linear(H, 1), MSELoss, backward, clip_grad_norm_,
               torch.optim.Adam, started from the same weights on the same data; bias_hh
               is frozen at 0 so that, as in xl_lstm, one bias vector is trained
@@ -39,7 +39,8 @@ from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from xl_lstm.forecast.train import _Adam, _clip, _epoch_grads, loss_and_grads  # noqa: E402
+from xl_lstm.forecast.adam import Adam, clip_norm  # noqa: E402
+from xl_lstm.forecast.bptt import epoch_grads, loss_and_grads  # noqa: E402
 from xl_lstm.lstm.interop import to_torch  # noqa: E402
 from xl_lstm.lstm.params import LSTMParams, init_params  # noqa: E402
 
@@ -67,7 +68,7 @@ def series(T: int, B: int) -> np.ndarray:
 def ours_epochs(p0: LSTMParams, data: np.ndarray, epochs: int) -> tuple[list[float], list[float]]:
     """Seconds and loss of each epoch (the first is the warm-up)."""
     arrays = [np.array(p0.W), np.array(p0.b), np.array(p0.W_y), np.array(p0.b_y)]
-    adam = _Adam([a.shape for a in arrays], LR)
+    adam = Adam([a.shape for a in arrays], LR)
     T, B = data.shape[0] - 1, data.shape[1]
     x1 = data[:, 0, :]  # (T+1, 1): one series, as fit sees it
     times, losses = [], []
@@ -75,10 +76,10 @@ def ours_epochs(p0: LSTMParams, data: np.ndarray, epochs: int) -> tuple[list[flo
         t0 = time.perf_counter()
         p = LSTMParams(*arrays)
         if B == 1:
-            loss, g = _epoch_grads(p, x1, T, T)  # lookback = the whole series, all steps count
+            loss, g = epoch_grads(p, x1, T, T)  # lookback = the whole series, all steps count
         else:
             loss, g, _, _ = loss_and_grads(p, data[:-1], data[1:])
-        arrays = adam.step(arrays, _clip(list(g), CLIP))
+        arrays = adam.step(arrays, clip_norm(list(g), CLIP))
         times.append(time.perf_counter() - t0)
         losses.append(loss)
     return times, losses

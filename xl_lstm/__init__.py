@@ -45,11 +45,11 @@ _WHERE = {
     "Epoch": "forecast.train",
     "FitConfig": "forecast.train",
     "Model": "forecast.train",
-    "backtest": "forecast.train",
+    "backtest": "forecast.backtest",
     "fit": "forecast.train",
     "forecast": "forecast.train",
-    "load_model": "forecast.train",
-    "save_model": "forecast.train",
+    "load_model": "forecast.model_io",
+    "save_model": "forecast.model_io",
 }
 __all__ = [
     "AutoConfig",
@@ -101,7 +101,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what type checkers and editors see
     from .core.errors import LSTMError
     from .forecast.auto import AutoConfig, AutoModel, fit_auto, forecast_auto
-    from .forecast.train import Epoch, FitConfig, Model, backtest, fit, forecast, load_model, save_model
+    from .forecast.backtest import backtest
+    from .forecast.model_io import load_model, save_model
+    from .forecast.train import Epoch, FitConfig, Model, fit, forecast
     from .lstm.engine import RunResult, Step, run, sigmoid, step
     from .lstm.interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
     from .lstm.params import LSTMParams, init_params, stack

@@ -21,19 +21,10 @@ import numpy as np
 import pytest
 
 import xl_lstm as xl
+from xl_lstm.forecast.adam import Adam
+from xl_lstm.forecast.bptt import Grads, epoch_grads, loss_and_grads, sequence_loss
 from xl_lstm.forecast.metrics import mae, smape
-from xl_lstm.forecast.train import (
-    Epoch,
-    FitConfig,
-    Model,
-    Scaler,
-    _Adam,
-    _epoch_grads,
-    fit,
-    forecast,
-    loss_and_grads,
-    sequence_loss,
-)
+from xl_lstm.forecast.train import Epoch, FitConfig, Model, Scaler, fit, forecast
 
 GRAD_ATOL = 1e-10  # float64 gradients vs torch autograd, absolute
 
@@ -79,7 +70,7 @@ def torch_grads(net: Any) -> dict[str, np.ndarray]:
     }
 
 
-def max_diff(ours: xl.train.Grads, theirs: dict[str, np.ndarray]) -> float:
+def max_diff(ours: Grads, theirs: dict[str, np.ndarray]) -> float:
     return max(float(np.max(np.abs(getattr(ours, k) - v))) for k, v in theirs.items())
 
 
@@ -150,7 +141,7 @@ def test_epoch_grads_match_torch_truncated_bptt(torch: ModuleType, lookback: int
     x = rng.normal(size=(21, 1))
     T = x.shape[0] - 1
 
-    loss, grads = _epoch_grads(params, x, lookback, n_train)
+    loss, grads = epoch_grads(params, x, lookback, n_train)
 
     net = torch_net(torch, params)
     xt = torch.from_numpy(x)[:, None, :]  # (T+1, 1, 1)
@@ -173,7 +164,7 @@ def test_epoch_grads_with_one_chunk_is_full_bptt() -> None:
     rng = np.random.default_rng(3)
     params = random_params(rng, 1, 4, 1)
     x = rng.normal(size=(16, 1))
-    loss, grads = _epoch_grads(params, x, 100, 11)
+    loss, grads = epoch_grads(params, x, 100, 11)
     weight = (np.arange(15) < 11).astype(float)
     full_loss, full, _, _ = loss_and_grads(params, x[:-1], x[1:], weight=weight)
     assert loss == pytest.approx(full_loss, rel=1e-13)
@@ -246,7 +237,7 @@ def test_adam_steps_match_torch_optim_adam(torch: ModuleType) -> None:
     shapes = [(8, 5), (8,), (1, 2), (1,)]
     ours = [rng.normal(size=s) for s in shapes]
     theirs = [torch.tensor(p, requires_grad=True) for p in ours]
-    adam = _Adam(shapes, lr=0.05)
+    adam = Adam(shapes, lr=0.05)
     optimizer = torch.optim.Adam(theirs, lr=0.05)
     for scale in (0.1, 1.0, 10.0):
         grads = [rng.normal(size=s) * scale for s in shapes]

@@ -11,7 +11,7 @@ Each series y (n,) is turned into what the LSTM reads, in four steps, each undon
 One LSTM with a linear head reads u and predicts the next u, for every series at once
 (a global model, as the best neural forecasters of the M4 competition were): it trains on
 windows of L steps from a zero state, in mini-batches across series, by BPTT and Adam
-(``train.loss_and_grads``). Several members (seeds) are trained; the forecast is their median.
+(``bptt.loss_and_grads``). Several members (seeds) are trained; the forecast is their median.
 
 Forecast k = 1..h steps after the last value, the LSTM's û fed back one step at a time:
 
@@ -41,8 +41,10 @@ from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS, MAX_HORIZON
 from ..lstm.params import LSTMParams, init_params
 from ..lstm.recursive import recursive_forecast
+from .adam import Adam, clip_norm, params_of
+from .bptt import loss_and_grads
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
-from .train import Epoch, ForecastResult, _Adam, _clip, _weights, check_levels, loss_and_grads
+from .train import Epoch, ForecastResult, check_levels
 
 __all__ = ["AutoConfig", "AutoModel", "SeriesPrep", "fit_auto", "forecast_auto", "series_prep"]
 
@@ -178,7 +180,7 @@ def _train_member(
     rng = np.random.default_rng(seed)
     p = init_params(1, cfg.hidden, output_size=1, seed=seed)
     arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
-    adam = _Adam([a.shape for a in arrays], cfg.lr)
+    adam = Adam([a.shape for a in arrays], cfg.lr)
     per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
     epochs = max(1, math.ceil(cfg.updates / per_epoch))
     for epoch in range(1, epochs + 1):
@@ -191,11 +193,11 @@ def _train_member(
         for k in rng.permutation(len(batches)):
             g, ix = batches[k]
             W = g[:, ix, None]  # (L+1, b, 1)
-            loss, grads, _, _ = loss_and_grads(_weights(arrays), W[:-1], W[1:])
-            arrays = adam.step(arrays, _clip(list(grads), cfg.clip))
+            loss, grads, _, _ = loss_and_grads(params_of(arrays), W[:-1], W[1:])
+            arrays = adam.step(arrays, clip_norm(list(grads), cfg.clip))
             total += loss * ix.size
         report(epoch, epochs, total / sum(g.shape[1] for g in groups))
-    return _weights(arrays)
+    return params_of(arrays)
 
 
 def _members(

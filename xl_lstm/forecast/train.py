@@ -1,18 +1,6 @@
-"""Training: backpropagation through time and Adam, in NumPy, for an LSTM with a linear head.
-
-The model reads a series one step at a time and its head predicts the next step,
-y_t = W_y h_t + b_y ≈ x_{t+1}: exactly what the template's sheets and LSTM_FORECAST
-compute, so a trained model drops into a workbook unchanged.
-
-    loss  L = mean over t, b, o of (y_t - x_{t+1})²
-
-Backward pass, per step (σ' = σ(1-σ), tanh' = 1 - tanh²), from the top:
-    dy = 2 (y - target) / N           dW_y += dyᵀ h      db_y += Σ dy
-    dh = dy W_y + dh_next
-    do = dh · tanh(C)                 dC = dh · o · (1 - tanh²C) + dC_next
-    di = dC · g    dg = dC · i        df = dC · C_{t-1}  dC_next = dC · f
-    dz = [di·i(1-i), df·f(1-f), dg·(1-g²), do·o(1-o)]
-    dW += dzᵀ [h_{t-1}, x_t]          db += Σ dz         dh_next = (dz W)[:, :H]
+"""Training the one LSTM with a linear head: settings, scaling and transforms, fit, and
+forecasts with intervals from its validation residuals. The loss and its gradient are in
+``bptt``, the optimiser in ``adam``.
 """
 
 from __future__ import annotations
@@ -20,128 +8,30 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.checks import as_vector, check_whole, finite_array
+from ..core.checks import check_whole, finite_array
 from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS
-from ..lstm.engine import run
 from ..lstm.params import LSTMParams, init_params
 from ..lstm.recursive import recursive_forecast
+from .adam import Adam, clip_norm, params_of
+from .bptt import epoch_grads, forward
 
 __all__ = [
     "Epoch",
     "FitConfig",
-    "Grads",
     "Scaler",
     "Model",
     "ForecastResult",
-    "BacktestResult",
-    "loss_and_grads",
-    "sequence_loss",
     "fit",
     "forecast",
-    "backtest",
 ]
 
 
-class Grads(NamedTuple):
-    """Gradients of the loss, shaped like the weights."""
-
-    W: np.ndarray  # (4H, H+D)
-    b: np.ndarray  # (4H,)
-    W_y: np.ndarray  # (O, H)
-    b_y: np.ndarray  # (O,)
-
-
 # ---- the loss and its gradient -----------------------------------------------------------
-def _as_batch(name: str, a: Any) -> np.ndarray:
-    arr = finite_array(name, a, np.dtype(np.float64))
-    if arr.ndim == 2:
-        arr = arr[:, None, :]
-    if arr.ndim != 3:
-        raise LSTMError(f"{name} must be T×D or T×B×D, got shape {arr.shape}")
-    return arr
-
-
-def _forward(params: LSTMParams, X: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):  # type: ignore[no-untyped-def]
-    """The engine's forward pass, plus what the backward pass needs: h_{t-1}, C_{t-1} and y."""
-    r = run(params, X, h0, c0, outputs="all")  # gates and states (T, B, H)
-    B, H = X.shape[1], params.hidden_size
-    h_start = np.zeros((B, H)) if h0 is None else np.broadcast_to(np.reshape(h0, (-1, H)), (B, H))  # H, B×H or 1×B×H
-    c_start = np.zeros((B, H)) if c0 is None else np.broadcast_to(np.reshape(c0, (-1, H)), (B, H))
-    h: np.ndarray = r.h  # type: ignore[assignment]  # (T, B, H), outputs="all"
-    c: np.ndarray = r.c  # type: ignore[assignment]
-    h_prev = np.concatenate([h_start[None], h[:-1]])  # (T, B, H)
-    c_prev = np.concatenate([c_start[None], c[:-1]])  # (T, B, H)
-    y = h @ params.W_y.T + params.b_y  # type: ignore[union-attr]  # (T, B, O)
-    return r, h_prev, c_prev, y
-
-
-def sequence_loss(params: LSTMParams, X: Any, Y: Any) -> float:
-    """Mean squared error of the head's outputs y_t against targets Y_t; X (T, [B,] D), Y (T, [B,] O)."""
-    if not isinstance(params, LSTMParams) or params.W_y is None:
-        raise LSTMError(f"params must be LSTMParams with a head (W_y, b_y), got {type(params).__name__}")
-    Xb, Yb = _as_batch("X", X), _as_batch("Y", Y)
-    if Yb.shape != Xb.shape[:2] + (params.output_size,):
-        raise LSTMError(
-            f"Y must be {Xb.shape[0]}×{Xb.shape[1]}×{params.output_size} to match X and the head, got {Yb.shape}"
-        )
-    _, _, _, y = _forward(params, Xb, None, None)
-    return float(np.mean((y - Yb) ** 2))
-
-
-def loss_and_grads(
-    params: LSTMParams, X: Any, Y: Any, h0: Any = None, c0: Any = None, *, weight: Any = None
-) -> tuple[float, Grads, np.ndarray, np.ndarray]:
-    """The loss, its gradients, and the last h and C (for the next chunk of a long series).
-
-    X (T, [B,] D) inputs, Y (T, [B,] O) targets; ``weight`` (T,) (optional) weights each
-    step's squared error, e.g. 0 for steps that only warm the state up. The loss is the
-    weighted mean over steps, series and outputs.
-    """
-    if not isinstance(params, LSTMParams):
-        raise LSTMError(f"params must be LSTMParams, got {type(params).__name__}")
-    if params.W_y is None or params.num_layers != 1:
-        raise LSTMError("training needs a one-layer LSTM with a head (W_y, b_y)")
-    Xb, Yb = _as_batch("X", X), _as_batch("Y", Y)
-    T, B, _ = Xb.shape
-    H, O = params.hidden_size, params.output_size or 0
-    if Yb.shape != (T, B, O):
-        raise LSTMError(f"Y must be {T}×{B}×{O} to match X and the head, got {Yb.shape}")
-    w = np.ones(T) if weight is None else as_vector("weight", weight, T, np.dtype(np.float64))
-    if np.any(w < 0) or not np.any(w > 0):
-        raise LSTMError("weight must be one number ≥ 0 per step, at least one of them > 0")
-    N = float(w.sum()) * B * O
-    r, h_prev, c_prev, y = _forward(params, Xb, h0, c0)
-    dy = 2.0 * (y - Yb) * w[:, None, None] / N  # (T, B, O)
-    loss = float(np.sum((y - Yb) ** 2 * w[:, None, None]) / N)
-
-    i, f, g, c, o, h = r.i, r.f, r.g, r.c, r.o, r.h  # (T, B, H)
-    tc = np.tanh(c)
-    dW_y = np.einsum("tbo,tbh->oh", dy, h)
-    db_y = dy.sum(axis=(0, 1))
-    dh_out = dy @ params.W_y  # (T, B, H): the head's share of dh
-    Wh = params.W[:, :H]  # (4H, H)
-    dz = np.empty((T, B, 4 * H))
-    dh_next = np.zeros((B, H))
-    dc_next = np.zeros((B, H))
-    for t in range(T - 1, -1, -1):
-        dh = dh_out[t] + dh_next
-        dc = dh * o[t] * (1.0 - tc[t] ** 2) + dc_next
-        dz[t, :, :H] = dc * g[t] * i[t] * (1.0 - i[t])  # input gate
-        dz[t, :, H : 2 * H] = dc * c_prev[t] * f[t] * (1.0 - f[t])  # forget gate
-        dz[t, :, 2 * H : 3 * H] = dc * i[t] * (1.0 - g[t] ** 2)  # candidate
-        dz[t, :, 3 * H :] = dh * tc[t] * o[t] * (1.0 - o[t])  # output gate
-        dc_next = dc * f[t]
-        dh_next = dz[t] @ Wh
-    hx = np.concatenate([h_prev, Xb], axis=2)  # (T, B, H+D)
-    dW = np.einsum("tbk,tbj->kj", dz, hx)
-    db = dz.sum(axis=(0, 1))
-    return loss, Grads(dW, db, dW_y, db_y), h[-1], c[-1]
 
 
 # ---- scaling and transforms -----------------------------------------------------------------
@@ -216,7 +106,7 @@ def _pre(y: np.ndarray, log: bool, diff: bool, season: int = 0) -> np.ndarray:
     return y[season:] - y[:-season] if season else y
 
 
-def _series(name: str, series: Any, minimum: int) -> np.ndarray:
+def series_values(name: str, series: Any, minimum: int) -> np.ndarray:
     values = getattr(series, "to_numpy", lambda: series)()
     y = finite_array(name, values, np.dtype(np.float64))
     if y.ndim == 2 and 1 in y.shape:
@@ -229,61 +119,16 @@ def _series(name: str, series: Any, minimum: int) -> np.ndarray:
 
 
 # ---- Adam -------------------------------------------------------------------------------------
-class _Adam:
-    def __init__(
-        self, shapes: list[tuple[int, ...]], lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
-    ):
-        self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
-        self.m = [np.zeros(s) for s in shapes]
-        self.v = [np.zeros(s) for s in shapes]
-        self.t = 0
-
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
-        self.t += 1
-        out = []
-        for k, (p, g) in enumerate(zip(params, grads, strict=True)):
-            self.m[k] = self.b1 * self.m[k] + (1 - self.b1) * g
-            self.v[k] = self.b2 * self.v[k] + (1 - self.b2) * g * g
-            m_hat = self.m[k] / (1 - self.b1**self.t)
-            v_hat = self.v[k] / (1 - self.b2**self.t)
-            out.append(p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
-        return out
-
-
-def _clip(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
-    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
-    return grads if norm <= max_norm or norm == 0 else [g * (max_norm / norm) for g in grads]
 
 
 # ---- fit -------------------------------------------------------------------------------------------
-def _epoch_grads(p: LSTMParams, x: np.ndarray, lookback: int, n_train: int) -> tuple[float, Grads]:
-    """Truncated BPTT over one series x (T, 1): chunks of `lookback` steps, the state carried forward.
-
-    Steps from n_train on (the validation tail) do not count in the loss.
-    """
-    T = x.shape[0] - 1  # inputs x_0..x_{T-1}, targets x_1..x_T
-    total, grads = 0.0, None
-    h = c = None
-    weight = (np.arange(T) < n_train).astype(float)
-    count = weight.sum()
-    for t0 in range(0, T, lookback):
-        t1 = min(T, t0 + lookback)
-        wc = weight[t0:t1]
-        if wc.sum() == 0:
-            break
-        loss, g, h, c = loss_and_grads(p, x[t0:t1], x[t0 + 1 : t1 + 1], h, c, weight=wc)
-        share = wc.sum() / count
-        total += loss * share
-        scaled = [a * share for a in g]
-        grads = scaled if grads is None else [a + s for a, s in zip(grads, scaled, strict=True)]
-    return total, Grads(*grads)  # type: ignore[misc]
 
 
 def _val_loss(p: LSTMParams, x: np.ndarray, n_train: int) -> float:
     T = x.shape[0] - 1
     if n_train >= T:
         return float("nan")
-    _, _, _, y = _forward(p, x[:T, None, :], None, None)
+    _, _, _, y = forward(p, x[:T, None, :], None, None)
     return float(np.mean((y[n_train:, 0] - x[n_train + 1 :]) ** 2))
 
 
@@ -403,17 +248,17 @@ def _train(zs: list[np.ndarray], cfg: FitConfig, on_epoch: Callable[[Epoch], Non
 
     p = init_params(D, cfg.hidden, output_size=D, seed=cfg.seed)
     arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
-    adam = _Adam([a.shape for a in arrays], cfg.lr)
+    adam = Adam([a.shape for a in arrays], cfg.lr)
     best, best_val, since, train_loss, done = arrays, np.inf, 0, np.nan, 0
     for epoch in range(1, cfg.epochs + 1):
-        p = _weights(arrays)
+        p = params_of(arrays)
         train_loss, grads = 0.0, [np.zeros_like(a) for a in arrays]
         for x, n, share in zip(xs, n_trains, shares, strict=True):
-            loss, g = _epoch_grads(p, x, L, n)
+            loss, g = epoch_grads(p, x, L, n)
             train_loss += share * loss
             grads = [acc + share * gk for acc, gk in zip(grads, g, strict=True)]
-        arrays = adam.step(arrays, _clip(grads, cfg.clip))
-        vals = [_val_loss(_weights(arrays), x, n) for x, n in zip(xs, n_trains, strict=True)]
+        arrays = adam.step(arrays, clip_norm(grads, cfg.clip))
+        vals = [_val_loss(params_of(arrays), x, n) for x, n in zip(xs, n_trains, strict=True)]
         val = float(np.mean(vals)) if all(np.isfinite(vals)) else float("nan")
         score = val if np.isfinite(val) else train_loss
         if score < best_val - 1e-12:
@@ -426,7 +271,7 @@ def _train(zs: list[np.ndarray], cfg: FitConfig, on_epoch: Callable[[Epoch], Non
         if since >= cfg.patience:
             break
     model = Model(
-        _weights(best),
+        params_of(best),
         sc,
         cfg.log,
         cfg.diff,
@@ -441,13 +286,8 @@ def _train(zs: list[np.ndarray], cfg: FitConfig, on_epoch: Callable[[Epoch], Non
 def _many(series: Any) -> list[np.ndarray]:
     """One series, or a list of them (each one column of at least 8 numbers)."""
     if isinstance(series, (list, tuple)) and series and not np.isscalar(series[0]):
-        return [_series(f"series[{k}]", s, 8) for k, s in enumerate(series)]
-    return [_series("series", series, 8)]
-
-
-def _weights(arrays: list[np.ndarray]) -> LSTMParams:
-    W, b, W_y, b_y = arrays
-    return LSTMParams(W, b, W_y, b_y)
+        return [series_values(f"series[{k}]", s, 8) for k, s in enumerate(series)]
+    return [series_values("series", series, 8)]
 
 
 def _with_residuals(model: Model, ys: list[np.ndarray], n_trains: list[int]) -> Model:
@@ -508,7 +348,7 @@ def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...]
     """
     if not isinstance(model, Model):
         raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
-    y = _series("history", history, 2)
+    y = series_values("history", history, 2)
     check_whole("horizon", horizon, 1, 100_000)
     levels = check_levels(levels)
     mean = _point_forecast(model, y, horizon)
@@ -528,82 +368,6 @@ def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...]
 
 
 # ---- keeping a model: .npz and workbooks --------------------------------------------------------
-def save_model(model: Model, path: Any) -> Path:
-    """Write a trained model (weights, scaler, transforms, residuals) to an .npz file, atomically."""
-    from ..core.files import atomic_write
-    from ..lstm.interop import MODEL_FORMAT, _path, params_arrays
-
-    if not isinstance(model, Model):
-        raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
-    path = _path(path)
-    arrays = {
-        "format": np.array(MODEL_FORMAT),
-        **params_arrays(model.params),
-        "scaler_kind": np.array(model.scaler.kind),
-        "scaler_center": model.scaler.center,
-        "scaler_scale": model.scaler.scale,
-        "log": np.array(model.log),
-        "diff": np.array(model.diff),
-        "season": np.array(model.season),
-        "residuals": model.residuals,
-        "losses": np.array([model.train_loss, model.val_loss, model.epochs]),
-    }
-    atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
-    return path
-
-
-def load_model(path: Any) -> Model:
-    """Read a model written by save_model; anything else is one LSTMError line."""
-    from ..lstm.interop import MODEL_FORMAT, params_from_arrays, read_npz
-
-    path, data = read_npz(path)
-    if str(data.get("format", "")) != MODEL_FORMAT:
-        raise LSTMError(f"{path}: not an xl_lstm model file (format {str(data.get('format', 'missing'))!r})")
-    params = params_from_arrays(path, data)
-    try:
-        scaler = Scaler(
-            str(data["scaler_kind"]), np.asarray(data["scaler_center"], float), np.asarray(data["scaler_scale"], float)
-        )
-        losses = np.asarray(data["losses"], float)
-        return Model(
-            params,
-            scaler,
-            bool(data["log"]),
-            bool(data["diff"]),
-            np.asarray(data["residuals"], float),
-            float(losses[0]),
-            float(losses[1]),
-            int(losses[2]),
-            int(data.get("season", 0)),
-        )
-    except (KeyError, ValueError, IndexError, TypeError) as exc:
-        raise LSTMError(f"{path}: a model file with a missing or damaged field ({exc})") from None
 
 
 # ---- rolling-origin evaluation ---------------------------------------------------------------------
-class BacktestResult(NamedTuple):
-    metrics: dict[str, float]  # MAE, RMSE, MAPE, sMAPE, MASE over every origin's forecasts
-    origins: list[int]  # where each forecast started (number of values it saw)
-    forecasts: np.ndarray  # (origins, horizon)
-    actuals: np.ndarray  # (origins, horizon)
-
-
-def backtest(series: Any, *, horizon: int, origins: int = 3, season: int = 1, **fit_kwargs: Any) -> BacktestResult:
-    """Rolling-origin evaluation: refit on the values before each origin, forecast ``horizon`` steps.
-
-    The origins are the last ``origins`` non-overlapping blocks of ``horizon`` values;
-    MASE is scaled by the seasonal naive error on the values before the first origin.
-    ``fit_kwargs`` go to ``fit`` (hidden, epochs, log, diff, ...).
-    """
-    from .metrics import error_metrics
-
-    y = _series("series", series, 8)
-    for name, v in (("horizon", horizon), ("origins", origins), ("season", season)):
-        check_whole(name, v, 1)
-    starts = [y.size - horizon * k for k in range(origins, 0, -1)]
-    if starts[0] < max(8, season + 2):
-        raise LSTMError(f"series has {y.size} values: too short for {origins} origins of {horizon} steps")
-    preds = np.array([forecast(fit(y[:o], **fit_kwargs), y[:o], horizon, levels=()).mean for o in starts])
-    actual = np.array([y[o : o + horizon] for o in starts])
-    metrics = error_metrics(actual.ravel(), preds.ravel(), season, y[: starts[0]])
-    return BacktestResult(metrics, starts, preds, actual)

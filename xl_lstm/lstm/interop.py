@@ -291,13 +291,13 @@ def to_onnx(params: LSTMParams) -> dict[str, np.ndarray]:
 def save(params: LSTMParams, path: str | os.PathLike[str]) -> Path:
     """Write params to ``path`` (.npz) atomically: the file is whole or untouched."""
     _check_params(params)
-    path = _path(path)
+    path = npz_path(path)
     arrays = {"format": np.array(NPZ_FORMAT), **params_arrays(params)}
     atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
     return path
 
 
-def _path(path: Any) -> Path:
+def npz_path(path: Any) -> Path:
     if not isinstance(path, (str, os.PathLike)) or str(path) == "":
         raise LSTMError(f"path must be a file name (text or a Path), got {path!r}"[:200])
     return Path(path)
@@ -305,7 +305,7 @@ def _path(path: Any) -> Path:
 
 def read_npz(path: str | os.PathLike[str]) -> tuple[Path, dict[str, np.ndarray]]:
     """Every array of an .npz file, refusing missing, hostile (oversized, pickled) or damaged files."""
-    path = _path(path)
+    path = npz_path(path)
     if path.is_dir():
         raise LSTMError(f"{path}: is a folder, not an .npz file")
     if not path.is_file():

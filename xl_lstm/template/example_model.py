@@ -143,7 +143,7 @@ def stored_record(path: Path = STORED) -> dict[str, Any]:
 
 def one_step_loss(weights: TrainedWeights, history: np.ndarray) -> float:
     """Mean squared one-step-ahead error of the weights on the scaled history (training's loss)."""
-    from ..forecast.train import sequence_loss
+    from ..forecast.bptt import sequence_loss
 
     x = (np.asarray(history, float)[:, None] - weights.center) / weights.scale  # (T, 1)
     return sequence_loss(weights.params, x[:-1], x[1:])
