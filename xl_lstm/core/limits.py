@@ -12,6 +12,7 @@ SHEET_COLUMNS = 16_384  # columns of one worksheet, A..XFD
 
 MAX_HORIZON = 10_000  # steps ahead one forecast may compute: each is a step of Python (~10-100 µs)
 DEFAULT_LEVELS = (0.8, 0.95)  # prediction interval levels when none are given: lo-80/hi-80, lo-95/hi-95
+MAX_ROWS = 10_000_000  # rows of a table read at once, of the long frames made from it and of the forecasts written
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # workbooks we read (and refresh)
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # delimited text tables
