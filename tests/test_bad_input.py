@@ -589,10 +589,20 @@ def _seasonal_cases() -> list[Any]:
             "got 2",
         ),
         case("error_metrics-season-negative", lambda: metrics.error_metrics(ACTUAL, PREDICTED, -1), "season", "-1"),
-        case("naive_scale-history-None", lambda: metrics.naive_scale(None), "history", "missing"),
-        case("naive_scale-history-one-number", lambda: metrics.naive_scale([5.0]), "history", "season = 1", "got 1"),
-        case("naive_scale-season-zero", lambda: metrics.naive_scale([1.0, 2.0], 0), "season", "got 0"),
-        case("naive_scale-overflow", lambda: metrics.naive_scale([1.7e308, -1.7e308]), "history", "overflow"),
+        case(
+            "mase-history-one-number",
+            lambda: metrics.mase(ACTUAL, PREDICTED, 1, [5.0]),
+            "history",
+            "season = 1",
+            "got 1",
+        ),
+        case("mase-season-zero", lambda: metrics.mase(ACTUAL, PREDICTED, 0, [1.0, 2.0]), "season", "got 0"),
+        case(
+            "mase-history-overflow",
+            lambda: metrics.mase(ACTUAL, PREDICTED, 1, [1.7e308, -1.7e308]),
+            "history",
+            "overflow",
+        ),
     ]
 
 
@@ -1102,7 +1112,6 @@ METRIC_POSITIONS = [
         (metrics.smape, ("actual", "predicted")),
         (metrics.mase, ("actual", "predicted", "season", "history")),
         (metrics.error_metrics, ("actual", "predicted", "season", "history")),
-        (metrics.naive_scale, ("history", "season")),
     ]
     for arg in args
 ]
@@ -1114,7 +1123,6 @@ METRIC_NAMES = {
     metrics.mape: "MAPE",
     metrics.smape: "sMAPE",
     metrics.mase: "MASE",
-    metrics.naive_scale: "naive scale",
 }
 
 
@@ -1123,7 +1131,8 @@ def nan_is_documented(metric: str, actual: Any, season: int, history: Any) -> bo
     if metric == "MAPE":
         return bool(np.any(np.asarray(actual, dtype=float) == 0))
     if metric == "MASE":
-        return metrics.naive_scale(actual if history is None else history, season) == 0
+        y = np.asarray(actual if history is None else history, dtype=float).ravel()
+        return bool(np.mean(np.abs(y[season:] - y[:-season])) == 0)  # the seasonal naive forecast's error
     return False
 
 

@@ -75,12 +75,8 @@ def _smape_terms(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return 2.0 * np.divide(np.abs(a - p), denom, out=np.zeros_like(denom), where=denom > 0)
 
 
-def naive_scale(history: Any, season: int = 1) -> float:
-    """Mean |y_t - y_{t-m}| of the seasonal naive forecast over ``history``: MASE's denominator."""
-    return _naive_scale("history", history, season)
-
-
 def _naive_scale(name: str, history: Any, season: int) -> float:
+    """Mean |y_t - y_{t-m}| of the seasonal naive forecast over ``history``: MASE's denominator."""
     check_whole("season", season, 1)
     y = finite_array(name, history, np.dtype(np.float64)).ravel()
     if y.size <= season:
