@@ -12,16 +12,10 @@ import pytest
 
 from tests.conftest import need
 from xl_lstm.core.errors import LSTMError
-from xl_lstm.tables import panel as panel_module
-from xl_lstm.tables.panel import (
-    Panel,
-    forecast_frame_shape,
-    future_dates,
-    panel_from_frame,
-    read_panel,
-    write_panel_forecasts,
-)
+from xl_lstm.tables import sources as panel_module
+from xl_lstm.tables.panel import Panel, panel_from_frame, read_panel
 from xl_lstm.tables.series_file import FREQUENCIES, STEPS
+from xl_lstm.tables.writers import forecast_frame_shape, future_dates, write_panel_forecasts
 
 MONTHS = pd.date_range("2021-01-01", periods=6, freq="MS")
 

@@ -127,7 +127,8 @@ def _forecast_one(args: argparse.Namespace, levels: tuple[float, ...], settings:
 
 def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
     from ..runs.forecast_frame import forecast_panel
-    from ..tables.panel import forecast_frame_shape, read_panel, write_panel_forecasts
+    from ..tables.panel import read_panel
+    from ..tables.writers import forecast_frame_shape, write_panel_forecasts
 
     panel = read_panel(args.data)
     n_series = panel.long["unique_id"].nunique()
@@ -161,7 +162,7 @@ def _refused_count(refused: dict[str, str]) -> str:
 def _forecast_files(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
     """A folder of tables on this machine: one panel, written as one long table (or printed)."""
     from ..runs.panel_files import forecast_files
-    from ..tables.panel import table_writer
+    from ..tables.writers import table_writer
 
     if args.output and Path(args.output).resolve().parent == Path(args.data).resolve():
         raise LSTMError(f"{args.output}: is inside the folder of tables read; write the forecasts elsewhere")

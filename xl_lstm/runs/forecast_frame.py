@@ -26,7 +26,8 @@ import pandas as pd
 from ..core.errors import LSTMError
 from ..forecast.auto import AutoConfig, AutoModel, fit_auto, forecast_auto, series_prep
 from ..forecast.train import Epoch
-from ..tables.panel import Panel, future_dates, id_column, panel_from_frame
+from ..tables.panel import Panel, id_column, panel_from_frame
+from ..tables.writers import future_dates
 
 __all__ = [
     "FrameForecast",

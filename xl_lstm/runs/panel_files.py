@@ -28,8 +28,9 @@ from ..core.errors import LSTMError
 from ..core.files import atomic_write, clean_stale
 from ..forecast.auto import AutoConfig, AutoModel
 from ..forecast.train import Epoch
-from ..tables.panel import Panel, panel_from_frame, read_panel, table_writer
+from ..tables.panel import Panel, panel_from_frame, read_panel
 from ..tables.series_file import frequency_of
+from ..tables.writers import table_writer
 from .forecast_frame import SeriesForecast, fit_panel, fit_sample, forecast_series, level_columns
 
 __all__ = [

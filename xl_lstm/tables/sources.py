@@ -1,0 +1,222 @@
+"""A table file or a DataFrame as a table of cells: a header and one column of cells per name, strictly.
+
+``read_table(path)`` reads a .csv/.tsv/.txt (``csv_column``'s rules), .parquet or .xlsx/.xlsm
+(first sheet) file, ``frame_table(df, source)`` takes a DataFrame (a DatetimeIndex becomes its
+first column). Both refuse, in one ``LSTMError`` line, a file or frame over the budget
+(``MAX_FILE_BYTES``, ``MAX_ROWS``, ``MAX_CELLS``) before its cells are parsed, a column
+without a header or named twice, and a blank row. What the cells mean is ``cells``' and
+``panel``'s business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import LSTMError
+from ..core.limits import MAX_ROWS, READ_SUFFIXES, WORKBOOK_SUFFIXES
+from .csv_column import load_text, read_cells
+
+__all__ = ["MAX_CELLS", "MAX_FILE_BYTES", "Table", "check_budget", "frame_table", "is_blank", "read_table"]
+
+MAX_FILE_BYTES = 1 << 30  # a table file larger than this is refused before it is read
+MAX_CELLS = 30_000_000  # rows x columns of a source table, checked before its cells are parsed
+
+
+@dataclass(frozen=True)
+class Table:
+    """A source table: a header and one column of cells per name."""
+
+    source: str  # "sales.csv" or "the table": the start of every message
+    names: list[str]  # headers
+    columns: list[pd.Series]  # (rows,) each: text (CSV), Python objects (workbook) or typed values (frames)
+    sep: str  # a CSV's separator (decimal commas are decided by it), "" for typed cells
+    where: Callable[[int, int | None], str]  # (row, column or None) -> "line 7, column 'b'", "cell B7", "index 5"
+
+    @property
+    def rows(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+
+def _too_big(source: str, what: str) -> LSTMError:
+    return LSTMError(
+        f"{source}: {what} is over the limit of {MAX_ROWS:,} rows and {MAX_CELLS:,} cells read at once; "
+        "split the table into smaller files"
+    )
+
+
+def check_budget(source: str, rows: int, columns: int, what: str = "") -> None:
+    """Refuse a table of more than MAX_ROWS rows or MAX_CELLS cells (``what`` says its size)."""
+    if rows > MAX_ROWS or rows * columns > MAX_CELLS:
+        raise _too_big(source, what or f"{rows:,} rows x {columns:,} columns")
+
+
+def _check_names(source: str, names: list[str], blank_first: bool) -> None:
+    for k, name in enumerate(names):
+        if name == "" and not (k == 0 and blank_first):
+            raise LSTMError(f"{source}: column {k + 1} has no header; name every column in the first row")
+        if names.index(name) != k:
+            raise LSTMError(f"{source}: two columns are named {name!r}; give every column its own name")
+
+
+def read_table(path: Path) -> Table:
+    """A .csv/.tsv/.txt, .parquet or .xlsx/.xlsm (first sheet) file as a table; refused if too big."""
+    suffix = path.suffix.lower()
+    if suffix not in READ_SUFFIXES:
+        raise LSTMError(f"{path.name}: give a {', '.join(READ_SUFFIXES)} file (got {suffix or 'no extension'})")
+    if not path.is_file():
+        raise LSTMError(f"{path}: does not exist" if not path.exists() else f"{path}: is not a file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise LSTMError(f"{path.name}: is {size >> 20:,} MiB, over the limit of {MAX_FILE_BYTES >> 20:,} MiB read")
+    if suffix == ".parquet":
+        return frame_table(_parquet_frame(path), path.name)
+    if suffix in WORKBOOK_SUFFIXES:
+        return _excel_table(path)
+    return _csv_table(path)
+
+
+def _csv_table(path: Path) -> Table:
+    text = load_text(str(path))
+    lines = text.count("\n") + (not text.endswith("\n"))
+    head = text.lstrip("\ufeff").split("\n", 1)[0]
+    check_budget(path.name, lines - 1, 1 + max(head.count(s) for s in (",", ";", "\t")), f"{lines:,} lines")
+    cells = read_cells(path.name, text)
+    if not cells.has_header:
+        raise LSTMError(f"{path.name}: its first line holds only numbers; add a header line naming the columns")
+    names, width = cells.names, len(cells.names)
+    if not cells.body:
+        raise LSTMError(f"{path.name}: holds a header but no rows")
+    for line, row in cells.body:
+        if not any(f.strip() for f in row):
+            raise LSTMError(f"{path.name}: line {line} is blank; every row must hold data (fill or remove it)")
+        if len(row) != width:
+            raise LSTMError(f"{path.name}: line {line} has {len(row)} fields, the header {width}")
+    _check_names(path.name, names, blank_first=True)
+    columns = [pd.Series([r[k].strip() for _, r in cells.body], dtype=object) for k in range(width)]
+    line_of = [line for line, _ in cells.body]
+
+    def where(i: int, j: int | None) -> str:
+        return f"line {line_of[i]}" + ("" if j is None else f", column {names[j]!r}")
+
+    return Table(path.name, names, columns, cells.sep, where)
+
+
+def _excel_table(path: Path) -> Table:
+    from openpyxl import load_workbook
+    from openpyxl.utils import range_boundaries
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001  openpyxl raises many kinds for a damaged file
+        raise LSTMError(f"{path.name}: cannot read it as a workbook ({type(exc).__name__}); is it damaged?") from None
+    try:
+        ws = wb.worksheets[0]
+        try:  # the sheet's stated size, when it states one: refused before any cell is read
+            c0, r0, c1, r1 = range_boundaries(ws.calculate_dimension())
+            stated: tuple[int, int] | None = ((r1 or 0) - (r0 or 1), (c1 or 0) - (c0 or 1) + 1)
+        except (ValueError, TypeError):
+            stated = None
+        if stated is not None:
+            check_budget(path.name, *stated)
+        rows: list[list[Any]] = []
+        count = 0
+        for row in ws.iter_rows(values_only=True):  # a sheet that states no size (or a wrong one) is counted
+            rows.append(list(row))
+            count += len(row)
+            if len(rows) > MAX_ROWS + 1 or count > MAX_CELLS:
+                raise _too_big(path.name, f"its first sheet, at {len(rows):,} rows and {count:,} cells,")
+    except LSTMError:
+        raise
+    except Exception as exc:  # noqa: BLE001  a damaged sheet fails while it is read, in many ways
+        raise LSTMError(f"{path.name}: cannot read its first sheet ({type(exc).__name__}); is it damaged?") from None
+    finally:
+        wb.close()
+    return _sheet_table(path.name, rows)
+
+
+def is_blank(v: Any) -> bool:
+    """Is a cell empty: None, NaN, NaT, NA or only spaces?"""
+    if v is None or v is pd.NaT or v is pd.NA:
+        return True
+    if isinstance(v, str):
+        return not v.strip()
+    if isinstance(v, np.datetime64):
+        return bool(np.isnat(v))
+    return isinstance(v, float | np.floating) and bool(np.isnan(v))
+
+
+def _sheet_table(source: str, rows: list[list[Any]]) -> Table:
+    """A worksheet's cells (header in row 1, blank = None) as a table; blank rows at the end are no rows."""
+    from openpyxl.utils import get_column_letter
+
+    while rows and all(is_blank(v) for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise LSTMError(f"{source}: the first sheet is empty")
+    width = max(k + 1 for r in rows for k, v in enumerate(r) if not is_blank(v))
+    names = [str(v).strip() if not is_blank(v) else "" for v in (rows[0] + [None] * width)[:width]]
+    _check_names(source, names, blank_first=True)
+    if len(rows) < 2:
+        raise LSTMError(f"{source}: holds a header but no rows")
+    body = [(r + [None] * width)[:width] for r in rows[1:]]
+    for k, r in enumerate(body):
+        if all(is_blank(v) for v in r):
+            raise LSTMError(f"{source}: row {k + 2} of the first sheet is blank; every row must hold data")
+    columns = [pd.Series([r[j] for r in body], dtype=object) for j in range(width)]
+
+    def where(i: int, j: int | None) -> str:
+        return f"row {i + 2}" if j is None else f"cell {get_column_letter(j + 1)}{i + 2}"
+
+    return Table(source, names, columns, "", where)
+
+
+def _parquet_frame(path: Path) -> pd.DataFrame:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise LSTMError(f"{path.name}: reading Parquet needs pyarrow (pip install pyarrow)") from None
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # noqa: BLE001  pyarrow raises several kinds for a file that is not Parquet
+        raise LSTMError(f"{path.name}: cannot read it as Parquet ({type(exc).__name__}); is it damaged?") from None
+    check_budget(path.name, meta.num_rows, meta.num_columns)
+    try:
+        return pd.read_parquet(path, engine="pyarrow")
+    except Exception as exc:  # noqa: BLE001
+        raise LSTMError(f"{path.name}: cannot read it as Parquet ({type(exc).__name__}); is it damaged?") from None
+
+
+def frame_table(df: pd.DataFrame, source: str) -> Table:
+    """A DataFrame as a table: a DatetimeIndex (or PeriodIndex) becomes its first column."""
+    if not isinstance(df, pd.DataFrame):
+        raise LSTMError(f"{source}: give a pandas DataFrame, got {type(df).__name__}")
+    if isinstance(df.columns, pd.MultiIndex):
+        raise LSTMError(f"{source}: has columns of several header levels; flatten them to one name each")
+    check_budget(source, len(df), len(df.columns) + 1)
+    labels = df.index
+    if isinstance(df.index, pd.MultiIndex) and all(n is not None for n in df.index.names):
+        df = df.reset_index()  # e.g. set_index(["unique_id", "ds"])
+    elif isinstance(df.index, pd.DatetimeIndex | pd.PeriodIndex):
+        index = df.index.to_timestamp() if isinstance(df.index, pd.PeriodIndex) else df.index
+        name = str(df.index.name) if df.index.name is not None else "ds"
+        if name in map(str, df.columns):
+            raise LSTMError(f"{source}: its date index and a column are both named {name!r}; rename one")
+        df = df.reset_index(drop=True)
+        df.insert(0, name, pd.Series(index, index=df.index))
+    names = [str(c) for c in df.columns]
+    _check_names(source, names, blank_first=False)
+    if not names:
+        raise LSTMError(f"{source}: has no columns")
+    if len(df) == 0:
+        raise LSTMError(f"{source}: has columns but no rows")
+
+    def where(i: int, j: int | None) -> str:
+        return f"index {labels[i]}" + ("" if j is None else f", column {names[j]!r}")
+
+    return Table(source, names, [df.iloc[:, j] for j in range(len(names))], "", where)
