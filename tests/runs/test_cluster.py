@@ -27,7 +27,7 @@ import pytest
 from tests.conftest import need, need_program
 from tests.forecast.test_auto import seasonal_panel
 from tests.workbook.test_refresh import _with_part
-from xl_lstm.workbook import xlsx
+from xl_lstm.workbook import patch
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
@@ -231,7 +231,7 @@ def test_without_dask_the_scheduler_option_is_one_line(tmp_path: Path) -> None:
 # ---- refresh ----------------------------------------------------------------------------------------
 def stale_workbook(k: int) -> bytes:
     """The template with weight W[0, 1] set to 0.1 k: its stored states and forecasts are now stale."""
-    edit = lambda xml: xlsx.patch_sheet(xml, {(5, 3): 0.1 * k}, keep_formulas=False)  # noqa: E731
+    edit = lambda xml: patch.patch_sheet(xml, {(5, 3): 0.1 * k}, keep_formulas=False)  # noqa: E731
     return _with_part(TEMPLATE.read_bytes(), "xl/worksheets/sheet2.xml", edit)  # the Weights sheet
 
 

@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 
 from xl_lstm.core.limits import MAX_HORIZON
-from xl_lstm.workbook import xlsx
+from xl_lstm.workbook import patch, xlsx
 from xl_lstm.workbook.refresh import refresh_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -276,7 +276,7 @@ def test_names_past_the_edge_of_the_sheet_are_refused(tmp_path: Path, where: str
 
 
 def set_cell(row: int, col: int, value: float) -> Callable[[bytes], bytes]:
-    return lambda x: xlsx.patch_sheet(x, {(row, col): value}, keep_formulas=False)
+    return lambda x: patch.patch_sheet(x, {(row, col): value}, keep_formulas=False)
 
 
 def test_a_huge_horizon_is_refused_before_computing(tmp_path: Path) -> None:
@@ -339,7 +339,8 @@ def test_each_sheet_is_parsed_once_for_reading_and_once_for_writing(
         seen.append(where.rsplit(" ", 1)[-1] + (" read" if read_text else " write"))
         return real(chunks, where, visitor, read_text)
 
-    monkeypatch.setattr(xlsx, "scan_sheet", counting)
+    monkeypatch.setattr(xlsx, "scan_sheet", counting)  # Book.cells reads with it
+    monkeypatch.setattr(patch, "scan_sheet", counting)  # patch_sheet writes with it
     path = tmp_path / "book.xlsx"
     path.write_bytes(TEMPLATE)
     refresh_file(path)

@@ -23,7 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import need
-from xl_lstm.workbook.xlsx import Blocks, cell_name, column_index, patch_sheet, write_package
+from xl_lstm.workbook.patch import Blocks, patch_sheet, write_package
+from xl_lstm.workbook.xlsx import cell_name, column_index
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -29,7 +29,7 @@ from xl_lstm.core.errors import LSTMError
 from xl_lstm.forecast.metrics import METRICS, error_metrics
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.template.build import template_bytes, template_model
-from xl_lstm.workbook import xlsx
+from xl_lstm.workbook import patch
 from xl_lstm.workbook.refresh import refresh_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,7 +239,7 @@ def _with_part(src: bytes, name: str, edit) -> bytes:  # type: ignore[no-untyped
 
 def _weights_cell_text(src: bytes) -> bytes:
     part = "xl/worksheets/sheet2.xml"  # Weights
-    return _with_part(src, part, lambda x: xlsx.patch_sheet(x, {(5, 3): "abc"}, keep_formulas=False))
+    return _with_part(src, part, lambda x: patch.patch_sheet(x, {(5, 3): "abc"}, keep_formulas=False))
 
 
 def _bomb(path: Path) -> None:

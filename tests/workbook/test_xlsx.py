@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from xl_lstm.core.errors import LSTMError
-from xl_lstm.workbook.xlsx import CellRange, column_index, column_letters, parse_range, patch_sheet
+from xl_lstm.workbook.patch import patch_sheet
+from xl_lstm.workbook.xlsx import CellRange, column_index, column_letters, parse_range
 
 MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 

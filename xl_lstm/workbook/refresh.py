@@ -28,7 +28,8 @@ from ..lstm.params import LSTMParams
 from ..lstm.recursive import recursive_forecast
 from .contract import INPUT_NAMES, MAX_STEPS, OUTPUT_NAMES, WorkbookModel, book_name, read_model, train_on
 from .forecaster_book import AUTO_INPUT_NAMES, compute_forecaster_blocks, read_forecaster
-from .xlsx import Blocks, Book, CellRange, patch_sheet, write_package
+from .patch import Blocks, patch_sheet, write_package
+from .xlsx import Book, CellRange
 from .xml import PKG_REL_NS
 
 __all__ = ["RefreshResult", "refresh_file", "compute_blocks", "fit_workbook", "refresh_many", "refresh_outcome"]
