@@ -293,7 +293,7 @@ def test_corpus_refuses_to_write_over_a_template_cell() -> None:
 def test_refresh_loses_nothing(request: pytest.FixtureRequest, tmp_path: Path, name: str, values_only: bool) -> None:
     """xl-lstm refresh on each variant: nothing lost outside the lstm_* blocks (lost_parts, an
     XML-level reader), only the refreshed cells' bytes changed, and the package still sound."""
-    from tests.test_refresh import assert_only_targets_changed
+    from tests.workbook.test_refresh import assert_only_targets_changed
     from xl_lstm.workbook.refresh import refresh_file
 
     source = variant_path(request, name)
