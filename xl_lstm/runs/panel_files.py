@@ -28,8 +28,8 @@ from ..core.errors import LSTMError
 from ..core.files import atomic_write, clean_stale
 from ..forecast.auto import AutoConfig, AutoModel
 from ..forecast.train import Epoch
+from ..tables.frequency import frequency_words
 from ..tables.panel import Panel, panel_from_frame, read_panel
-from ..tables.series_file import frequency_of
 from ..tables.writers import table_writer
 from .forecast_frame import SeriesForecast, fit_panel, fit_sample, forecast_series, level_columns
 
@@ -98,13 +98,6 @@ def read_file(path: str | Path) -> FileRead:
     return FileRead(str(path), p.long, p.id_order, p.freq_code, p.names, len(p.long))
 
 
-def _say(code: str | None) -> str:
-    if code is None:
-        return "numbered by steps"
-    f = frequency_of(code)
-    return f"{f.adjective} ({code})" if f is not None else f"every {code}"
-
-
 def table_frequency(reads: Sequence[FileRead]) -> tuple[str | None, dict[str, str]]:
     """The panel's frequency code (the first readable file's), and path -> why each file off it is refused."""
     good = [r for r in reads if r.error is None]
@@ -112,7 +105,10 @@ def table_frequency(reads: Sequence[FileRead]) -> tuple[str | None, dict[str, st
         raise LSTMError(f"no file could be read: {reads[0].error}" if reads else "no files to read")
     code = good[0].freq_code
     refused = {
-        r.path: f"{r.path}: is {_say(r.freq_code)} but {good[0].path} is {_say(code)}; one run forecasts one frequency"
+        r.path: (
+            f"{r.path}: is {frequency_words(r.freq_code)} but {good[0].path} is {frequency_words(code)}; "
+            "one run forecasts one frequency"
+        )
         for r in good
         if r.freq_code != code
     }
@@ -153,7 +149,10 @@ def check_long(
             refused[str(uid)] = str(exc)
             continue
         if own != code:
-            refused[str(uid)] = f"{source}: series {uid!r} is {_say(own)} but the table is {_say(code)}; leave it out"
+            refused[str(uid)] = (
+                f"{source}: series {uid!r} is {frequency_words(own)} but the table is {frequency_words(code)}; "
+                "leave it out"
+            )
     kept = long[~long["unique_id"].isin(set(refused))]
     if kept.empty:
         return None, refused
