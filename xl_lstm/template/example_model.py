@@ -46,8 +46,8 @@ __all__ = [
     "trained_weights",
 ]
 
-STORED = Path(__file__).parent / "data" / "template_model.json"
-STORED_FORECASTER = Path(__file__).parent / "data" / "forecaster_model.json"
+STORED = Path(__file__).parents[1] / "data" / "template_model.json"  # xl_lstm/data
+STORED_FORECASTER = Path(__file__).parents[1] / "data" / "forecaster_model.json"
 
 
 @dataclass(frozen=True)
