@@ -30,7 +30,8 @@ _CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*(?<!/)>.*?</(?
 _VALUE = re.compile(rb"(<(?:\w+:)?v>)([^<]*)(</(?:\w+:)?v>)")
 
 
-def members(data: bytes) -> dict[str, bytes]:
+def zip_members(data: bytes) -> dict[str, bytes]:
+    """Every member of an xlsx by name."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
 
@@ -82,7 +83,7 @@ def assert_same_workbook(got: bytes, want: bytes, rtol: float = 1e-12, atol: flo
 
     Returns how many stored numbers differ at all (0 on the machine that made ``want``).
     """
-    a, b = members(got), members(want)
+    a, b = zip_members(got), zip_members(want)
     assert sorted(a) == sorted(b), "the package's parts differ"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "want.xlsx"

@@ -14,7 +14,7 @@ from xl_lstm.cli.main import main
 from xl_lstm.forecast.train import fit
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.tables.datasets import load_airpassengers
-from xl_lstm.template.build import template_model
+from xl_lstm.template.model import template_model
 from xl_lstm.workbook.contract import model_blocks, read_model
 from xl_lstm.workbook.xlsx import Book
 

@@ -16,20 +16,11 @@ import pytest
 
 import xl_lstm as xl
 from tests.libreoffice import page_text, pdf_pages, pdf_text, read_ppm, recalculate, to_pdf
-from tests.workbooks import assert_same_workbook
+from tests.workbooks import assert_same_workbook, zip_members
 from xl_lstm.forecast.metrics import METRICS, error_metrics
 from xl_lstm.forecast.train import fit_lagged
 from xl_lstm.lstm.recursive import recursive_forecast
-from xl_lstm.template.build import (
-    ACTUAL_COLOUR,
-    FORECAST_COLOUR,
-    GATE_COLOURS,
-    TRAIN_EPOCHS,
-    build_template,
-    template_bytes,
-    template_model,
-    zip_members,
-)
+from xl_lstm.template.build import build_template, template_bytes
 from xl_lstm.template.example_model import (
     TrainedWeights,
     digits15,
@@ -38,6 +29,8 @@ from xl_lstm.template.example_model import (
     recipe,
     stored_record,
 )
+from xl_lstm.template.model import TRAIN_EPOCHS, template_model
+from xl_lstm.template.styles import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS
 from xl_lstm.workbook.contract import WORKBOOK_FIT
 from xl_lstm.workbook.forecaster_book import AUTO_NAMES, BookForecaster
 

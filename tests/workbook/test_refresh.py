@@ -28,7 +28,8 @@ from tests.workbooks import sheet_parts, target_cells
 from xl_lstm.core.errors import LSTMError
 from xl_lstm.forecast.metrics import METRICS, error_metrics
 from xl_lstm.lstm.recursive import recursive_forecast
-from xl_lstm.template.build import template_bytes, template_model
+from xl_lstm.template.build import template_bytes
+from xl_lstm.template.model import template_model
 from xl_lstm.workbook import patch
 from xl_lstm.workbook.refresh import refresh_file
 

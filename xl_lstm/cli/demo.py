@@ -21,7 +21,8 @@ def demo(hidden: int, seed: int, out: str) -> str:
     trained on the history (once, with the workbook recipe), every block refreshed by the engine
     without Excel; reports where it wrote, the forecaster's forecast (the workbook's sheet
     Forecaster), the one LSTM's, and their errors next to seasonal naive's."""
-    from ..template.build import check_target, template_model, write_template
+    from ..template.build import check_target, write_template
+    from ..template.model import template_model
     from ..workbook.refresh import fit_workbook
     from ..workbook.xlsx import Book
 

@@ -13,7 +13,8 @@ from .progress import CountBar, training_bars
 def template_command(args: argparse.Namespace) -> int:
     """A fresh template workbook, for the shipped series or the user's own (--data)."""
     from ..tables.series_file import read_series
-    from ..template.build import check_target, template_steps, write_template  # openpyxl is only needed here
+    from ..template.build import check_target, write_template  # openpyxl is only needed here
+    from ..template.model import template_steps
 
     if args.data is None and (args.column or args.dates):
         raise LSTMError("--column and --dates name columns of --data FILE; give --data too")

@@ -24,7 +24,8 @@ from ..core.errors import LSTMError
 
 __all__ = ["LSTMParams", "init_params"]
 
-GATES = ("i", "f", "g", "o")
+GATES = ("i", "f", "g", "o")  # the row blocks of W and b
+QUANTITIES = ("i", "f", "g", "C", "o", "h")  # one step's quantities in a sheet row's order (engine.Step.row)
 
 
 def _weight_matrix(name: str, value: Any, dtype: np.dtype, hidden: int | None, inputs: int | None) -> np.ndarray:

@@ -22,21 +22,13 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
+from ..lstm.params import GATES
 from ..workbook.forecaster_book import BookForecaster, compute_forecaster_blocks
-from .build import (
-    BOLD,
-    Layout,
-    TemplateModel,
-    _fit_columns,
-    _header,
-    _label,
-    _name,
-    _print_wide,
-    _ref,
-    _style,
-    _title,
-    axis_range,
-)
+from .charts import axis_range, style_chart
+from .formulas import cell_state, hidden_state, sigmoid, tanh
+from .layout import Layout, define_name, ref
+from .model import TemplateModel
+from .styles import BOLD, fit_columns, header, print_wide, sheet_title, text_cell
 
 __all__ = ["ForecasterLayout", "add_forecaster_sheets"]
 
@@ -103,7 +95,7 @@ class ForecasterLayout:
 
 
 def _setting(col: int) -> str:
-    return _ref(MODEL, ForecasterLayout.settings_row, col)
+    return ref(MODEL, ForecasterLayout.settings_row, col)
 
 
 LOG, UNIT, SEASON, SIGMA, PHI, SCALE = (_setting(c) for c in range(2, 8))
@@ -124,7 +116,7 @@ def add_forecaster_sheets(wb: Workbook, lay: Layout, m: TemplateModel, f: BookFo
 
 def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecaster) -> None:
     ws = wb.create_sheet(MODEL)
-    _title(
+    sheet_title(
         ws,
         "The forecaster: transforms, damping, interval widths and its LSTMs' weights",
         "Chosen by xl_lstm.forecast.auto on the history (validation, never fixed by hand); see sheet Guide.",
@@ -138,34 +130,36 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
         ),
         start=2,
     ):
-        _header(ws, fl.settings_row - 1, c, text)
+        header(ws, fl.settings_row - 1, c, text)
         ws.cell(row=fl.settings_row, column=c, value=float(value))
-    _name(wb, lay, "auto_settings", _ref(MODEL, fl.settings_row, 2, fl.settings_row, 7))
+    define_name(wb, lay, "auto_settings", ref(MODEL, fl.settings_row, 2, fl.settings_row, 7))
     ws.cell(row=fl.levels_row, column=1, value="level").font = BOLD
     for q, level in enumerate(f.levels):
         ws.cell(row=fl.levels_row, column=2 + q, value=float(level))
-        _header(ws, fl.widths_row - 1, 2 + q, f"half-width {round(level * 100)}%")
-    _name(wb, lay, "auto_levels", _ref(MODEL, fl.levels_row, 2, fl.levels_row, 1 + fl.L))
-    _header(ws, fl.widths_row - 1, 1, "k")
+        header(ws, fl.widths_row - 1, 2 + q, f"half-width {round(level * 100)}%")
+    define_name(wb, lay, "auto_levels", ref(MODEL, fl.levels_row, 2, fl.levels_row, 1 + fl.L))
+    header(ws, fl.widths_row - 1, 1, "k")
     for k in range(fl.n):
         ws.cell(row=fl.widths_row + k, column=1, value=k + 1)
         for q in range(fl.L):
             ws.cell(row=fl.widths_row + k, column=2 + q, value=float(f.widths[k, q]))
-    _name(wb, lay, "auto_widths", _ref(MODEL, fl.widths_row, 2, fl.widths_row + fl.n - 1, 1 + fl.L))
-    _header(ws, fl.widths_row - 1, fl.indices_col, "season index")
+    define_name(wb, lay, "auto_widths", ref(MODEL, fl.widths_row, 2, fl.widths_row + fl.n - 1, 1 + fl.L))
+    header(ws, fl.widths_row - 1, fl.indices_col, "season index")
     for j, v in enumerate(p.indices):
         ws.cell(row=fl.widths_row + j, column=fl.indices_col, value=float(v))
-    _name(wb, lay, "auto_indices", _ref(MODEL, fl.widths_row, fl.indices_col, fl.widths_row + fl.m - 1, fl.indices_col))
+    define_name(
+        wb, lay, "auto_indices", ref(MODEL, fl.widths_row, fl.indices_col, fl.widths_row + fl.m - 1, fl.indices_col)
+    )
 
     H = fl.H
     for j in range(H):
-        _header(ws, fl.w_row - 1, 2 + j, f"h{j + 1}")
-        _header(ws, fl.head_row - 1, 2 + j, f"h{j + 1}")
-    _header(ws, fl.w_row - 1, 2 + H, "u")
-    _header(ws, fl.w_row - 1, fl.b_col, "b")
-    _header(ws, fl.head_row - 1, fl.b_col, "b_y")
+        header(ws, fl.w_row - 1, 2 + j, f"h{j + 1}")
+        header(ws, fl.head_row - 1, 2 + j, f"h{j + 1}")
+    header(ws, fl.w_row - 1, 2 + H, "u")
+    header(ws, fl.w_row - 1, fl.b_col, "b")
+    header(ws, fl.head_row - 1, fl.b_col, "b_y")
     for k, member in enumerate(f.members):
-        for gate, g in enumerate("ifgo"):
+        for gate, g in enumerate(GATES):
             for j in range(H):
                 r = fl.weight_row(k, gate, j)
                 ws.cell(row=r, column=1, value=f"LSTM {k + 1} {g}{j + 1}")
@@ -177,99 +171,96 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
             ws.cell(row=fl.head_row + k, column=2 + c, value=float(member.W_y[0, c]))  # type: ignore[index]
         ws.cell(row=fl.head_row + k, column=fl.b_col, value=float(member.b_y[0]))  # type: ignore[index]
     last_w = fl.w_row + 4 * H * fl.K - 1
-    _name(wb, lay, "auto_W", _ref(MODEL, fl.w_row, 2, last_w, 2 + H))
-    _name(wb, lay, "auto_b", _ref(MODEL, fl.w_row, fl.b_col, last_w, fl.b_col))
-    _name(wb, lay, "auto_W_y", _ref(MODEL, fl.head_row, 2, fl.head_row + fl.K - 1, 1 + H))
-    _name(wb, lay, "auto_b_y", _ref(MODEL, fl.head_row, fl.b_col, fl.head_row + fl.K - 1, fl.b_col))
+    define_name(wb, lay, "auto_W", ref(MODEL, fl.w_row, 2, last_w, 2 + H))
+    define_name(wb, lay, "auto_b", ref(MODEL, fl.w_row, fl.b_col, last_w, fl.b_col))
+    define_name(wb, lay, "auto_W_y", ref(MODEL, fl.head_row, 2, fl.head_row + fl.K - 1, 1 + H))
+    define_name(wb, lay, "auto_b_y", ref(MODEL, fl.head_row, fl.b_col, fl.head_row + fl.K - 1, fl.b_col))
     ws.column_dimensions["A"].width = 14
-    _print_wide(ws)
+    print_wide(ws)
 
 
 def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel) -> None:
     ws = wb.create_sheet(TRANSFORMS)
-    _title(
+    sheet_title(
         ws,
         "Transforms: what the forecaster's LSTMs read",
         "a = LN(y) (or y / unit), s = the season's index, d = a - s, u = (d - previous d) / σ; settings on sheet Forecaster model.",
     )
     r0 = fl.first_row
     for c, text in enumerate(("t", m.about.period, m.about.name, "a", "s", "d", "u"), start=1):
-        _header(ws, r0 - 1, c, text)
+        header(ws, r0 - 1, c, text)
     indices = lay.names["auto_indices"]
     for t in range(fl.T):
         r = r0 + t
         ws.cell(row=r, column=1, value=t + 1)
-        _label(ws, r, 2, m.months[t])
-        ws.cell(row=r, column=3, value=f"={_ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+        text_cell(ws, r, 2, m.months[t])
+        ws.cell(row=r, column=3, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
         ws.cell(row=r, column=4, value=f"=IF({LOG}=1,LN(C{r}),C{r}/{UNIT})")
         ws.cell(row=r, column=5, value=f"=INDEX({indices},MOD(A{r}-1,{SEASON})+1)")
         ws.cell(row=r, column=6, value=f"=D{r}-E{r}")
         if t:
             ws.cell(row=r, column=7, value=f"=(F{r}-F{r - 1})/{SIGMA}")
-    _name(wb, lay, "auto_transform", _ref(TRANSFORMS, r0, 4, r0 + fl.T - 1, 7))
-    _fit_columns(ws, r0 - 1)
+    define_name(wb, lay, "auto_transform", ref(TRANSFORMS, r0, 4, r0 + fl.T - 1, 7))
+    fit_columns(ws, r0 - 1)
     ws.freeze_panes = ws.cell(row=r0, column=3)
-    _print_wide(ws, landscape=False)
+    print_wide(ws, landscape=False)
 
 
 def _z(fl: ForecasterLayout, k: int, gate: int, j: int, h_prev: str, x: str) -> str:
     """z = W_h · h_(t-1) + W_u u_t + b for member k's gate row."""
     r = fl.weight_row(k, gate, j)
-    w_h = _ref(MODEL, r, 2, r, 1 + fl.H)
-    return f"SUMPRODUCT({w_h},{h_prev})+{_ref(MODEL, r, 2 + fl.H)}*{x}+{_ref(MODEL, r, fl.b_col)}"
-
-
-def _sig(z: str) -> str:
-    return f"1/(1+EXP(-({z})))"
+    w_h = ref(MODEL, r, 2, r, 1 + fl.H)
+    return f"SUMPRODUCT({w_h},{h_prev})+{ref(MODEL, r, 2 + fl.H)}*{x}+{ref(MODEL, r, fl.b_col)}"
 
 
 def _member_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, k: int) -> None:
     name = f"LSTM {k + 1}"
     ws = wb.create_sheet(name)
-    _title(
+    sheet_title(
         ws,
         f"LSTM {k + 1} of {fl.K}: its cell and hidden states over the changes u, then its forecast fed back",
         f"Rows to {fl.T_h - 1}: u from sheet Transforms; after them each y is fed back as the next u. y predicts the next u.",
     )
     r0, H = fl.state_row0, fl.H
-    _header(ws, r0 - 1, 1, "step")
-    _header(ws, r0 - 1, 2, "u")
+    header(ws, r0 - 1, 1, "step")
+    header(ws, r0 - 1, 2, "u")
     for j in range(H):
-        _header(ws, r0 - 1, fl.c_col(j), f"C{j + 1}")
-        _header(ws, r0 - 1, fl.h_col(j), f"h{j + 1}")
-    _header(ws, r0 - 1, fl.y_col, "y")
+        header(ws, r0 - 1, fl.c_col(j), f"C{j + 1}")
+        header(ws, r0 - 1, fl.h_col(j), f"h{j + 1}")
+    header(ws, r0 - 1, fl.y_col, "y")
     ws.cell(row=r0, column=1, value=0)
     for j in range(H):
         ws.cell(row=r0, column=fl.c_col(j), value=0.0)
         ws.cell(row=r0, column=fl.h_col(j), value=0.0)
     y_col = get_column_letter(fl.y_col)
     head = fl.head_row + k
-    w_y = _ref(MODEL, head, 2, head, 1 + H)
+    w_y = ref(MODEL, head, 2, head, 1 + H)
     for i in range(1, fl.state_rows + 1):
         r = r0 + i
         ws.cell(row=r, column=1, value=i)
         if i <= fl.T_h - 1:  # u of step i + 1
-            ws.cell(row=r, column=2, value=f"={_ref(TRANSFORMS, fl.first_row + i, 7, absolute=False)}")
+            ws.cell(row=r, column=2, value=f"={ref(TRANSFORMS, fl.first_row + i, 7, absolute=False)}")
         else:
             ws.cell(row=r, column=2, value=f"={y_col}{r - 1}")
-        h_prev = _ref("", r - 1, fl.h_col(0), r - 1, fl.h_col(H - 1), absolute=False)
+        h_prev = ref("", r - 1, fl.h_col(0), r - 1, fl.h_col(H - 1), absolute=False)
         x = f"$B{r}"
         for j in range(H):
             c_prev = f"{get_column_letter(fl.c_col(j))}{r - 1}"
             zi, zf, zg, zo = (_z(fl, k, g, j, h_prev, x) for g in range(4))
-            ws.cell(row=r, column=fl.c_col(j), value=f"={_sig(zf)}*{c_prev}+{_sig(zi)}*TANH({zg})")
-            ws.cell(row=r, column=fl.h_col(j), value=f"={_sig(zo)}*TANH({get_column_letter(fl.c_col(j))}{r})")
-        h_row = _ref("", r, fl.h_col(0), r, fl.h_col(H - 1), absolute=False)
-        ws.cell(row=r, column=fl.y_col, value=f"=SUMPRODUCT({w_y},{h_row})+{_ref(MODEL, head, fl.b_col)}")
-    _name(wb, lay, f"auto_states_{k + 1}", _ref(name, r0 + 1, 2, r0 + fl.state_rows, fl.y_col))
+            c = f"{get_column_letter(fl.c_col(j))}{r}"
+            ws.cell(row=r, column=fl.c_col(j), value="=" + cell_state(sigmoid(zf), c_prev, sigmoid(zi), tanh(zg)))
+            ws.cell(row=r, column=fl.h_col(j), value="=" + hidden_state(sigmoid(zo), c))
+        h_row = ref("", r, fl.h_col(0), r, fl.h_col(H - 1), absolute=False)
+        ws.cell(row=r, column=fl.y_col, value=f"=SUMPRODUCT({w_y},{h_row})+{ref(MODEL, head, fl.b_col)}")
+    define_name(wb, lay, f"auto_states_{k + 1}", ref(name, r0 + 1, 2, r0 + fl.state_rows, fl.y_col))
     ws.freeze_panes = ws.cell(row=r0 + 1, column=3)
-    _print_wide(ws)
+    print_wide(ws)
 
 
 def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel, f: BookForecaster) -> None:
     ws = wb.create_sheet(FORECASTER)
     K, n, L = fl.K, fl.n, fl.L
-    _title(
+    sheet_title(
         ws,
         f"Forecaster: {n} {m.about.period}s after the history, the median of {K} LSTMs, with intervals",
         "d̂ = previous d̂ + σ·φ^k·û;  ŷ = EXP(d̂ + s) (or (d̂ + s)·unit);  forecast = MEDIAN(ŷ);  "
@@ -284,24 +275,24 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     heads += ["forecast"] + [f"{side} {round(q * 100)}%" for q in f.levels for side in ("lower", "upper")]
     heads += ["actual", "seasonal naive"]
     for c, text in enumerate(heads, start=1):
-        _header(ws, r0 - 1, c, text)
+        header(ws, r0 - 1, c, text)
     for c, text in enumerate(heads[: col["fc"]], start=1):
-        _header(ws, u0 - 1, c, text.replace("û", "û (LSTM_FORECAST)") if text.startswith("û") else text)
-    d_last = _ref(TRANSFORMS, fl.first_row + fl.T_h - 1, 6)
+        header(ws, u0 - 1, c, text.replace("û", "û (LSTM_FORECAST)") if text.startswith("û") else text)
+    d_last = ref(TRANSFORMS, fl.first_row + fl.T_h - 1, 6)
     indices = lay.names["auto_indices"]
     letter = get_column_letter
     for k in range(1, n + 1):
         r, ru = r0 + k - 1, u0 + k - 1
         for row in (r, ru):
             ws.cell(row=row, column=1, value=k)
-            _label(ws, row, 2, m.months[fl.T_h + k - 1])
+            text_cell(ws, row, 2, m.months[fl.T_h + k - 1])
         ws.cell(row=r, column=3, value=f"={PHI}^A{r}")
         ws.cell(row=r, column=4, value=f"=INDEX({indices},MOD({fl.T_h}+A{r}-1,{SEASON})+1)")
         ws.cell(row=ru, column=3, value=f"=C{r}")
         ws.cell(row=ru, column=4, value=f"=D{r}")
         for j in range(K):
             ws.cell(
-                row=r, column=col["u"] + j, value=f"={_ref(f'LSTM {j + 1}', fl.u_hat_row(k), fl.y_col, absolute=False)}"
+                row=r, column=col["u"] + j, value=f"={ref(f'LSTM {j + 1}', fl.u_hat_row(k), fl.y_col, absolute=False)}"
             )
         for row in (r, ru):
             for j in range(K):
@@ -313,38 +304,38 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
             ws.cell(row=row, column=col["fc"], value=f"=MEDIAN({ys})")
         fc = f"{letter(col['fc'])}{r}"
         for q in range(L):
-            w = _ref(MODEL, fl.widths_row + k - 1, 2 + q)
+            w = ref(MODEL, fl.widths_row + k - 1, 2 + q)
             ws.cell(row=r, column=col["fc"] + 1 + 2 * q, value=f"={fc}-{w}*{SCALE}")
             ws.cell(row=r, column=col["fc"] + 2 + 2 * q, value=f"={fc}+{w}*{SCALE}")
         t = fl.T_h + k - 1  # 0-based step of the actual
-        ws.cell(row=r, column=actual_col, value=f"={_ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+        ws.cell(row=r, column=actual_col, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
         t_naive = fl.T_h - m.season + (k - 1) % m.season
         ws.cell(
-            row=r, column=naive_col, value=f"={_ref('Inputs', lay.first_row + t_naive, lay.raw_col, absolute=False)}"
+            row=r, column=naive_col, value=f"={ref('Inputs', lay.first_row + t_naive, lay.raw_col, absolute=False)}"
         )
     u_last = u0 + n - 1
-    u_hist = _ref(TRANSFORMS, fl.first_row + 1, 7, fl.first_row + fl.T_h - 1, 7)
+    u_hist = ref(TRANSFORMS, fl.first_row + 1, 7, fl.first_row + fl.T_h - 1, 7)
     for j in range(K):
         w0, w1 = fl.weight_row(j, 0, 0), fl.weight_row(j, 3, fl.H - 1)
         args = ",".join(
             [
                 u_hist,
-                _ref(MODEL, w0, 2, w1, 2 + fl.H),
-                _ref(MODEL, w0, fl.b_col, w1, fl.b_col),
-                _ref(MODEL, fl.head_row + j, 2, fl.head_row + j, 1 + fl.H),
-                _ref(MODEL, fl.head_row + j, fl.b_col),
+                ref(MODEL, w0, 2, w1, 2 + fl.H),
+                ref(MODEL, w0, fl.b_col, w1, fl.b_col),
+                ref(MODEL, fl.head_row + j, 2, fl.head_row + j, 1 + fl.H),
+                ref(MODEL, fl.head_row + j, fl.b_col),
                 str(n),
             ]
         )
         ws.cell(row=u0, column=col["u"] + j).value = ArrayFormula(
-            _ref("", u0, col["u"] + j, u_last, col["u"] + j, absolute=False), f"=LSTM_FORECAST({args})"
+            ref("", u0, col["u"] + j, u_last, col["u"] + j, absolute=False), f"=LSTM_FORECAST({args})"
         )
-    _name(wb, lay, "auto_forecast_steps", _ref(FORECASTER, r0, 3, last, col["fc"] - 1))
-    _name(wb, lay, "auto_forecast_formulas", _ref(FORECASTER, r0, col["fc"], last, col["fc"] + 2 * L))
-    _name(wb, lay, "auto_naive", _ref(FORECASTER, r0, naive_col, last, naive_col))
-    _name(wb, lay, "auto_forecast_udf_members", _ref(FORECASTER, u0, col["u"], u_last, col["u"] + K - 1))
-    _name(wb, lay, "auto_forecast_udf_steps", _ref(FORECASTER, u0, col["d"], u_last, col["y"] + K - 1))
-    _name(wb, lay, "auto_forecast_udf", _ref(FORECASTER, u0, col["fc"], u_last, col["fc"]))
+    define_name(wb, lay, "auto_forecast_steps", ref(FORECASTER, r0, 3, last, col["fc"] - 1))
+    define_name(wb, lay, "auto_forecast_formulas", ref(FORECASTER, r0, col["fc"], last, col["fc"] + 2 * L))
+    define_name(wb, lay, "auto_naive", ref(FORECASTER, r0, naive_col, last, naive_col))
+    define_name(wb, lay, "auto_forecast_udf_members", ref(FORECASTER, u0, col["u"], u_last, col["u"] + K - 1))
+    define_name(wb, lay, "auto_forecast_udf_steps", ref(FORECASTER, u0, col["d"], u_last, col["y"] + K - 1))
+    define_name(wb, lay, "auto_forecast_udf", ref(FORECASTER, u0, col["fc"], u_last, col["fc"]))
     for top, bottom in ((r0, last), (u0, u_last)):
         for c0, c1, fmt in ((3, col["y"] - 1, "0.0000"), (col["y"], naive_col, "0.0")):
             for cells in ws.iter_rows(min_row=top, max_row=bottom, min_col=c0, max_col=c1):
@@ -353,26 +344,26 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
 
     # metrics: the forecast against seasonal naive on the held-out actuals
     mr = last + 3
-    _header(ws, mr - 1, 2, "metric")
-    _header(ws, mr - 1, 3, "forecast")
-    _header(ws, mr - 1, 4, "seasonal naive")
-    a = _ref("", r0, actual_col, last, actual_col, absolute=False)
+    header(ws, mr - 1, 2, "metric")
+    header(ws, mr - 1, 3, "forecast")
+    header(ws, mr - 1, 4, "seasonal naive")
+    a = ref("", r0, actual_col, last, actual_col, absolute=False)
     hist_first, hist_last, s = lay.first_row, lay.first_row + fl.T_h - 1, m.season
-    lagged = _ref("Inputs", hist_first, lay.raw_col, hist_last - s, lay.raw_col)
-    later = _ref("Inputs", hist_first + s, lay.raw_col, hist_last, lay.raw_col)
+    lagged = ref("Inputs", hist_first, lay.raw_col, hist_last - s, lay.raw_col)
+    later = ref("Inputs", hist_first + s, lay.raw_col, hist_last, lay.raw_col)
     for c, pcol in ((3, col["fc"]), (4, naive_col)):
-        p = _ref("", r0, pcol, last, pcol, absolute=False)
+        p = ref("", r0, pcol, last, pcol, absolute=False)
         smape = f"=100*SUMPRODUCT(2*ABS({a}-{p})/(ABS({a})+ABS({p})))/{n}"
         ws.cell(row=mr, column=c, value=smape).number_format = "0.00"
         mase = f"=(SUMPRODUCT(ABS({a}-{p}))/{n})/(SUMPRODUCT(ABS({later}-{lagged}))/{fl.T_h - s})"
         ws.cell(row=mr + 1, column=c, value=mase).number_format = "0.000"
     ws.cell(row=mr, column=2, value="sMAPE (%)").font = BOLD
     ws.cell(row=mr + 1, column=2, value="MASE").font = BOLD
-    _name(wb, lay, "auto_metrics", _ref(FORECASTER, mr, 3, mr + 1, 4))
-    _fit_columns(ws, r0 - 1)
+    define_name(wb, lay, "auto_metrics", ref(FORECASTER, mr, 3, mr + 1, 4))
+    fit_columns(ws, r0 - 1)
     ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
     ws.freeze_panes = ws.cell(row=r0, column=3)
-    _print_wide(ws)
+    print_wide(ws)
     band = compute_forecaster_blocks(f, m.raw[:, 0], fl.T_h, m.season)["auto_forecast_formulas"].astype(float)
     y_range = axis_range(np.concatenate([band.ravel(), m.raw[fl.T_h :, 0]]), pad=0.05)  # the bands and the actuals
     _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, f"F{last + 2}", y_range)
@@ -396,7 +387,7 @@ def _band_chart(
     """The forecast, its bands, the actuals and seasonal naive over the forecast's dates (data on
     ``ws``, the chart on ``on``, default ``ws``)."""
     chart = LineChart()
-    _style(chart, f"Forecast of {m.about.name} with its intervals, against the actuals", m.about.unit, y_range)
+    style_chart(chart, f"Forecast of {m.about.name} with its intervals, against the actuals", m.about.unit, y_range)
     chart.x_axis.title = m.about.period
     chart.height, chart.width = 8, 17
     cols = [fc_col + 1 + 2 * q + side for q in range(fl.L - 1, -1, -1) for side in (0, 1)]

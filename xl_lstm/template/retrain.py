@@ -9,8 +9,8 @@ history (see ``example_model``); then regenerate the committed template with
 
 from __future__ import annotations
 
-from .build import TRAIN_EPOCHS, template_model
 from .example_model import retrain_stored, retrain_stored_forecaster
+from .model import TRAIN_EPOCHS, template_model
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's command
     m = template_model(train_epochs=0)

@@ -1,0 +1,137 @@
+"""The template's charts: the gates, C and h over time, and the forecast against the actuals.
+
+``style_chart`` and ``axis_range`` are shared with the forecaster's band chart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference, ScatterChart, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.series import SeriesLabel
+
+from ..lstm.recursive import recursive_forecast
+from .layout import Layout, ref
+from .model import TemplateModel
+from .styles import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS, print_wide, sheet_title
+
+__all__ = ["axis_range", "charts_sheet", "style_chart"]
+
+DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
+
+
+def _line_chart(title: str, y_title: str, y_range: tuple[float, float] | None = None) -> LineChart:
+    """A line chart over a few labelled categories (the forecast's dates)."""
+    chart = LineChart()
+    style_chart(chart, title, y_title, y_range)
+    chart.x_axis.tickLblSkip = chart.x_axis.tickMarkSkip = 1
+    return chart
+
+
+def _time_chart(title: str, y_title: str, y_range: tuple[float, float] | None, steps: int) -> ScatterChart:
+    """Lines over t = 1..T on a numeric axis: spreadsheet programs space its labels themselves
+    (a category axis over hundreds of steps printed them run together)."""
+    chart = ScatterChart(scatterStyle="line")
+    style_chart(chart, title, y_title, y_range)
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, steps
+    chart.x_axis.majorUnit = _nice_step(steps / 8)
+    chart.x_axis.numFmt = "0"
+    return chart
+
+
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, at least ``raw``."""
+    power = 10.0 ** np.floor(np.log10(max(raw, 1.0)))
+    return float(next(k * power for k in (1, 2, 5, 10) if k * power >= raw))
+
+
+def style_chart(chart: Any, title: str, y_title: str, y_range: tuple[float, float] | None) -> None:
+    """Titles, size, legend on the right, visible axes with labels under the plot, and the value axis's range."""
+    chart.title, chart.y_axis.title, chart.x_axis.title = title, y_title, "t"
+    chart.width, chart.height = 17, 7
+    chart.legend.position = "r"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.numFmt = "0.0"
+    chart.x_axis.tickLblPos = "low"  # labels under the plot, not on the zero line
+    if y_range is not None:
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = y_range
+
+
+def _value_range(m: TemplateModel) -> tuple[float, float]:
+    """The forecast chart's value axis: the held-out actuals and the forecast, padded; not from 0."""
+    T_h = m.history_steps
+    fc = recursive_forecast(m.params, m.raw[:T_h], m.horizon, m.center, m.scale)[:, 0]
+    return axis_range(np.concatenate([m.raw[T_h:, 0], fc]))
+
+
+def axis_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
+    """A value axis showing ``values``, padded by ``pad`` of their spread, rounded outwards to a readable number."""
+    lo, hi = float(values.min()), float(values.max())
+    margin = pad * (hi - lo) or pad * abs(hi) or 1.0
+    step = 10.0 ** np.floor(np.log10(margin))
+    return float(np.floor((lo - margin) / step) * step), float(np.ceil((hi + margin) / step) * step)
+
+
+def charts_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    """The sheet Charts: each gate, C and h from States (formulas), and the forecast from Forecast."""
+    ws = wb.create_sheet("Charts")
+    sheet_title(
+        ws, "Charts: the gates, the memory and the forecast over time", "Data: sheets States (formulas) and Forecast."
+    )
+    src = wb["States (formulas)"]
+    r0, r1 = lay.state_row(1), lay.state_row(lay.T)
+    names = {"i": "Input gate i", "f": "Forget gate f", "g": "Candidate g", "o": "Output gate o"}
+    anchors = iter(f"A{4 + 15 * k}" for k in range(8))
+    for q, title in names.items():
+        chart = _time_chart(title, q, (-1.0, 1.0) if q == "g" else (0.0, 1.0), lay.T)
+        _add_units(chart, src, lay, q, r0, r1)
+        ws.add_chart(chart, next(anchors))
+    chart = _time_chart("Cell state C and hidden state h", "C, h", None, lay.T)
+    _add_units(chart, src, lay, "C", r0, r1)
+    _add_units(chart, src, lay, "h", r0, r1)
+    ws.add_chart(chart, next(anchors))
+
+    fc = wb["Forecast"]
+    s, f0, f1 = lay.fc_side_col, lay.fc_row0, lay.fc_row0 + lay.horizon - 1
+    chart = _line_chart("Forecast against the actuals", m.about.unit, _value_range(m))
+    chart.x_axis.title = m.about.period
+    chart.y_axis.numFmt = "General"
+    for col, colour in ((s + 1, ACTUAL_COLOUR), (lay.fc_value_col, FORECAST_COLOUR)):
+        _add_line(chart, fc, col, f0 - 1, f0, f1, colour, "solid", 28575)
+    chart.set_categories(Reference(fc, min_col=s, min_row=f0, max_row=f1))
+    ws.add_chart(chart, next(anchors))
+    print_wide(ws, landscape=False)
+
+
+def _add_units(chart: ScatterChart, src: Any, lay: Layout, q: str, r0: int, r1: int) -> None:
+    """One line per unit of quantity q over t (column A), in q's colour, told apart by dash style."""
+    t = Reference(src, min_col=1, min_row=r0, max_row=r1)
+    for j in range(lay.H):
+        _add_line(chart, src, lay.block_col(q) + j, 3, r0, r1, GATE_COLOURS[q], DASHES[j % len(DASHES)], x=t)
+
+
+def _add_line(
+    chart: Any,
+    ws: Any,
+    col: int,
+    title_row: int,
+    r0: int,
+    r1: int,
+    colour: str,
+    dash: str,
+    width: int = 19050,
+    x: Reference | None = None,
+) -> None:
+    """A series of rows r0..r1 of column col (over x, for a scatter chart), named by the header cell at title_row."""
+    series = Series(Reference(ws, min_col=col, min_row=r0, max_row=r1), x)
+    series.tx = SeriesLabel(strRef=StrRef(ref(ws.title, title_row, col)))
+    series.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.dashStyle = dash
+    series.graphicalProperties.line.width = width
+    series.smooth = False
+    series.marker.symbol = "none"
+    chart.series.append(series)

@@ -1,0 +1,321 @@
+"""The template's sheets of numbers and formulas: Weights, Inputs, States, States (formulas),
+Forecast and xlwings.conf, each with its defined names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula
+
+from ..lstm.params import GATES, QUANTITIES
+from .formulas import native_row, sum_product_head
+from .layout import Layout, define_name, ref
+from .model import TemplateModel
+from .styles import (
+    BOLD,
+    GATE_COLOURS,
+    TINTS,
+    fill,
+    fit_columns,
+    header,
+    number_format,
+    print_wide,
+    sheet_title,
+    text_cell,
+    tint,
+)
+
+__all__ = ["conf_sheet", "forecast_sheet", "inputs_sheet", "states_sheet", "weights_sheet"]
+
+
+def weights_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    ws = wb.create_sheet("Weights")
+    H, D, p = lay.H, lay.D, m.params
+    sheet_title(
+        ws,
+        "Weights:  z = W · [h(t-1), x(t)] + b",
+        "Rows: gate blocks i, f, g, o, one row per unit. Columns: h first, then x.",
+    )
+    r0 = lay.w_row
+    header(ws, r0 - 1, 1, "gate, unit")
+    for j in range(H):
+        header(ws, r0 - 1, 2 + j, f"h{j + 1}")
+    for d in range(D):
+        header(ws, r0 - 1, 2 + H + d, f"x{d + 1}")
+    header(ws, r0 - 1, lay.b_col, "b")
+    for k, q in enumerate(GATES):
+        for j in range(H):
+            r = r0 + k * H + j
+            label = ws.cell(row=r, column=1, value=f"{q}{j + 1}")
+            label.fill, label.font = fill(TINTS[q]), BOLD
+            for c, v in enumerate(p.W[k * H + j], start=2):
+                ws.cell(row=r, column=c, value=float(v))
+            ws.cell(row=r, column=lay.b_col, value=float(p.b[k * H + j]))
+    number_format(ws, r0, 2, r0 + 4 * H - 1, lay.b_col, "0.0000")
+    define_name(wb, lay, "lstm_W", ref("Weights", r0, 2, r0 + 4 * H - 1, 1 + H + D))
+    define_name(wb, lay, "lstm_b", ref("Weights", r0, lay.b_col, r0 + 4 * H - 1, lay.b_col))
+
+    hr = lay.head_row
+    ws.cell(row=hr - 2, column=1, value="Output head:  y = W_y · h + b_y  (predicts the next scaled input)").font = BOLD
+    header(ws, hr - 1, 1, "output")
+    for j in range(H):
+        header(ws, hr - 1, 2 + j, f"h{j + 1}")
+    header(ws, hr - 1, lay.b_col, "b_y")
+    for d in range(D):
+        ws.cell(row=hr + d, column=1, value=f"y{d + 1}").font = BOLD
+        for j in range(H):
+            ws.cell(row=hr + d, column=2 + j, value=float(p.W_y[d, j]))  # type: ignore[index]
+        ws.cell(row=hr + d, column=lay.b_col, value=float(p.b_y[d]))  # type: ignore[index]
+    number_format(ws, hr, 2, hr + D - 1, lay.b_col, "0.0000")
+    define_name(wb, lay, "lstm_W_y", ref("Weights", hr, 2, hr + D - 1, 1 + H))
+    define_name(wb, lay, "lstm_b_y", ref("Weights", hr, lay.b_col, hr + D - 1, lay.b_col))
+
+    sr = lay.scaler_row
+    ws.cell(row=sr - 2, column=1, value="Scaler:  x = (value - center) / scale").font = BOLD
+    for d in range(D):
+        header(ws, sr - 1, 2 + d, f"x{d + 1}")
+    for k, (label, vec) in enumerate((("center", m.center), ("scale", m.scale))):
+        ws.cell(row=sr + k, column=1, value=label).font = BOLD
+        for d in range(D):
+            ws.cell(row=sr + k, column=2 + d, value=float(vec[d])).number_format = "0.000"
+    define_name(wb, lay, "lstm_scaler", ref("Weights", sr, 2, sr + 1, 1 + D))
+    ws.column_dimensions["A"].width = 12
+    ws.freeze_panes = ws.cell(row=r0, column=2)
+    print_wide(ws)
+
+
+def inputs_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    ws = wb.create_sheet("Inputs")
+    D, r0 = lay.D, lay.first_row
+    about = m.about
+    sheet_title(ws, about.title, f"{about.note} x = (value - center) / scale with the scaler on sheet Weights.")
+    header(ws, r0 - 1, 1, "t")
+    header(ws, r0 - 1, 2, about.period)
+    for d in range(D):
+        header(ws, r0 - 1, lay.raw_col + d, about.name if d == 0 else f"lag {d}")
+        header(ws, r0 - 1, lay.x_col + d, f"x{d + 1}")
+    center_row = lay.scaler_row
+    for t in range(lay.T):
+        r = r0 + t
+        ws.cell(row=r, column=1, value=t + 1)
+        text_cell(ws, r, 2, m.months[t])
+        for d in range(D):
+            ws.cell(row=r, column=lay.raw_col + d, value=float(m.raw[t, d]))
+            raw = get_column_letter(lay.raw_col + d) + str(r)
+            center = ref("Weights", center_row, 2 + d)
+            scale = ref("Weights", center_row + 1, 2 + d)
+            ws.cell(row=r, column=lay.x_col + d, value=f"=({raw}-{center})/{scale}").number_format = "0.0000"
+    last = r0 + lay.T - 1
+    define_name(wb, lay, "lstm_series", ref("Inputs", r0, lay.raw_col, last, lay.raw_col + D - 1))
+    define_name(wb, lay, "lstm_inputs", ref("Inputs", r0, lay.x_col, last, lay.x_col + D - 1))
+    define_name(wb, lay, "lstm_history", ref("Inputs", r0, lay.raw_col, last - lay.horizon, lay.raw_col + D - 1))
+    fit_columns(ws, r0 - 1)
+    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
+    ws.freeze_panes = ws.cell(row=r0, column=3)
+    print_wide(ws, landscape=False)
+
+
+def _states_header(ws: Any, lay: Layout) -> None:
+    header(ws, 3, 1, "t")
+    for d in range(lay.D):
+        header(ws, 3, 2 + d, f"x{d + 1}")
+    for q in QUANTITIES:
+        c0 = lay.block_col(q)
+        header(
+            ws,
+            2,
+            c0,
+            {
+                "i": "input gate i",
+                "f": "forget gate f",
+                "g": "candidate g",
+                "C": "cell state C",
+                "o": "output gate o",
+                "h": "hidden state h",
+            }[q],
+            TINTS[q],
+        )
+        if lay.H > 1:
+            ws.merge_cells(start_row=2, start_column=c0, end_row=2, end_column=c0 + lay.H - 1)
+        for j in range(lay.H):
+            header(ws, 3, c0 + j, f"{q}{j + 1}", TINTS[q])
+    # t = 0: the starting state, zeros
+    r = lay.state_row0
+    ws.cell(row=r, column=1, value=0)
+    for q in ("C", "h"):
+        for j in range(lay.H):
+            ws.cell(row=r, column=lay.block_col(q) + j, value=0.0)
+
+
+def _states_rows(ws: Any, lay: Layout, native: bool) -> None:
+    H, D = lay.H, lay.D
+    for t in range(1, lay.T + 1):
+        r, prev = lay.state_row(t), lay.state_row(t - 1)
+        ws.cell(row=r, column=1, value=t)
+        for d in range(D):
+            ws.cell(
+                row=r, column=2 + d, value=f"={ref('Inputs', lay.first_row + t - 1, lay.x_col + d, absolute=False)}"
+            )
+        x = ref("", r, 2, r, 1 + D, absolute=False)
+        if native:
+            native_row(ws, lay, r, prev, x)
+        else:
+            h_prev = ref("", prev, lay.block_col("h"), prev, lay.block_col("h") + H - 1, absolute=False)
+            c_prev = ref("", prev, lay.block_col("C"), prev, lay.block_col("C") + H - 1, absolute=False)
+            span = ref("", r, lay.gate_col, r, lay.gate_col + 6 * H - 1, absolute=False)
+            ws.cell(row=r, column=lay.gate_col).value = ArrayFormula(
+                span, f"=LSTM_STEP({x},{h_prev},{c_prev},lstm_W,lstm_b)"
+            )
+
+
+def _heat_maps(ws: Any, lay: Layout, r0: int, r1: int) -> None:
+    for q in QUANTITIES:
+        c0 = lay.block_col(q)
+        span = f"{get_column_letter(c0)}{r0}:{get_column_letter(c0 + lay.H - 1)}{r1}"
+        ws.conditional_formatting.add(
+            span,
+            ColorScaleRule(
+                start_type="min", start_color="FFFFFF", end_type="max", end_color=tint(GATE_COLOURS[q], 0.35)
+            ),
+        )
+
+
+def states_sheet(wb: Workbook, lay: Layout, native: bool) -> None:
+    name = "States (formulas)" if native else "States"
+    ws = wb.create_sheet(name)
+    how = (
+        "Native formulas only: SUMPRODUCT, EXP, TANH. Works in any spreadsheet program, without Python."
+        if native
+        else "Each row: =LSTM_STEP(x, h of the row above, C of the row above, lstm_W, lstm_b), an array formula over 6H cells."
+    )
+    sheet_title(ws, f"{name}: one row per time step", how)
+    _states_header(ws, lay)
+    _states_rows(ws, lay, native)
+    r0, r1 = lay.state_row(1), lay.state_row(lay.T)
+    number_format(ws, r0, 2, r1, lay.gate_col + 6 * lay.H - 1, "0.0000")
+    _heat_maps(ws, lay, r0, r1)
+    block = ref(name, r0, lay.gate_col, r1, lay.gate_col + 6 * lay.H - 1)
+    inputs = ref(name, r0, 2, r1, 1 + lay.D)
+    if native:
+        define_name(wb, lay, "lstm_states_formulas", block)
+        define_name(wb, lay, "lstm_states_formulas_inputs", inputs)
+    else:
+        define_name(wb, lay, "lstm_states", block)
+        define_name(wb, lay, "lstm_states_inputs", inputs)
+        r = lay.state_row0
+        define_name(wb, lay, "lstm_h0", ref(name, r, lay.block_col("h"), r, lay.block_col("h") + lay.H - 1))
+        define_name(wb, lay, "lstm_c0", ref(name, r, lay.block_col("C"), r, lay.block_col("C") + lay.H - 1))
+    ws.freeze_panes = ws.cell(row=r0 - 1, column=lay.gate_col)
+    print_wide(ws)
+
+
+def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
+    ws = wb.create_sheet("Forecast")
+    H, D, n = lay.H, lay.D, lay.horizon
+    T_h = m.history_steps
+    sheet_title(
+        ws,
+        f"Forecast: {n} {m.about.period}s after the history (steps 1..{T_h}), against the held-out actuals",
+        "Left: the recursion in native formulas (each forecast fed back as the next input). Right: the same with =LSTM_FORECAST.",
+    )
+    r0 = lay.fc_row0
+    # native recursion: row k = 0 takes the warm state from States (formulas) at t = T_h
+    header(ws, r0 - 1, 1, "k")
+    for d in range(D):
+        header(ws, r0 - 1, 2 + d, f"x{d + 1} fed back")
+        header(ws, r0 - 1, lay.fc_y_col + d, f"y{d + 1} (scaled)")
+        header(ws, r0 - 1, lay.fc_value_col + d, "forecast" if D == 1 else f"forecast {d + 1}")
+    for q in QUANTITIES:
+        for j in range(H):
+            header(ws, r0 - 1, lay.block_col(q) + j, f"{q}{j + 1}", TINTS[q])
+    warm = lay.state_row(T_h)
+    for k in range(n):
+        r = r0 + k
+        ws.cell(row=r, column=1, value=k)
+        if k == 0:
+            for q in ("C", "h"):
+                for j in range(H):
+                    src = ref("States (formulas)", warm, lay.block_col(q) + j, absolute=False)
+                    ws.cell(row=r, column=lay.block_col(q) + j, value=f"={src}")
+        else:
+            for d in range(D):
+                ws.cell(row=r, column=2 + d, value=f"={get_column_letter(lay.fc_y_col + d)}{r - 1}")
+            native_row(ws, lay, r, r - 1, ref("", r, 2, r, 1 + D, absolute=False))
+        h_row = ref("", r, lay.block_col("h"), r, lay.block_col("h") + H - 1, absolute=False)
+        for d in range(D):
+            y = get_column_letter(lay.fc_y_col + d) + str(r)
+            ws.cell(row=r, column=lay.fc_y_col + d, value=f"={sum_product_head(lay, d, h_row)}")
+            center = ref("Weights", lay.scaler_row, 2 + d)
+            scale = ref("Weights", lay.scaler_row + 1, 2 + d)
+            ws.cell(row=r, column=lay.fc_value_col + d, value=f"={y}*{scale}+{center}")
+    last = r0 + n - 1
+    number_format(ws, r0, 2, last, lay.fc_value_col - 1, "0.0000")
+    number_format(ws, r0, lay.fc_value_col, last, lay.fc_value_col + D - 1, "0.0")
+    define_name(
+        wb, lay, "lstm_forecast_formulas", ref("Forecast", r0, lay.fc_value_col, last, lay.fc_value_col + D - 1)
+    )
+    define_name(wb, lay, "lstm_forecast_steps", ref("Forecast", r0, 2, last, lay.fc_value_col - 1))
+
+    # side table: month | actual | LSTM_FORECAST
+    s = lay.fc_side_col
+    for c, text in enumerate((m.about.period, "actual", "LSTM_FORECAST"), start=s):
+        header(ws, r0 - 1, c, text)
+    for k in range(n):
+        r, t = r0 + k, T_h + k  # 0-based step index of the actual
+        text_cell(ws, r, s, m.months[t])
+        ws.cell(row=r, column=s + 1, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+    ws.cell(row=r0, column=s + 2).value = ArrayFormula(
+        ref("", r0, s + 2, last, s + 1 + D, absolute=False),
+        "=LSTM_FORECAST(lstm_history,lstm_W,lstm_b,lstm_W_y,lstm_b_y,lstm_horizon,lstm_scaler)",
+    )
+    number_format(ws, r0, s + 1, last, s + 1 + D, "0.0")
+    define_name(wb, lay, "lstm_actuals", ref("Forecast", r0, s + 1, last, s + 1))
+    define_name(wb, lay, "lstm_forecast_udf", ref("Forecast", r0, s + 2, last, s + 1 + D))
+
+    # settings and metrics below the side table
+    mr = last + 3
+    ws.cell(row=mr, column=s, value="horizon").font = BOLD
+    ws.cell(row=mr, column=s + 1, value=n)
+    define_name(wb, lay, "lstm_horizon", ref("Forecast", mr, s + 1))
+    ws.cell(row=mr + 1, column=s, value="season").font = BOLD
+    ws.cell(row=mr + 1, column=s + 1, value=m.season)
+    define_name(wb, lay, "lstm_season", ref("Forecast", mr + 1, s + 1))
+    tr = mr + 3
+    header(ws, tr - 1, s, "metric")
+    header(ws, tr - 1, s + 1, "formulas")
+    header(ws, tr - 1, s + 2, "LSTM_METRICS")
+    a = ref("", r0, s + 1, last, s + 1)  # actual
+    p = ref("", r0, lay.fc_value_col, last, lay.fc_value_col)  # forecast (native)
+    hist_first, hist_last = lay.first_row, lay.first_row + T_h - 1
+    m_ = m.season
+    lagged = ref("Inputs", hist_first, lay.raw_col, hist_last - m_, lay.raw_col)
+    later = ref("Inputs", hist_first + m_, lay.raw_col, hist_last, lay.raw_col)
+    native = {
+        "MAE": f"=SUMPRODUCT(ABS({a}-{p}))/{n}",
+        "RMSE": f"=SQRT(SUMPRODUCT(({a}-{p})^2)/{n})",
+        "MAPE": f"=100*SUMPRODUCT(ABS({a}-{p})/ABS({a}))/{n}",
+        "sMAPE": f"=100*SUMPRODUCT(2*ABS({a}-{p})/(ABS({a})+ABS({p})))/{n}",
+        "MASE": f"={get_column_letter(s + 1)}{tr}/(SUMPRODUCT(ABS({later}-{lagged}))/{T_h - m_})",
+    }
+    for k, formula in enumerate(native.values()):
+        ws.cell(row=tr + k, column=s + 1, value=formula).number_format = "0.000"
+    ws.cell(row=tr, column=s + 2).value = ArrayFormula(
+        ref("", tr, s + 2, tr + 4, s + 3, absolute=False),
+        f"=LSTM_METRICS(lstm_actuals,{ref('', r0, s + 2, last, s + 2)},lstm_season,{ref('Inputs', hist_first, lay.raw_col, hist_last, lay.raw_col)})",
+    )
+    for k, metric in enumerate(native):
+        ws.cell(row=tr + k, column=s, value=metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
+    define_name(wb, lay, "lstm_metrics_formulas", ref("Forecast", tr, s + 1, tr + 4, s + 1))
+    define_name(wb, lay, "lstm_metrics_udf", ref("Forecast", tr, s + 2, tr + 4, s + 3))
+    fit_columns(ws, r0 - 1)
+    ws.column_dimensions[get_column_letter(s)].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
+    ws.freeze_panes = ws.cell(row=r0, column=2)
+    print_wide(ws)
+
+
+def conf_sheet(wb: Workbook) -> None:
+    ws = wb.create_sheet("xlwings.conf")
+    ws["A1"], ws["B1"] = "UDF Modules", "xl_lstm.udfs"
