@@ -41,7 +41,7 @@ from tests.conftest import IN_CI, need_program
 from tests.excel.test_udfs_xlwings import BAD, GOOD, METRIC_CALLS, UDFS
 from tests.pyodide import runner
 from tests.pyodide.runner import RANGES, SHEETS, WRITES, lite_book
-from xl_lstm.workbook.contract import train_on
+from xl_lstm.workbook.fit import train_on
 from xl_lstm.workbook.xlsx import Book
 
 PYODIDE = {"python": "3.12.7", "platform": "emscripten", "numpy": "2.0.2", "xlwings": "0.37.8", "on_server": True}
@@ -258,7 +258,7 @@ def test_fit_script_writes_the_weights_into_their_names(runs: dict[str, Any]) ->
 def test_fit_script_equals_cpython(runs: dict[str, Any]) -> None:
     """The script writes the same blocks at the same addresses in Pyodide and on CPython, and the weights
     train as well. Not bit for bit: 800 epochs of Adam grow WebAssembly's other rounding into weights up
-    to 0.08 apart (measured), as another CPU's do (README: On any machine)."""
+    to 0.08 apart (measured), as another CPU's do (docs/testing.md: On any machine)."""
     got, want = script(runs["pyodide"], "fit"), script(runs["cpython"], "fit")
     assert [(a["sheet_position"], a["start_row"], a["start_column"]) for a in got["actions"]] == [
         (a["sheet_position"], a["start_row"], a["start_column"]) for a in want["actions"]
@@ -339,9 +339,9 @@ def test_the_benchmark_runs(wheel: Path) -> None:
     ]
 
 
-def test_readme_shows_the_main_py_tested_here() -> None:
-    """README's xlwings Lite steps give, line for line, the main.py these tests import in Pyodide."""
-    readme = (runner.ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_install_page_shows_the_main_py_tested_here() -> None:
+    """docs/install.md's xlwings Lite steps give, line for line, the main.py these tests import in Pyodide."""
+    readme = (runner.ROOT / "docs" / "install.md").read_text(encoding="utf-8")
     main_py = (runner.ROOT / "tests" / "pyodide" / "main.py").read_text(encoding="utf-8")
     assert "".join(f"   {line}".rstrip() + "\n" for line in main_py.splitlines()) in readme
     assert "Pyodide 0.27.7" in readme and PYODIDE["numpy"] in readme

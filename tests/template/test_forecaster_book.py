@@ -24,7 +24,7 @@ from xl_lstm.workbook.forecaster_book import AUTO_NAMES, compute_forecaster_bloc
 from xl_lstm.workbook.refresh import refresh_file
 from xl_lstm.workbook.xlsx import Book
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+TEMPLATE_PAGE = (Path(__file__).resolve().parents[2] / "docs" / "template.md").read_text(encoding="utf-8")
 
 M = template_model()
 F = M.forecaster
@@ -36,8 +36,8 @@ def numbers(wb: openpyxl.Workbook, name: str) -> np.ndarray:
     return block(wb, name).astype(float)
 
 
-def test_readme_lists_the_forecasters_names_as_the_code_has_them() -> None:
-    rows = re.findall(r"^\| `(auto_\w+)` \| ([^|]+) \| (.+) \|$", README, flags=re.M)
+def test_the_template_page_lists_the_forecasters_names_as_the_code_has_them() -> None:
+    rows = re.findall(r"^\| `(auto_\w+)` \| ([^|]+) \| (.+) \|$", TEMPLATE_PAGE, flags=re.M)
     assert {name: (shape.strip(), holds.strip()) for name, shape, holds in rows} == AUTO_NAMES
 
 
