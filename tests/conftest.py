@@ -68,3 +68,47 @@ def torch() -> ModuleType:
     t = need("torch")
     t.set_num_threads(1)
     return t
+
+
+# ---- markers by what a test module needs ---------------------------------------------------
+# One place says which modules start LibreOffice, a dask cluster or Node/Pyodide, and which
+# are slow (seconds each: subprocesses, training, recalculation). `pytest -m "not slow"` is
+# the inner loop; `pytest -m cluster` and the like run one kind.
+MODULE_MARKS = {
+    "tests/runs/test_cluster.py": ("cluster", "slow"),
+    "tests/excel/test_pyodide.py": ("pyodide", "slow"),
+    "tests/template/test_template.py": ("libreoffice", "slow"),
+    "tests/template/test_forecaster_book.py": ("libreoffice", "slow"),
+    "tests/workbook/test_corpus.py": ("libreoffice", "slow"),
+    "tests/workbook/test_refresh.py": ("libreoffice", "slow"),
+}
+SLOW_MODULES = {
+    "tests/test_benchmarks.py",  # each benchmark script in a subprocess
+    "tests/cli/test_cli_and_data.py",  # the demo and commands in subprocesses
+    "tests/workbook/test_hostile_paths.py",  # the refresh command in subprocesses
+    "tests/workbook/test_hostile_xml.py",
+    "tests/tables/test_hostile_csv.py",
+    "tests/lstm/test_engine_torch.py",  # torch
+    "tests/forecast/test_auto.py",  # the forecaster trains
+    "tests/forecast/test_train.py",
+    "tests/forecast/test_train_io.py",
+    "tests/forecast/test_panels.py",
+    "tests/cli/test_forecast_pipeline.py",
+}
+SLOW_TESTS = {  # single slow tests in otherwise quick modules
+    "tests/test_package.py::test_readme_your_own_data_works_as_written",  # trains a template
+    "tests/excel/test_udfs_xlwings.py::test_a_whole_column_is_fast_and_a_repeat_is_a_cache_hit",
+    "tests/excel/test_udfs_fuzz.py::test_random_payloads_through_xlwings",
+    "tests/lstm/test_engine_step.py::test_run_properties",
+    "tests/lstm/test_engine_step.py::test_step_properties",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        where = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        for mark in MODULE_MARKS.get(where, ()):
+            item.add_marker(mark)
+        if where in SLOW_MODULES or f"{where}::{item.name.split('[')[0]}" in SLOW_TESTS:
+            item.add_marker("slow")
