@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -22,7 +24,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+FIXTURES = ROOT / "tests" / "fixtures"
+TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"  # the committed template workbook
 
 # Property tests are deterministic (the same examples every run) and have no deadline:
 # the machine is shared, so timing belongs in benchmarks/, not in tests.
@@ -60,6 +64,26 @@ def need_program(name: str, package: str) -> str:
             pytest.fail(f"{name} is required in CI (CI=true) but is not installed ({package})")
         pytest.skip(f"{name} is not installed ({package})")
     return path  # type: ignore[return-value]
+
+
+def cli(
+    *argv: str,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m xl_lstm ARGV...`` as a user runs it: its exit code, stdout and stderr as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "xl_lstm", *argv],
+        input=stdin,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture
