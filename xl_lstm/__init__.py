@@ -46,8 +46,8 @@ _WHERE = {
     "FitConfig": "forecast.train",
     "Model": "forecast.train",
     "backtest": "forecast.backtest",
-    "fit": "forecast.train",
-    "forecast": "forecast.train",
+    "fit_one_lstm": "forecast.train",
+    "forecast_one_lstm": "forecast.train",
     "load_model": "forecast.model_io",
     "save_model": "forecast.model_io",
 }
@@ -64,8 +64,8 @@ __all__ = [
     "RunResult",
     "Step",
     "backtest",
-    "fit",
-    "forecast",
+    "fit_one_lstm",
+    "forecast_one_lstm",
     "from_keras",
     "from_onnx",
     "from_torch",
@@ -103,7 +103,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from .forecast.auto import AutoConfig, AutoModel, fit_auto, forecast_auto
     from .forecast.backtest import backtest
     from .forecast.model_io import load_model, save_model
-    from .forecast.train import Epoch, FitConfig, Model, fit, forecast
+    from .forecast.train import Epoch, FitConfig, Model, fit_one_lstm, forecast_one_lstm
     from .lstm.engine import RunResult, Step, run, sigmoid, step
     from .lstm.interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
     from .lstm.params import LSTMParams, init_params, stack

@@ -11,7 +11,7 @@ import pytest
 
 import xl_lstm as xl
 from xl_lstm.cli.main import main
-from xl_lstm.forecast.train import fit
+from xl_lstm.forecast.train import fit_one_lstm
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.tables.datasets import load_airpassengers
 from xl_lstm.template.model import template_model
@@ -42,7 +42,7 @@ def test_demo_writes_trains_refreshes_and_forecasts(
     path = tmp_path / "lstm_demo.xlsx"
     assert Path(lines["wrote"][0]) == path
     m = template_model()
-    trained = fit(m.raw[: m.history_steps, 0], hidden=4, epochs=800, seed=0, val_fraction=0.0)
+    trained = fit_one_lstm(m.raw[: m.history_steps, 0], hidden=4, epochs=800, seed=0, val_fraction=0.0)
     with Book(path) as book:
         stored = read_model(book)
         for name, block in model_blocks(trained).items():

@@ -24,7 +24,7 @@ import xl_lstm as xl
 from xl_lstm.forecast.adam import Adam
 from xl_lstm.forecast.bptt import Grads, epoch_grads, loss_and_grads, sequence_loss
 from xl_lstm.forecast.metrics import mae, smape
-from xl_lstm.forecast.train import Epoch, FitConfig, Model, Scaler, fit, forecast
+from xl_lstm.forecast.train import Epoch, FitConfig, Model, Scaler, fit_one_lstm, forecast_one_lstm
 
 GRAD_ATOL = 1e-10  # float64 gradients vs torch autograd, absolute
 
@@ -256,8 +256,8 @@ NOISY = sine(60) + np.random.default_rng(0).normal(0, 0.1, 60)
 
 def test_fit_is_deterministic_for_a_seed() -> None:
     """Two fits with the same seed give identical weights, losses and residuals; another seed does not."""
-    a, b = (fit(NOISY, hidden=3, epochs=15, seed=4) for _ in range(2))
-    c = fit(NOISY, hidden=3, epochs=15, seed=5)
+    a, b = (fit_one_lstm(NOISY, hidden=3, epochs=15, seed=4) for _ in range(2))
+    c = fit_one_lstm(NOISY, hidden=3, epochs=15, seed=5)
     for x, y, z in zip(
         (a.params.W, a.params.b, a.params.W_y, a.params.b_y),
         (b.params.W, b.params.b, b.params.W_y, b.params.b_y),
@@ -271,11 +271,11 @@ def test_fit_is_deterministic_for_a_seed() -> None:
 
 
 def test_a_list_of_one_series_is_that_series() -> None:
-    """fit([y]) trains exactly the model fit(y) does; fit on two series differs from fit on either."""
-    one, listed = fit(NOISY, hidden=3, epochs=10), fit([NOISY], hidden=3, epochs=10)
+    """fit([y]) trains exactly the model fit_one_lstm(y) does; fit on two series differs from fit on either."""
+    one, listed = fit_one_lstm(NOISY, hidden=3, epochs=10), fit_one_lstm([NOISY], hidden=3, epochs=10)
     np.testing.assert_array_equal(one.params.W, listed.params.W)
     np.testing.assert_array_equal(one.residuals, listed.residuals)
-    both = fit([NOISY, NOISY[::-1].copy()], hidden=3, epochs=10)
+    both = fit_one_lstm([NOISY, NOISY[::-1].copy()], hidden=3, epochs=10)
     assert not np.array_equal(both.params.W, one.params.W)
     assert both.residuals.shape[0] == 2 * one.residuals.shape[0]  # each series' validation tail is backtested
 
@@ -283,11 +283,11 @@ def test_a_list_of_one_series_is_that_series() -> None:
 def test_fit_reports_each_epoch_to_its_callback_and_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     """Library code prints nothing; on_epoch hears every epoch, with NaN validation when there is no tail."""
     seen: list[Epoch] = []
-    fit(NOISY, hidden=2, epochs=20, on_epoch=seen.append)
+    fit_one_lstm(NOISY, hidden=2, epochs=20, on_epoch=seen.append)
     assert [e.epoch for e in seen] == list(range(1, 21)) and {e.epochs for e in seen} == {20}
     assert all(np.isfinite(e.train_loss) and np.isfinite(e.val_loss) for e in seen)
     no_tail: list[Epoch] = []
-    fit(NOISY, hidden=2, epochs=5, val_fraction=0, on_epoch=no_tail.append)
+    fit_one_lstm(NOISY, hidden=2, epochs=5, val_fraction=0, on_epoch=no_tail.append)
     assert len(no_tail) == 5 and all(np.isnan(e.val_loss) for e in no_tail)
     quiet = capsys.readouterr()
     assert (quiet.out, quiet.err) == ("", "")
@@ -295,17 +295,17 @@ def test_fit_reports_each_epoch_to_its_callback_and_prints_nothing(capsys: pytes
 
 def test_fit_settings_live_in_one_config() -> None:
     """FitConfig holds every setting; keywords change some; a misspelt one is one line."""
-    a = fit(NOISY, FitConfig(hidden=2, epochs=4, seed=1))
-    b = fit(NOISY, hidden=2, epochs=4, seed=1)
+    a = fit_one_lstm(NOISY, FitConfig(hidden=2, epochs=4, seed=1))
+    b = fit_one_lstm(NOISY, hidden=2, epochs=4, seed=1)
     np.testing.assert_array_equal(a.params.W, b.params.W)
     with pytest.raises(xl.LSTMError, match="fit has no setting 'hiden'; the settings are clip, diff, epochs"):
-        fit(NOISY, hiden=2)
+        fit_one_lstm(NOISY, hiden=2)
     assert "\n" not in repr(a) and repr(a).startswith("Model(H=2, inputs=1, standard scaler; 4 epochs")
 
 
 def test_early_stopping_keeps_the_best_validation_weights() -> None:
     """With patience 1 training stops early, and the model's val_loss is the best seen (its weights are kept)."""
-    m = fit(NOISY, hidden=3, epochs=400, patience=1, lr=0.2)
+    m = fit_one_lstm(NOISY, hidden=3, epochs=400, patience=1, lr=0.2)
     assert m.epochs < 400
     x = m.transform(NOISY)  # the model's own scaled series
     n_train = round((x.shape[0] - 1) * 0.85)  # the first 85% of the steps train; the rest validate
@@ -317,7 +317,7 @@ def test_early_stopping_keeps_the_best_validation_weights() -> None:
 @pytest.fixture(scope="module")
 def sine_model() -> Model:
     """hidden 8, 200 epochs on 120 points of a noise-free sine of period 12 (≈0.6 s)."""
-    return fit(sine(120), hidden=8, epochs=200, lr=0.02, seed=0)
+    return fit_one_lstm(sine(120), hidden=8, epochs=200, lr=0.02, seed=0)
 
 
 def test_sine_wave_forecast_reaches_a_stated_error(sine_model: Model) -> None:
@@ -326,7 +326,7 @@ def test_sine_wave_forecast_reaches_a_stated_error(sine_model: Model) -> None:
     Over seeds 0-5 and lr 0.01/0.02 the measured MAE was 0.0019-0.0071, so 0.02 has margin.
     """
     truth = sine(132)[120:]
-    got = forecast(sine_model, sine(120), 12).mean
+    got = forecast_one_lstm(sine_model, sine(120), 12).mean
     assert got.shape == (12,)
     assert mae(truth, got) < 0.02
 
@@ -339,8 +339,8 @@ def test_multiplicative_trend_and_season_with_log_and_diff() -> None:
     """
     t = np.arange(156)
     y = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
-    model = fit(y[:144], hidden=8, epochs=200, lr=0.02, seed=0, log=True, diff=True)
-    got = forecast(model, y[:144], 12).mean
+    model = fit_one_lstm(y[:144], hidden=8, epochs=200, lr=0.02, seed=0, log=True, diff=True)
+    got = forecast_one_lstm(model, y[:144], 12).mean
     assert smape(y[144:], y[132:144]) > 10  # the naive yardstick
     assert smape(y[144:], got) < 1.0
 
@@ -352,8 +352,8 @@ def test_additive_trend_and_season_with_diff() -> None:
     """
     t = np.arange(156)
     y = 20 + 0.3 * t + 3 * np.sin(2 * np.pi * t / 12)
-    model = fit(y[:144], hidden=8, epochs=200, lr=0.02, seed=0, diff=True)
-    assert mae(y[144:], forecast(model, y[:144], 12).mean) < 0.1
+    model = fit_one_lstm(y[:144], hidden=8, epochs=200, lr=0.02, seed=0, diff=True)
+    assert mae(y[144:], forecast_one_lstm(model, y[:144], 12).mean) < 0.1
 
 
 @pytest.mark.parametrize("kind", ["standard", "robust", "minmax"])
@@ -367,7 +367,7 @@ def test_scaler_round_trips(kind: str) -> None:
 # ---- conformal intervals ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def noisy_model() -> Model:
-    return fit(NOISY, hidden=6, epochs=80, seed=0)
+    return fit_one_lstm(NOISY, hidden=6, epochs=80, seed=0)
 
 
 def test_intervals_are_ordered_and_widen_with_the_level(noisy_model: Model) -> None:
@@ -377,7 +377,7 @@ def test_intervals_are_ordered_and_widen_with_the_level(noisy_model: Model) -> N
     (which reuse the last column) are covered too.
     """
     assert noisy_model.residuals.shape[1] < 30
-    r = forecast(noisy_model, NOISY, 30, levels=(0.8, 0.95))
+    r = forecast_one_lstm(noisy_model, NOISY, 30, levels=(0.8, 0.95))
     assert np.isfinite(r.mean).all()
     for q in (0.8, 0.95):
         assert np.isfinite(r.lower[q]).all() and np.isfinite(r.upper[q]).all()
@@ -389,7 +389,7 @@ def test_intervals_are_ordered_and_widen_with_the_level(noisy_model: Model) -> N
 def test_one_step_interval_covers_its_level_of_the_backtest(noisy_model: Model) -> None:
     """Split conformal: at least a fraction q of the one-step backtest errors fall inside the q band."""
     errors = np.abs(noisy_model.residuals[:, 0])
-    r = forecast(noisy_model, NOISY, 1, levels=(0.5, 0.8))
+    r = forecast_one_lstm(noisy_model, NOISY, 1, levels=(0.5, 0.8))
     for q in (0.5, 0.8):
         half_width = r.upper[q][0] - r.mean[0]
         assert np.mean(errors <= half_width + 1e-12) >= q
@@ -397,8 +397,8 @@ def test_one_step_interval_covers_its_level_of_the_backtest(noisy_model: Model) 
 
 def test_no_validation_tail_means_no_intervals() -> None:
     """val_fraction=0 leaves no residuals: the forecast is there, its intervals are NaN (as documented)."""
-    model = fit(NOISY, hidden=2, epochs=5, val_fraction=0)
-    r = forecast(model, NOISY, 4)
+    model = fit_one_lstm(NOISY, hidden=2, epochs=5, val_fraction=0)
+    r = forecast_one_lstm(model, NOISY, 4)
     assert np.isfinite(r.mean).all()
     assert np.isnan(r.lower[0.8]).all() and np.isnan(r.upper[0.95]).all()
 
@@ -437,12 +437,12 @@ GOOD = list(NOISY[:20])
 )
 def test_fit_refuses_bad_input(series: Any, kwargs: dict[str, Any], words: tuple[str, ...]) -> None:
     """Too short, NaN, constant, text, log of non-positives, bad settings: one line naming the problem."""
-    refused(lambda: fit(series, **{"epochs": 2, **kwargs}), *words)
+    refused(lambda: fit_one_lstm(series, **{"epochs": 2, **kwargs}), *words)
 
 
 @pytest.fixture(scope="module")
 def tiny_model() -> Model:
-    return fit(NOISY, hidden=2, epochs=3)
+    return fit_one_lstm(NOISY, hidden=2, epochs=3)
 
 
 @pytest.mark.parametrize(
@@ -461,19 +461,19 @@ def test_forecast_refuses_bad_input(
     tiny_model: Model, args: tuple[Any, ...], kwargs: dict[str, Any], words: tuple[str, ...]
 ) -> None:
     """Horizon 0 or fractional, a level outside (0, 1), a too short or non-finite history: one line each."""
-    refused(lambda: forecast(tiny_model, *args, **kwargs), *words)
+    refused(lambda: forecast_one_lstm(tiny_model, *args, **kwargs), *words)
 
 
 def test_forecast_refuses_what_is_not_a_model(tiny_model: Model) -> None:
     """Passing the bare weights (or anything not from fit) is refused by name."""
-    refused(lambda: forecast(tiny_model.params, GOOD, 3), "Model", "LSTMParams")
-    refused(lambda: forecast("model.npz", GOOD, 3), "Model", "str")
+    refused(lambda: forecast_one_lstm(tiny_model.params, GOOD, 3), "Model", "LSTMParams")
+    refused(lambda: forecast_one_lstm("model.npz", GOOD, 3), "Model", "str")
 
 
 def test_log_model_refuses_non_positive_history() -> None:
     """A model trained with log=True cannot take the log of a history with a 0 in it."""
-    model = fit(np.exp(NOISY), hidden=2, epochs=2, log=True)
-    refused(lambda: forecast(model, [1.0, 2.0, 0.0], 3), "log", "positive")
+    model = fit_one_lstm(np.exp(NOISY), hidden=2, epochs=2, log=True)
+    refused(lambda: forecast_one_lstm(model, [1.0, 2.0, 0.0], 3), "log", "positive")
 
 
 def _loss_case(**change: Any) -> Callable[[], Any]:

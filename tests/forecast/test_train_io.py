@@ -11,7 +11,7 @@ import pytest
 
 from xl_lstm.core.errors import LSTMError
 from xl_lstm.forecast.model_io import load_model, save_model
-from xl_lstm.forecast.train import fit, forecast
+from xl_lstm.forecast.train import fit_one_lstm, forecast_one_lstm
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.scripts import fit_book
 from xl_lstm.tables.datasets import load_airpassengers
@@ -27,7 +27,7 @@ AIR = load_airpassengers().to_numpy()
 
 @pytest.fixture(scope="module")
 def model():
-    return fit(AIR[:132], hidden=4, epochs=60, seed=1, log=True, diff=True)
+    return fit_one_lstm(AIR[:132], hidden=4, epochs=60, seed=1, log=True, diff=True)
 
 
 def cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -48,7 +48,7 @@ def test_a_saved_model_comes_back_the_same(model, tmp_path: Path) -> None:
         model.scaler.kind,
         model.epochs,
     )
-    a, b = forecast(model, AIR[:132], 12), forecast(back, AIR[:132], 12)
+    a, b = forecast_one_lstm(model, AIR[:132], 12), forecast_one_lstm(back, AIR[:132], 12)
     np.testing.assert_array_equal(a.mean, b.mean)
     np.testing.assert_array_equal(a.upper[0.95], b.upper[0.95])
 
@@ -222,7 +222,9 @@ def test_backtest_refits_at_each_origin_and_scores_all_forecasts() -> None:
     r = backtest(AIR, horizon=6, origins=2, season=12, **kwargs)
     assert r.origins == [132, 138]
     for row, o in enumerate(r.origins):  # each origin: a model fitted on what came before it only
-        np.testing.assert_array_equal(r.forecasts[row], forecast(fit(AIR[:o], **kwargs), AIR[:o], 6, levels=()).mean)
+        np.testing.assert_array_equal(
+            r.forecasts[row], forecast_one_lstm(fit_one_lstm(AIR[:o], **kwargs), AIR[:o], 6, levels=()).mean
+        )
         np.testing.assert_array_equal(r.actuals[row], AIR[o : o + 6])
     assert r.metrics == error_metrics(r.actuals.ravel(), r.forecasts.ravel(), 12, AIR[:132])
 
@@ -249,11 +251,11 @@ def test_seasonal_differencing_undoes_itself_in_the_forecast(tmp_path: Path) -> 
 
     noise = np.random.default_rng(0).normal(0, 0.1, 48)
     y = 10 + np.tile([1.0, 3.0, 2.0, 5.0], 12) + np.arange(48) * 0.5 + noise  # (48,) seasonal, with a trend
-    model = fit(y, hidden=3, epochs=5, season=4, diff=True)
+    model = fit_one_lstm(y, hidden=3, epochs=5, season=4, diff=True)
     zero = dataclasses.replace(
         model, params=model.params.with_head(np.zeros((1, 3)), [-model.scaler.center[0] / model.scaler.scale[0]])
     )
-    fc = forecast(
+    fc = forecast_one_lstm(
         zero, y, 8, levels=()
     ).mean  # every transformed forecast is 0: no change on the season before's change
     expected = list(y)
@@ -265,9 +267,9 @@ def test_seasonal_differencing_undoes_itself_in_the_forecast(tmp_path: Path) -> 
     with pytest.raises(LSTMError, match="fit without log, diff and season"):
         model_blocks(dataclasses.replace(model, diff=False))
     with pytest.raises(LSTMError, match="too short for its differencing"):
-        fit(y[:12], season=6)
+        fit_one_lstm(y[:12], season=6)
     with pytest.raises(LSTMError, match="season must be a whole number"):
-        fit(y, season=-1)
+        fit_one_lstm(y, season=-1)
 
 
 @pytest.mark.parametrize(

@@ -209,11 +209,11 @@ def test_training_with_the_recipe_here_reaches_what_the_stored_model_reached() -
     held-out sMAPE 13.7 vs 14.3). Seeds differ far more (loss 0.021-0.062, sMAPE
     11-20 over seeds 0-7), so these bands catch a broken training, not a machine.
     """
-    from xl_lstm.forecast.train import fit
+    from xl_lstm.forecast.train import fit_one_lstm
 
     m = template_model()
     hist, actual = m.raw[: m.history_steps, 0], m.raw[m.history_steps :, 0]
-    mine = fit(hist, hidden=4, epochs=TRAIN_EPOCHS, seed=0, val_fraction=0.0)
+    mine = fit_one_lstm(hist, hidden=4, epochs=TRAIN_EPOCHS, seed=0, val_fraction=0.0)
     weights = TrainedWeights(mine.params, mine.scaler.center, mine.scaler.scale)
     stored_loss = stored_record()["one_step_loss"]
     assert one_step_loss(weights, hist) == pytest.approx(stored_loss, rel=0.15)

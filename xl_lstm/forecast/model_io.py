@@ -17,7 +17,7 @@ def save_model(model: Model, path: Any) -> Path:
     from ..lstm.interop import MODEL_FORMAT, npz_path, params_arrays
 
     if not isinstance(model, Model):
-        raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
+        raise LSTMError(f"model must be a trained Model (from fit_one_lstm), got {type(model).__name__}")
     path = npz_path(path)
     arrays = {
         "format": np.array(MODEL_FORMAT),

@@ -26,8 +26,8 @@ __all__ = [
     "Scaler",
     "Model",
     "ForecastResult",
-    "fit",
-    "forecast",
+    "fit_one_lstm",
+    "forecast_one_lstm",
 ]
 
 
@@ -134,7 +134,7 @@ def _val_loss(p: LSTMParams, x: np.ndarray, n_train: int) -> float:
 
 @dataclass(frozen=True)
 class FitConfig:
-    """Every training setting in one place; ``fit(y, config, **changes)`` trains with them.
+    """Every training setting in one place; ``fit_one_lstm(y, config, **changes)`` trains with them.
 
     hidden        units H of the one LSTM layer
     lookback      steps of backpropagation through time (None: the whole series)
@@ -171,7 +171,7 @@ class FitConfig:
 
 
 class Epoch(NamedTuple):
-    """What ``fit`` reports to its ``on_epoch`` callback after each epoch."""
+    """What ``fit_one_lstm`` reports to its ``on_epoch`` callback after each epoch."""
 
     epoch: int  # 1-based
     epochs: int  # the most it will run
@@ -180,17 +180,17 @@ class Epoch(NamedTuple):
     phase: str = "training"  # what is being trained, for a progress bar's label ("validation: member 1 of 3")
 
 
-def fit(
+def fit_one_lstm(
     series: Any, config: FitConfig | None = None, *, on_epoch: Callable[[Epoch], None] | None = None, **settings: Any
 ) -> Model:
     """Train an LSTM with a linear head to predict each next value of ``series``: one column of
     numbers, or a list of such series (one model for all, one scaler fitted on all of them).
 
     ``config`` holds the settings (``FitConfig``; its defaults if omitted); keyword
-    ``settings`` change some of them (``fit(y, hidden=4, epochs=800)``). ``on_epoch``
+    ``settings`` change some of them (``fit_one_lstm(y, hidden=4, epochs=800)``). ``on_epoch``
     is called with an ``Epoch`` after every epoch (the CLI draws its progress bar from it).
     Deterministic for a seed on one machine and BLAS build. Returns a Model with the
-    backtest residuals of the validation tail, which ``forecast`` turns into prediction
+    backtest residuals of the validation tail, which ``forecast_one_lstm`` turns into prediction
     intervals.
     """
     cfg = (config or FitConfig()).changed(**settings)
@@ -211,7 +211,7 @@ def fit_lagged(
     """Train on a T×D table of inputs, a series and its D-1 lags as a template with lags lays
     them out: the head predicts each next row, all D columns (what the sheets feed back).
 
-    The same training as ``fit`` (settings, scaler per column, callback); no transforms and
+    The same training as ``fit_one_lstm`` (settings, scaler per column, callback); no transforms and
     no backtest residuals (the workbook holds its own test).
     """
     cfg = (config or FitConfig()).changed(**settings)
@@ -339,7 +339,9 @@ class ForecastResult(NamedTuple):
     upper: dict[float, np.ndarray]
 
 
-def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...] = DEFAULT_LEVELS) -> ForecastResult:
+def forecast_one_lstm(
+    model: Model, history: Any, horizon: int, levels: tuple[float, ...] = DEFAULT_LEVELS
+) -> ForecastResult:
     """Recursive multi-step forecast after ``history`` with split-conformal intervals.
 
     The interval at level q for k steps ahead is the forecast ± the q-quantile of the
@@ -347,7 +349,7 @@ def forecast(model: Model, history: Any, horizon: int, levels: tuple[float, ...]
     for k beyond it). Without residuals the intervals are NaN.
     """
     if not isinstance(model, Model):
-        raise LSTMError(f"model must be a trained Model (from fit), got {type(model).__name__}")
+        raise LSTMError(f"model must be a trained Model (from fit_one_lstm), got {type(model).__name__}")
     y = series_values("history", history, 2)
     check_whole("horizon", horizon, 1, 100_000)
     levels = check_levels(levels)

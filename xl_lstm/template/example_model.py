@@ -107,9 +107,9 @@ def _fit(
 ) -> TrainedWeights:
     """The same training as xl-lstm fit (whole history, fixed epochs), rounded to a sheet's 15 digits.
 
-    One series trains with ``fit``; a table of the series and its lags with ``fit_lagged``.
+    One series trains with ``fit_one_lstm``; a table of the series and its lags with ``fit_lagged``.
     """
-    from ..forecast.train import fit, fit_lagged
+    from ..forecast.train import fit_lagged, fit_one_lstm
     from ..workbook.contract import WORKBOOK_FIT
 
     data, columns = history
@@ -118,7 +118,7 @@ def _fit(
     if columns:
         model = fit_lagged(values.reshape(-1, columns), config, on_epoch=on_epoch)
     else:
-        model = fit(values, config, on_epoch=on_epoch)
+        model = fit_one_lstm(values, config, on_epoch=on_epoch)
     p = model.params
     params = LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))
     return TrainedWeights(params, digits15(model.scaler.center), digits15(model.scaler.scale))

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.errors import LSTMError
 from ..core.limits import MAX_HORIZON, SHEET_ROWS
-from ..forecast.train import Epoch, FitConfig, Model, fit, fit_lagged
+from ..forecast.train import Epoch, FitConfig, Model, fit_lagged, fit_one_lstm
 from ..lstm.params import LSTMParams
 
 __all__ = [
@@ -234,7 +234,7 @@ def train_on(
     if epochs is not None:
         settings["epochs"] = epochs
     if D == 1:
-        model = fit(current.history[:, 0], WORKBOOK_FIT, on_epoch=on_epoch, **settings)
+        model = fit_one_lstm(current.history[:, 0], WORKBOOK_FIT, on_epoch=on_epoch, **settings)
     else:  # the series and its D-1 lags, as the sheets lay them out
         model = fit_lagged(current.history, WORKBOOK_FIT, on_epoch=on_epoch, **settings)
     return model, model_blocks(model)
