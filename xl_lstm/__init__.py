@@ -1,16 +1,18 @@
 """xl_lstm: an LSTM you can watch, gate by gate, from a spreadsheet.
 
 The public API is small: weights (``LSTMParams``), the equations (``step``,
-``run``), moving weights in and out of PyTorch, Keras, ONNX and ``.npz``, training
-and forecasting (``fit``, ``forecast``; the automatic forecaster of many series
-``fit_auto``, ``forecast_auto``), and refreshing workbooks (``refresh_file``).
-The template workbook (which needs openpyxl) lives in ``xl_lstm.template.build``; tables of
-many series (openpyxl, pyarrow) in ``xl_lstm.runs.forecast_frame`` and ``xl_lstm.tables.panel``.
+``run``), moving weights in and out of PyTorch, Keras, ONNX and ``.npz``, the automatic
+forecaster (``fit``, ``forecast``: a series, a list, a mapping or a DataFrame in, one
+``Forecasts`` out), the single hand-set LSTM (``fit_one_lstm``, ``forecast_one_lstm``), and
+refreshing workbooks (``refresh_file``). The template workbook (which needs openpyxl) lives in
+``xl_lstm.template.build``; reading tables (openpyxl, pyarrow) in ``xl_lstm.tables.panel``.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from .core.version import __version__ as __version__  # re-exported: xl_lstm.__version__
@@ -21,8 +23,10 @@ from .core.version import __version__ as __version__  # re-exported: xl_lstm.__v
 _WHERE = {
     "AutoConfig": "forecast.auto",
     "AutoModel": "forecast.auto",
-    "fit_auto": "forecast.auto",
-    "forecast_auto": "forecast.auto",
+    "Fitted": "forecast.panels",
+    "Forecasts": "forecast.panels",
+    "fit": "forecast.panels",
+    "forecast": "forecast.panels",
     "RunResult": "lstm.engine",
     "Step": "lstm.engine",
     "run": "lstm.engine",
@@ -54,8 +58,8 @@ _WHERE = {
 __all__ = [
     "AutoConfig",
     "AutoModel",
-    "fit_auto",
-    "forecast_auto",
+    "Fitted",
+    "Forecasts",
     "Epoch",
     "FitConfig",
     "LSTMError",
@@ -64,7 +68,9 @@ __all__ = [
     "RunResult",
     "Step",
     "backtest",
+    "fit",
     "fit_one_lstm",
+    "forecast",
     "forecast_one_lstm",
     "from_keras",
     "from_onnx",
@@ -86,6 +92,21 @@ __all__ = [
 ]
 
 
+class _Package(types.ModuleType):
+    """``xl.forecast`` is the forecaster, and ``xl_lstm.forecast`` also names the layer's package.
+    Importing a package binds its name on the parent module; here that binding is skipped for
+    the names that are functions, so ``xl.forecast`` stays the function (``import
+    xl_lstm.forecast.auto`` and ``from xl_lstm.forecast... import`` work as ever, by sys.modules)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _WHERE and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(f"module 'xl_lstm' has no attribute {name!r}")
@@ -100,9 +121,10 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and editors see
     from .core.errors import LSTMError
-    from .forecast.auto import AutoConfig, AutoModel, fit_auto, forecast_auto
+    from .forecast.auto import AutoConfig, AutoModel
     from .forecast.backtest import backtest
     from .forecast.model_io import load_model, save_model
+    from .forecast.panels import Fitted, Forecasts, fit, forecast
     from .forecast.train import Epoch, FitConfig, Model, fit_one_lstm, forecast_one_lstm
     from .lstm.engine import RunResult, Step, run, sigmoid, step
     from .lstm.interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch

@@ -161,10 +161,11 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()]
-    assert rows[0] == ["step", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"] and len(rows) == 7
-    table = np.array(rows[1:], float)
+    assert rows[0] == ["month", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"] and len(rows) == 7
+    assert [r[0] for r in rows[1:]] == [f"1961-{m:02d}-01" for m in range(1, 7)]  # the months after Dec 1960
+    table = np.array([r[1:] for r in rows[1:]], float)
     assert (
-        np.all(table[:, 4] <= table[:, 2]) and np.all(table[:, 2] <= table[:, 1]) and np.all(table[:, 1] <= table[:, 3])
+        np.all(table[:, 3] <= table[:, 1]) and np.all(table[:, 1] <= table[:, 0]) and np.all(table[:, 0] <= table[:, 2])
     )
     out = tmp_path / "f.csv"
     assert (
@@ -188,9 +189,9 @@ def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "csv, args, message",
     [
-        ("month,y\n1,1\n2,oops\n3,3\n", ["--column", "y"], "column 'y', line 3 holds text 'oops', not a number"),
-        ("month,y\n1,1\n2,\n3,3\n", ["--column", "y"], "column 'y', line 3 holds a gap (an empty cell)"),
-        ("a,b\nx,y\n", [], "no numeric column"),
+        ("month,y\n1,1\n2,oops\n3,3\n", ["--column", "y"], "line 3, column 'y' holds text 'oops', not a number"),
+        ("month,y\n1,1\n2,\n3,3\n", ["--column", "y"], "series 'y' has a gap at step 2 (line 3, column 'y' is empty)"),
+        ("a,b\nx,y\n", [], "line 2, column 'a' holds text 'x', not a number"),
         ("month,y\n1,1\n", ["--column", "z"], "no column 'z'"),
         ("y\n" + "5\n" * 20, [], "constant"),
         ("y\n1\n2\n3\n", [], "has 3 values; the forecaster needs at least 5"),

@@ -27,7 +27,8 @@ def cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 
 def plain(sep: str = ",", decimal: str = ".") -> str:
-    rows = [f"1950-{k + 1:02d}{sep}{f'{v:.2f}'.replace('.', decimal)}" for k, v in enumerate(Y)]
+    months = [f"{1950 + k // 12}-{k % 12 + 1:02d}" for k in range(len(Y))]  # 1950-01 .. 1952-06
+    rows = [f"{m}{sep}{f'{v:.2f}'.replace('.', decimal)}" for m, v in zip(months, Y, strict=True)]
     return "\n".join([f"month{sep}sales", *rows]) + "\n"
 
 
@@ -58,10 +59,11 @@ def test_the_column_used_is_named(tmp_path: Path) -> None:
 
 
 def test_a_row_whose_label_starts_with_hash_is_data(tmp_path: Path) -> None:
-    text = plain().replace("1950-05,", "#5,", 1)
-    out, note = forecast_table(tmp_path, text)
-    assert "(30 values;" in note
-    assert out == forecast_table(tmp_path, plain())[0]
+    """Below the header a row starting with # is a row, not a comment: here its date '#5' is refused by line."""
+    line = refusal(tmp_path, plain().replace("1950-05,", "#5,", 1))
+    assert line.endswith(
+        "line 6, column 'month' holds '#5', not a date; fix it (the column 'month' holds the dates of every series)"
+    )
 
 
 def test_semicolons_and_decimal_commas_are_read_and_said(tmp_path: Path) -> None:
@@ -101,25 +103,24 @@ def test_missing_value_markers_are_named(tmp_path: Path, marker: str) -> None:
     lines = plain().splitlines()
     lines[7] = f"1950-07,{marker}"
     line = refusal(tmp_path, "\n".join(lines))
-    assert line.endswith(
-        f"column 'sales', line 8 holds {marker!r}, a missing-value marker, not a number; fix or remove it first"
+    assert (
+        f"series 'sales' at 1950-07-01, line 8, column 'sales' holds {marker!r}, a missing-value marker, not a number; "
+        "fix it" in line
     )
 
 
 def test_an_empty_cell_is_a_gap(tmp_path: Path) -> None:
     lines = plain().splitlines()
     lines[4] = "1950-04,"
-    assert refusal(tmp_path, "\n".join(lines)).endswith(
-        "column 'sales', line 5 holds a gap (an empty cell); fix or remove it first"
+    assert "series 'sales' has a gap at 1950-04-01 (line 5, column 'sales' is empty) inside the series; fill it" in (
+        refusal(tmp_path, "\n".join(lines))
     )
 
 
 def test_a_blank_line_inside_the_data_is_a_gap(tmp_path: Path) -> None:
     lines = plain().splitlines()
     lines.insert(6, "")
-    assert refusal(tmp_path, "\n".join(lines)).endswith(
-        "line 7 is blank, a gap inside the data; fill or remove it first"
-    )
+    assert refusal(tmp_path, "\n".join(lines)).endswith("line 7 is blank; every row must hold data (fill or remove it)")
 
 
 def test_decimal_commas_in_a_comma_separated_file_are_refused(tmp_path: Path) -> None:
@@ -130,16 +131,14 @@ def test_decimal_commas_in_a_comma_separated_file_are_refused(tmp_path: Path) ->
 def test_a_column_mixing_decimal_points_and_commas_is_refused(tmp_path: Path) -> None:
     lines = plain(";", ",").splitlines()
     lines[3] = "1950-03;1.5"
-    assert refusal(tmp_path, "\n".join(lines)).endswith(
-        "column 'sales', line 2 holds text '100,00', not a number; fix or remove it first"
-    )
+    assert "line 2, column 'sales' holds text '100,00', not a number; fix it" in refusal(tmp_path, "\n".join(lines))
 
 
 @pytest.mark.parametrize("cell", ['"1,234.5"', "1_000", "inf", "0x10", "12 kg"])
 def test_numbers_python_or_pandas_would_guess_are_refused(tmp_path: Path, cell: str) -> None:
     lines = plain().splitlines()
     lines[3] = f"1950-03,{cell}"
-    assert " line 4 holds text " in refusal(tmp_path, "\n".join(lines))
+    assert " line 4, column 'sales' holds text " in refusal(tmp_path, "\n".join(lines))
 
 
 @pytest.mark.parametrize(
@@ -159,14 +158,16 @@ def test_files_that_are_not_csv_columns(tmp_path: Path, data: bytes, message: st
 def test_a_missing_file_and_a_missing_column(tmp_path: Path) -> None:
     proc = cli(str(tmp_path / "nope.csv"), *FAST)
     assert proc.returncode == 2 and proc.stderr == f"xl-lstm: {tmp_path / 'nope.csv'}: does not exist\n"
-    assert "no column 'z'; columns are 'month', 'sales'" in refusal(tmp_path, plain(), "--column", "z")
+    assert "no column 'z' for the values (--column); columns are 'month', 'sales'" in refusal(
+        tmp_path, plain(), "--column", "z"
+    )
 
 
 def test_stdin_with_a_gap_is_refused(tmp_path: Path) -> None:
     proc = cli("-", *FAST, stdin="1\n2\n\n3\n" + "\n".join(map(str, range(4, 30))))
     assert (
         proc.returncode == 2
-        and proc.stderr == "xl-lstm: stdin: line 3 is blank, a gap inside the data; fill or remove it first\n"
+        and proc.stderr == "xl-lstm: stdin: line 3 is blank; every row must hold data (fill or remove it)\n"
     )
 
 

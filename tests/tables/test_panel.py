@@ -397,8 +397,8 @@ def test_steps_are_written_under_step_and_the_input_is_never_overwritten(tmp_pat
     path = save(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), tmp_path / "in.csv")
     p = read_panel(path)
     written = write_panel_forecasts(forecasts_for(p), p, tmp_path / "out.csv")
-    assert written.read_text().splitlines()[:2] == [
-        "step,a,a lo-80,a hi-80,a lo-95,a hi-95",
+    assert written.read_text().splitlines()[:2] == [  # one series: its forecast and bounds under their own names
+        "step,forecast,lo-80,hi-80,lo-95,hi-95",
         "4,0.25,-0.75,1.25,-1.75,2.25",
     ]
     refused("is the table the forecasts are made from", write_panel_forecasts, forecasts_for(p), p, path)

@@ -1,33 +1,27 @@
-"""``xl-lstm forecast``: every series of a table (or one column, or stdin) through the automatic
-forecaster, on this machine or a dask.distributed cluster."""
+"""``xl-lstm forecast``: every series of a table (or one column of it, or stdin) through the
+automatic forecaster, on this machine or a dask.distributed cluster.
+
+Every input goes through the one table reader (``xl_lstm.tables.panel``): a one-column CSV, a
+headerless column of numbers, stdin and ``--column`` are tables of one series, so dates,
+frequency, season, order, duplicates and gaps are checked once, and the forecasts keep the
+input's shape and dates. The writer follows the output's suffix. An output that is an input
+of the run is refused before any work.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ..core.errors import LSTMError
+from ..core.limits import WRITE_SUFFIXES
 from .progress import CountBar, training_bars
 
 if TYPE_CHECKING:
-    from ..tables.csv_column import Cells
-
-
-def _read_column(
-    data: str, column: str | None, quiet: bool = False, cells: Cells | None = None
-) -> tuple[str, np.ndarray]:
-    """The series to forecast (see xl_lstm.tables.csv_column), from ``cells`` when the file is parsed
-    already; says on stderr which column it uses, unless quiet."""
-    from ..tables.csv_column import column_numbers, read_column
-
-    col = read_column(data, column, sys.stdin) if cells is None else column_numbers(data, cells, column)  # type: ignore[arg-type]
-    if not quiet:
-        print(f"xl-lstm: {col.note}", file=sys.stderr)
-    return col.name, col.values
+    from ..tables.panel import Panel
 
 
 def parse_levels(text: str) -> tuple[float, ...]:
@@ -49,15 +43,10 @@ def forecast_command(args: argparse.Namespace) -> int:
     if args.season is not None:
         settings["season"] = args.season
     _check_cluster_options(args)
+    _check_output(args)
     if args.scheduler is not None:
         return _forecast_cluster(args, levels, settings)
-    one = args.data == "-" or args.column is not None
-    cells = None if one else _one_series_csv(args.data)  # parsed once: read again as the column below
-    if one or cells is not None:
-        if args.fit_sample is not None:
-            raise LSTMError("--fit-sample chooses among the series of a table; this is one series")
-        return _forecast_one(args, levels, settings, cells)
-    if Path(args.data).is_dir():
+    if args.data != "-" and args.column is None and Path(args.data).is_dir():
         return _forecast_files(args, levels, settings)
     return _forecast_table(args, levels, settings)
 
@@ -77,17 +66,38 @@ def _check_cluster_options(args: argparse.Namespace) -> None:
         raise LSTMError("--scheduler writes the forecasts as parts into a folder: give --output DIR")
 
 
-def _one_series_csv(data: str) -> Cells | None:
-    """The parsed cells of a CSV file with at most one column of numbers (and maybe dates) and no
-    unique_id: one series, read (or refused) by csv_column's rules, the same as a template's
-    --data; None for any other file (a table of many series)."""
-    from ..tables.csv_column import load_text, numeric_columns, read_cells
+def _same(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
 
-    if Path(data).suffix.lower() not in (".csv", ".tsv", ".txt"):
-        return None
-    cells = read_cells(data, load_text(data))
-    one = "unique_id" not in [n.lower() for n in cells.names]
-    return cells if one and len(numeric_columns(cells.body, len(cells.names), cells.sep)) <= 1 else None
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Before any work: the output is no input of the run (the table, a table of the folder, the
+    folder), and a file output has a suffix a writer takes (.csv, .parquet, .xlsx)."""
+    if not args.output:
+        return
+    out = Path(args.output)
+    if args.scheduler is None and out.suffix.lower() not in WRITE_SUFFIXES:
+        raise LSTMError(
+            f"{out}: forecasts are written as {', '.join(WRITE_SUFFIXES)} (got {out.suffix.lower() or 'no extension'})"
+        )
+    if args.data == "-":
+        return
+    data = Path(args.data)
+    if _same(out, data):
+        raise LSTMError(f"{out}: is the input table; write the forecasts to another file")
+    if data.is_dir() and _same(out.parent, data):
+        raise LSTMError(f"{out}: is inside the folder of tables read; write the forecasts elsewhere")
+    if args.scheduler is not None and data.exists() and _same(data.parent, out):
+        raise LSTMError(f"{out}: holds the table read; write the parts into another folder")
+
+
+def _read(args: argparse.Namespace) -> Panel:
+    """DATA (a table file, or - for stdin) as a panel, by the one table reader; --column: one series of it."""
+    from ..tables.panel import read_panel, read_panel_text
+
+    if args.data == "-":
+        return read_panel_text(sys.stdin.read(), source="stdin", column=args.column)
+    return read_panel(args.data, column=args.column, source=args.data)
 
 
 def _say(args: argparse.Namespace, lines: list[str]) -> None:
@@ -96,54 +106,30 @@ def _say(args: argparse.Namespace, lines: list[str]) -> None:
             print(f"xl-lstm: {line}", file=sys.stderr)
 
 
-def _forecast_one(args: argparse.Namespace, levels: tuple[float, ...], settings: dict, cells: Cells | None) -> int:
-    from ..core.files import atomic_write
-    from ..forecast.auto import fit_auto, forecast_auto
-    from ..runs.forecast_frame import level_columns
-
-    name, y = _read_column(args.data, args.column, args.quiet, cells)
-    horizon = args.horizon or 12
-    with training_bars(args.quiet) as bar:
-        model = fit_auto({name: y}, horizon, on_epoch=bar, **settings)
-    out = forecast_auto(model, horizon, levels)
-    _say(args, [f"chose: {model.describe()}", *out.notes])
-    fc = out.forecasts[name]
-    head = ["step", "forecast", *level_columns(levels)]
-    rows = [
-        [str(k + 1), f"{fc.mean[k]:.6g}"] + [f"{d[q][k]:.6g}" for q in levels for d in (fc.lower, fc.upper)]
-        for k in range(horizon)
-    ]
-    if args.output:
-        text = "\n".join(",".join(r) for r in [head, *rows]) + "\n"
-        path = Path(args.output)
-        atomic_write(path, lambda fh: fh.write(text.encode()))
-        print(f"wrote {path}: {horizon} steps of {name}")
-    else:
-        widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
-        for r in [head, *rows]:
-            print("  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)))
-    return 0
+def _read_notes(args: argparse.Namespace, panel: Panel) -> list[str]:
+    """What was read: the table in words; for one series of a wide table, the column used and what was detected."""
+    lines = [f"read {panel.source}, {len(panel.long):,} values"]
+    if panel.shape == "wide" and len(panel.id_order) == 1:
+        detected = f"; {', '.join(panel.detected)}" if panel.detected else ""
+        where = "stdin" if args.data == "-" else args.data
+        lines.append(f"using column {panel.id_order[0]!r} of {where} ({len(panel.long)} values{detected})")
+    return lines
 
 
 def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
-    from ..runs.forecast_frame import forecast_panel
-    from ..tables.panel import read_panel
+    from ..forecast.panels import fit, forecast
     from ..tables.writers import forecast_frame_shape, write_panel_forecasts
 
-    panel = read_panel(args.data)
-    n_series = panel.long["unique_id"].nunique()
-    _say(args, [f"read {panel.source}, {len(panel.long):,} values"])
-    if args.output and Path(args.output).resolve() == Path(args.data).resolve():
-        raise LSTMError(f"{args.output}: is the input table; write the forecasts to another file")
+    panel = _read(args)
+    _say(args, _read_notes(args, panel))
     with training_bars(args.quiet) as bar:
-        result = forecast_panel(panel, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
+        fitted = fit(panel, args.horizon, sample=args.fit_sample, on_epoch=bar, **settings)
+    result = forecast(fitted, levels=levels)
     _say(args, result.notes)
     _refusals(result.refused)
     if args.output:
         path = write_panel_forecasts(result.table, panel, args.output)
-        print(
-            f"wrote {path}: {len(result.table):,} forecasts of {n_series - len(result.refused)} series{_refused_count(result.refused)}"
-        )
+        print(f"wrote {path}: {len(result.table):,} forecasts of {len(result)} series{_refused_count(result.refused)}")
     else:
         print(forecast_frame_shape(result.table, panel).to_string(index=False))
     return 1 if result.refused else 0
@@ -164,8 +150,6 @@ def _forecast_files(args: argparse.Namespace, levels: tuple[float, ...], setting
     from ..runs.panel_files import forecast_files
     from ..tables.writers import table_writer
 
-    if args.output and Path(args.output).resolve().parent == Path(args.data).resolve():
-        raise LSTMError(f"{args.output}: is inside the folder of tables read; write the forecasts elsewhere")
     with training_bars(args.quiet) as bar:
         result = forecast_files(args.data, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
     _say(args, result.notes)

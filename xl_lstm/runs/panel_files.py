@@ -27,11 +27,11 @@ import pandas as pd
 from ..core.errors import LSTMError
 from ..core.files import atomic_write, clean_stale
 from ..forecast.auto import AutoConfig, AutoModel
+from ..forecast.panels import Forecasts, fit_panel, fit_sample, forecast_panel, level_columns
 from ..forecast.train import Epoch
 from ..tables.frequency import frequency_words
 from ..tables.panel import Panel, panel_from_frame, read_panel
 from ..tables.writers import table_writer
-from .forecast_frame import SeriesForecast, fit_panel, fit_sample, forecast_series, level_columns
 
 __all__ = [
     "Clock",
@@ -235,15 +235,15 @@ def forecast_part(
     levels: tuple[float, ...],
     plan: Plan,
     id_order: Sequence[str] | None = None,
-) -> SeriesForecast:
+) -> Forecasts:
     """Forecast the whole series in ``rows`` (checked again now they are together) with the model."""
     order = list(id_order) if id_order is not None else sorted(map(str, pd.unique(rows["unique_id"])))
     panel, refused = check_long(rows, order, plan.code, plan.source)
     if panel is None:
         columns = ["unique_id", "ds", "forecast", *level_columns(levels)]
-        return SeriesForecast(pd.DataFrame({c: [] for c in columns}), [], refused)
-    out = forecast_series(model, panel, horizon, levels)
-    return SeriesForecast(out.table, out.notes, refused | out.refused)
+        return Forecasts(pd.DataFrame({c: [] for c in columns}), [], refused, levels)
+    out = forecast_panel(model, panel, horizon, levels)
+    return dataclasses.replace(out, refused=refused | out.refused)
 
 
 class ManyForecast(NamedTuple):

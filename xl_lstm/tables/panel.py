@@ -1,6 +1,6 @@
 """Many series in one table (a panel): read into the long format, strictly, and forecasts written back.
 
-``read_panel(path)`` and ``panel_from_frame(df)`` give a ``Panel``: the series as one *long*
+``read_panel(path)``, ``read_panel_text(text)`` (CSV on stdin) and ``panel_from_frame(df)`` give a ``Panel``: the series as one *long*
 frame ``unique_id, ds, y`` (the format statsforecast, neuralforecast and darts use), with
 the table's one frequency and what the source looked like. ``writers`` lays out the steps
 to forecast and writes the forecaster's long frame back in the source's own shape.
@@ -16,6 +16,9 @@ Layouts:
   Every other column is one series, its header the series' id. Blank cells before a
   series' first value or after its last are not part of it (series of different lengths);
   a blank inside is refused.
+
+``column`` picks one value column of a wide table (its dates column stays) or names the value
+column of a long one: one series of a table, read by the same rules.
 
 Strictly means: no row is dropped; every problem is one ``LSTMError`` line naming the
 file (or "the table"), the series, the cell or date, and what to do. Numbers in CSV text
@@ -55,9 +58,9 @@ from .cells import (
 )
 from .frequency import one_frequency
 from .series_file import STEPS, Frequency
-from .sources import Table, check_budget, frame_table, is_blank, read_table
+from .sources import Table, check_budget, frame_table, is_blank, read_table, text_table
 
-__all__ = ["DEFAULT_NAMES", "Panel", "id_column", "panel_from_frame", "read_panel"]
+__all__ = ["DEFAULT_NAMES", "Panel", "id_column", "panel_from_frame", "read_panel", "read_panel_text"]
 
 DEFAULT_NAMES = ("unique_id", "ds", "y")
 
@@ -74,6 +77,7 @@ class Panel:
     id_order: list[str]  # series in the source's order (columns of a wide table, first rows of a long one)
     names: dict[str, str]  # the user's names of "unique_id", "ds", "y" (wide: the date column's, or "step")
     path: Path | None = None  # the file read, which write_panel_forecasts never overwrites
+    detected: tuple[str, ...] = ()  # what the CSV reader detected ("semicolon-separated", "no header line")
 
 
 # ---- which layout -----------------------------------------------------------------------------------
@@ -116,6 +120,8 @@ def _layout(table: Table, id_col: str | None, ds_col: str | None, y_col: str | N
                 raise LSTMError(
                     f"{table.source}: column {table.names[same]!r} cannot be both {roles[a]} and {roles[b]}"
                 )
+    if found[0] is None and id_col is None and len(table.names) < 3:
+        return None  # a date column and one series (or the series alone), even if named y: wide
     if found[0] is None and found[2] is None:
         if not _three_columns_long(table) or (found[1] is not None and found[1] != 1):
             return None
@@ -262,9 +268,41 @@ def id_column(ids: Any) -> pd.Series:
 
 
 # ---- panels -----------------------------------------------------------------------------------------
-def _panel(table: Table, id_col: str | None, ds_col: str | None, y_col: str | None, path: Path | None) -> Panel:
+def _one_column(table: Table, column: str, id_col: str | None, ds_col: str | None) -> tuple[Table, str | None]:
+    """(the table narrowed to its dates and ``column``, the y_col): a wide table's one series; a long
+    table (one with an id column) keeps its columns and reads ``column`` as its values."""
+    j = _find(table, column, "", "the values (--column)")
+    assert j is not None  # _find refuses a column given that is not there
+    if _find(table, id_col, "unique_id", "the series ids (id_col)") is not None:
+        return table, column
+    jt = _find(table, ds_col, "ds", "the dates (ds_col)")
+    if jt is None and j != 0 and time_column(table.columns[0]) is not None:
+        jt = 0
+    keep: list[int] = [jt, j] if jt is not None and jt != j else [j]
+    narrowed = Table(
+        table.source,
+        [table.names[k] for k in keep],
+        [table.columns[k] for k in keep],
+        table.sep,
+        lambda i, c: table.where(i, None if c is None else keep[c]),
+        table.detected,
+    )
+    return narrowed, None
+
+
+def _panel(
+    table: Table,
+    id_col: str | None,
+    ds_col: str | None,
+    y_col: str | None,
+    path: Path | None,
+    column: str | None = None,
+) -> Panel:
     if not table.names or table.rows == 0:
         raise LSTMError(f"{table.source}: is empty; it needs a header and rows")
+    if column is not None:
+        table, picked = _one_column(table, column, id_col, ds_col)
+        y_col = picked or y_col
     cols = _layout(table, id_col, ds_col, y_col)
     if cols is not None:
         long, order = _long_from_long(table, cols)
@@ -300,7 +338,7 @@ def _panel(table: Table, id_col: str | None, ds_col: str | None, y_col: str | No
     said = frequency.adjective if code is not None and frequency is not STEPS else f"every {code}" if code else "steps"
     note = f"; column{'s' * (len(unused) > 1)} {', '.join(map(repr, unused))} not used" if unused else ""
     source = f"{table.source} ({shape}: {len(order)} series, {said}{note})"
-    return Panel(long, shape, frequency, code, source, order, names, path)
+    return Panel(long, shape, frequency, code, source, order, names, path, table.detected)
 
 
 def panel_from_frame(
@@ -316,8 +354,20 @@ def panel_from_frame(
 
 
 def read_panel(
-    path: str | Path, *, id_col: str | None = None, ds_col: str | None = None, y_col: str | None = None
+    path: str | Path,
+    *,
+    id_col: str | None = None,
+    ds_col: str | None = None,
+    y_col: str | None = None,
+    column: str | None = None,
+    source: str | None = None,
 ) -> Panel:
-    """A .csv/.tsv/.txt, .parquet or .xlsx/.xlsm (first sheet) file, long or wide, as a Panel."""
+    """A .csv/.tsv/.txt, .parquet or .xlsx/.xlsm (first sheet) file, long or wide, as a Panel
+    (``column``: only that series; ``source`` starts every message, default the file's name)."""
     path = Path(path)
-    return _panel(read_table(path), id_col, ds_col, y_col, path)
+    return _panel(read_table(path, source), id_col, ds_col, y_col, path, column)
+
+
+def read_panel_text(text: str, *, source: str = "stdin", column: str | None = None, ds_col: str | None = None) -> Panel:
+    """CSV text (e.g. stdin: numbers one per line, or a table with a header) as a Panel, as read_panel reads a file."""
+    return _panel(text_table(source, text), None, ds_col, None, None, column)

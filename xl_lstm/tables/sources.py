@@ -1,10 +1,11 @@
 """A table file or a DataFrame as a table of cells: a header and one column of cells per name, strictly.
 
 ``read_table(path)`` reads a .csv/.tsv/.txt (``csv_column``'s rules), .parquet or .xlsx/.xlsm
-(first sheet) file, ``frame_table(df, source)`` takes a DataFrame (a DatetimeIndex becomes its
+(first sheet) file, ``text_table(source, text)`` CSV text (stdin), ``frame_table(df, source)`` takes a DataFrame (a DatetimeIndex becomes its
 first column). Both refuse, in one ``LSTMError`` line, a file or frame over the budget
 (``MAX_FILE_BYTES``, ``MAX_ROWS``, ``MAX_CELLS``) before its cells are parsed, a column
-without a header or named twice, and a blank row. What the cells mean is ``cells``' and
+without a header or named twice, and a blank row. CSV text whose first line holds only numbers
+has no header when it is one column (named "1"): a column of numbers is a series. What the cells mean is ``cells``' and
 ``panel``'s business.
 """
 
@@ -20,9 +21,18 @@ import pandas as pd
 
 from ..core.errors import LSTMError
 from ..core.limits import MAX_ROWS, READ_SUFFIXES, WORKBOOK_SUFFIXES
-from .csv_column import load_text, read_cells
+from .csv_column import SEPARATORS, decimal_comma, load_text, read_cells
 
-__all__ = ["MAX_CELLS", "MAX_FILE_BYTES", "Table", "check_budget", "frame_table", "is_blank", "read_table"]
+__all__ = [
+    "MAX_CELLS",
+    "MAX_FILE_BYTES",
+    "Table",
+    "check_budget",
+    "frame_table",
+    "is_blank",
+    "read_table",
+    "text_table",
+]
 
 MAX_FILE_BYTES = 1 << 30  # a table file larger than this is refused before it is read
 MAX_CELLS = 30_000_000  # rows x columns of a source table, checked before its cells are parsed
@@ -37,6 +47,7 @@ class Table:
     columns: list[pd.Series]  # (rows,) each: text (CSV), Python objects (workbook) or typed values (frames)
     sep: str  # a CSV's separator (decimal commas are decided by it), "" for typed cells
     where: Callable[[int, int | None], str]  # (row, column or None) -> "line 7, column 'b'", "cell B7", "index 5"
+    detected: tuple[str, ...] = ()  # what a CSV reader detected: "comma-separated", "decimal commas", "no header line"
 
     @property
     def rows(self) -> int:
@@ -64,57 +75,67 @@ def _check_names(source: str, names: list[str], blank_first: bool) -> None:
             raise LSTMError(f"{source}: two columns are named {name!r}; give every column its own name")
 
 
-def read_table(path: Path) -> Table:
-    """A .csv/.tsv/.txt, .parquet or .xlsx/.xlsm (first sheet) file as a table; refused if too big."""
+def read_table(path: Path, source: str | None = None) -> Table:
+    """A .csv/.tsv/.txt, .parquet or .xlsx/.xlsm (first sheet) file as a table; refused if too big.
+    ``source`` starts every message (default: the file's name)."""
+    name = source or path.name
     suffix = path.suffix.lower()
     if suffix not in READ_SUFFIXES:
-        raise LSTMError(f"{path.name}: give a {', '.join(READ_SUFFIXES)} file (got {suffix or 'no extension'})")
+        raise LSTMError(f"{name}: give a {', '.join(READ_SUFFIXES)} file (got {suffix or 'no extension'})")
     if not path.is_file():
         raise LSTMError(f"{path}: does not exist" if not path.exists() else f"{path}: is not a file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise LSTMError(f"{path.name}: is {size >> 20:,} MiB, over the limit of {MAX_FILE_BYTES >> 20:,} MiB read")
+        raise LSTMError(f"{name}: is {size >> 20:,} MiB, over the limit of {MAX_FILE_BYTES >> 20:,} MiB read")
     if suffix == ".parquet":
-        return frame_table(_parquet_frame(path), path.name)
+        return frame_table(_parquet_frame(path, name), name)
     if suffix in WORKBOOK_SUFFIXES:
-        return _excel_table(path)
-    return _csv_table(path)
+        return _excel_table(path, name)
+    return text_table(name, load_text(str(path)))
 
 
-def _csv_table(path: Path) -> Table:
-    text = load_text(str(path))
+def text_table(source: str, text: str) -> Table:
+    """CSV ``text`` (a file's, or stdin's) as a table, by ``csv_column``'s rules; ``source`` names it."""
     lines = text.count("\n") + (not text.endswith("\n"))
     head = text.lstrip("\ufeff").split("\n", 1)[0]
-    check_budget(path.name, lines - 1, 1 + max(head.count(s) for s in (",", ";", "\t")), f"{lines:,} lines")
-    cells = read_cells(path.name, text)
-    if not cells.has_header:
-        raise LSTMError(f"{path.name}: its first line holds only numbers; add a header line naming the columns")
+    check_budget(source, lines - 1, 1 + max(head.count(s) for s in (",", ";", "\t")), f"{lines:,} lines")
+    cells = read_cells(source, text)
     names, width = cells.names, len(cells.names)
+    if not cells.has_header and width > 1:
+        raise LSTMError(f"{source}: its first line holds only numbers; add a header line naming the columns")
     if not cells.body:
-        raise LSTMError(f"{path.name}: holds a header but no rows")
+        raise LSTMError(f"{source}: holds a header but no rows")
     for line, row in cells.body:
         if not any(f.strip() for f in row):
-            raise LSTMError(f"{path.name}: line {line} is blank; every row must hold data (fill or remove it)")
+            raise LSTMError(f"{source}: line {line} is blank; every row must hold data (fill or remove it)")
         if len(row) != width:
-            raise LSTMError(f"{path.name}: line {line} has {len(row)} fields, the header {width}")
-    _check_names(path.name, names, blank_first=True)
+            hint = f" (is {cells.sep!r} also a decimal comma?)" if cells.sep == "," else ""
+            raise LSTMError(f"{source}: line {line} has {len(row)} fields, the header {width}{hint}")
+    _check_names(source, names, blank_first=True)
     columns = [pd.Series([r[k].strip() for _, r in cells.body], dtype=object) for k in range(width)]
     line_of = [line for line, _ in cells.body]
 
     def where(i: int, j: int | None) -> str:
         return f"line {line_of[i]}" + ("" if j is None else f", column {names[j]!r}")
 
-    return Table(path.name, names, columns, cells.sep, where)
+    detected = [f"{SEPARATORS[cells.sep]}-separated"]
+    if any(decimal_comma([c for c in col if c], cells.sep) for col in columns):
+        detected.append("decimal commas")
+    if not cells.has_header:
+        detected.append("no header line")
+    if cells.skipped:
+        detected.append(f"{cells.skipped} comment line{'s' * (cells.skipped > 1)} above the header skipped")
+    return Table(source, names, columns, cells.sep, where, tuple(detected))
 
 
-def _excel_table(path: Path) -> Table:
+def _excel_table(path: Path, name: str) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils import range_boundaries
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001  openpyxl raises many kinds for a damaged file
-        raise LSTMError(f"{path.name}: cannot read it as a workbook ({type(exc).__name__}); is it damaged?") from None
+        raise LSTMError(f"{name}: cannot read it as a workbook ({type(exc).__name__}); is it damaged?") from None
     try:
         ws = wb.worksheets[0]
         try:  # the sheet's stated size, when it states one: refused before any cell is read
@@ -123,21 +144,21 @@ def _excel_table(path: Path) -> Table:
         except (ValueError, TypeError):
             stated = None
         if stated is not None:
-            check_budget(path.name, *stated)
+            check_budget(name, *stated)
         rows: list[list[Any]] = []
         count = 0
         for row in ws.iter_rows(values_only=True):  # a sheet that states no size (or a wrong one) is counted
             rows.append(list(row))
             count += len(row)
             if len(rows) > MAX_ROWS + 1 or count > MAX_CELLS:
-                raise _too_big(path.name, f"its first sheet, at {len(rows):,} rows and {count:,} cells,")
+                raise _too_big(name, f"its first sheet, at {len(rows):,} rows and {count:,} cells,")
     except LSTMError:
         raise
     except Exception as exc:  # noqa: BLE001  a damaged sheet fails while it is read, in many ways
-        raise LSTMError(f"{path.name}: cannot read its first sheet ({type(exc).__name__}); is it damaged?") from None
+        raise LSTMError(f"{name}: cannot read its first sheet ({type(exc).__name__}); is it damaged?") from None
     finally:
         wb.close()
-    return _sheet_table(path.name, rows)
+    return _sheet_table(name, rows)
 
 
 def is_blank(v: Any) -> bool:
@@ -176,20 +197,20 @@ def _sheet_table(source: str, rows: list[list[Any]]) -> Table:
     return Table(source, names, columns, "", where)
 
 
-def _parquet_frame(path: Path) -> pd.DataFrame:
+def _parquet_frame(path: Path, name: str) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise LSTMError(f"{path.name}: reading Parquet needs pyarrow (pip install pyarrow)") from None
+        raise LSTMError(f"{name}: reading Parquet needs pyarrow (pip install pyarrow)") from None
     try:
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:  # noqa: BLE001  pyarrow raises several kinds for a file that is not Parquet
-        raise LSTMError(f"{path.name}: cannot read it as Parquet ({type(exc).__name__}); is it damaged?") from None
-    check_budget(path.name, meta.num_rows, meta.num_columns)
+        raise LSTMError(f"{name}: cannot read it as Parquet ({type(exc).__name__}); is it damaged?") from None
+    check_budget(name, meta.num_rows, meta.num_columns)
     try:
         return pd.read_parquet(path, engine="pyarrow")
     except Exception as exc:  # noqa: BLE001
-        raise LSTMError(f"{path.name}: cannot read it as Parquet ({type(exc).__name__}); is it damaged?") from None
+        raise LSTMError(f"{name}: cannot read it as Parquet ({type(exc).__name__}); is it damaged?") from None
 
 
 def frame_table(df: pd.DataFrame, source: str) -> Table:

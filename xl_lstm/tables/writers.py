@@ -54,7 +54,8 @@ def forecast_frame_shape(forecasts: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     """The forecaster's long frame (unique_id, ds, forecast, then e.g. lo-80, hi-80, ...) in the source's shape.
 
     long: the same columns, id and ds under the user's names. wide: one row per future date, the date
-    column (the source's name, or "step"), then per series (in ``panel.id_order``) ``<id>``, ``<id> lo-80``, ...
+    column (the source's name, or "step"), then per series (in ``panel.id_order``) ``<id>``, ``<id> lo-80``, ...;
+    a wide table of one series: the date column, then ``forecast``, ``lo-80``, ... (its id is in the notes).
     """
     missing = [c for c in ("unique_id", "ds", "forecast") if c not in forecasts.columns]
     if missing:
@@ -79,6 +80,9 @@ def forecast_frame_shape(forecasts: pd.DataFrame, panel: Panel) -> pd.DataFrame:
         _check_unique(panel, list(out.columns))
         return out.reset_index(drop=True)
     values = ["forecast", *extra]
+    if len(panel.id_order) == 1:
+        one = forecasts.sort_values("ds", kind="stable")
+        return pd.DataFrame({panel.names["ds"]: one["ds"].to_numpy(), **{v: one[v].to_numpy() for v in values}})
     wide = forecasts.pivot(index="ds", columns="unique_id", values=values).sort_index()  # (dates, values x ids)
     present = set(map(str, forecasts["unique_id"]))
     columns: dict[str, Any] = {panel.names["ds"]: wide.index.to_numpy()}
