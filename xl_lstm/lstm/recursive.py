@@ -15,10 +15,10 @@ import numpy as np
 
 from ..core.checks import as_vector, check_whole, finite_array, shape_str, where
 from ..core.errors import LSTMError
-from .engine import run, step
+from .engine import Step, run, step
 from .params import LSTMParams
 
-__all__ = ["recursive_forecast"]
+__all__ = ["advance", "recursive_forecast"]
 
 
 def recursive_forecast(
@@ -79,14 +79,15 @@ def recursive_forecast(
                 "center, scale or the head's weights are too large"
             )
         if k + 1 < horizon:
-            h, c, y = _advance(params, y, h, c)
+            h, c, y, _ = advance(params, y, h, c)
     return out
 
 
-def _advance(
+def advance(
     params: LSTMParams, x: np.ndarray, h: np.ndarray, c: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One step of every layer on input x; returns the new states and the head's output."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Step]:
+    """One step of every layer on input x (the forecast fed back); returns the new states
+    (L, H), the head's output and the top layer's Step (its gates, for a sheet that shows them)."""
     h_new, c_new = np.empty_like(h), np.empty_like(c)  # (L, H)
     inp = x
     for k in range(params.num_layers):
@@ -95,4 +96,4 @@ def _advance(
         inp = s.h
     with np.errstate(over="ignore", invalid="ignore"):  # an inf here is refused by the caller's check
         y = params.W_y @ inp + params.b_y  # type: ignore[operator]
-    return h_new, c_new, y
+    return h_new, c_new, y, s
