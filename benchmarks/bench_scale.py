@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xl_lstm.runs.batch import refresh_many
 from xl_lstm.runs.cluster import connect, forecast_on_cluster, on_cluster, part_count
 from xl_lstm.runs.panel_files import ManyForecast, forecast_files
-from xl_lstm.workbook.refresh import refresh_many
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"

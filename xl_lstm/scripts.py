@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from .workbook.contract import XlwingsNames, train_on
+from .workbook.contract import XlwingsNames
+from .workbook.fit import train_on
 
 __all__ = ["fit_book", "lstm_fit", "lstm_fit_caller", "lstm_template_caller", "template_from_selection"]
 

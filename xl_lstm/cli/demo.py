@@ -23,7 +23,7 @@ def demo(hidden: int, seed: int, out: str) -> str:
     Forecaster), the one LSTM's, and their errors next to seasonal naive's."""
     from ..template.build import check_target, write_template
     from ..template.model import template_model
-    from ..workbook.refresh import fit_workbook
+    from ..workbook.fit import fit_workbook
     from ..workbook.xlsx import Book
 
     path = Path(out)

@@ -37,7 +37,7 @@ def template_command(args: argparse.Namespace) -> int:
 
 def fit_command(args: argparse.Namespace) -> int:
     """Train on BOOK's history, write the weights into it and refresh it in one atomic write."""
-    from ..workbook.refresh import fit_workbook
+    from ..workbook.fit import fit_workbook
 
     with training_bars(args.quiet) as bar:
         model, result = fit_workbook(args.book, epochs=args.epochs, seed=args.seed, on_epoch=bar)
@@ -50,7 +50,7 @@ def fit_command(args: argparse.Namespace) -> int:
 
 def refresh(args: argparse.Namespace) -> int:
     """Refresh every file; problems are one line each on stderr; exit 1 if any file failed."""
-    from ..workbook.refresh import expand, refresh_many, summary_table
+    from ..runs.batch import expand, refresh_many, summary_table
 
     if not args.paths and not args.glob:
         print("xl-lstm: refresh: name at least one PATH or --glob PATTERN (see xl-lstm --help)", file=sys.stderr)

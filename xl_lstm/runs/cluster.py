@@ -43,7 +43,7 @@ from ..core.errors import LSTMError
 from ..forecast.auto import AutoConfig, AutoModel
 from ..forecast.panels import fit_sample
 from ..forecast.train import Epoch
-from ..workbook.refresh import Outcome, Runner, refresh_outcome
+from .batch import Outcome, Runner, refresh_outcome
 from .panel_files import (
     Clock,
     FileRead,

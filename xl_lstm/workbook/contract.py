@@ -1,5 +1,5 @@
 """The workbook contract: the defined names a workbook holds an LSTM under, and the one
-way a model is read out of a workbook, trained and written back.
+way a model is read out of a workbook and written back (training into one: ``fit``).
 
 Every part that knows the workbook's layout goes through here: the template writes
 these names, the batch refresh reads the inputs and fills the outputs, ``xl-lstm fit``,
@@ -15,7 +15,7 @@ with ``numbers(name)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.errors import LSTMError
 from ..core.limits import MAX_HORIZON, SHEET_ROWS
-from ..forecast.train import Epoch, FitConfig, Model, fit_lagged, fit_one_lstm
+from ..forecast.train import FitConfig, Model
 from ..lstm.params import LSTMParams
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "book_name",
     "model_blocks",
     "read_model",
-    "train_on",
 ]
 
 # name -> (shape in H units, D inputs, T steps, n held out; what it holds). README lists the same table.
@@ -222,22 +221,6 @@ def model_blocks(model: Model) -> dict[str, np.ndarray]:
         "lstm_b_y": np.asarray(p.b_y)[:, None],
         "lstm_scaler": np.vstack([model.scaler.center, model.scaler.scale]),
     }
-
-
-def train_on(
-    source: NamedRanges, *, seed: int = 0, epochs: int | None = None, on_epoch: Callable[[Epoch], None] | None = None
-) -> tuple[Model, dict[str, np.ndarray]]:
-    """Train on a workbook's history with ``WORKBOOK_FIT`` (H from its lstm_W); the model and its blocks."""
-    current = read_model(source)
-    D, H = current.params.input_size, current.params.hidden_size
-    settings: dict[str, Any] = {"hidden": H, "seed": seed}
-    if epochs is not None:
-        settings["epochs"] = epochs
-    if D == 1:
-        model = fit_one_lstm(current.history[:, 0], WORKBOOK_FIT, on_epoch=on_epoch, **settings)
-    else:  # the series and its D-1 lags, as the sheets lay them out
-        model = fit_lagged(current.history, WORKBOOK_FIT, on_epoch=on_epoch, **settings)
-    return model, model_blocks(model)
 
 
 class XlwingsNames:
