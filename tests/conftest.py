@@ -113,10 +113,10 @@ SLOW_MODULES = {
     "tests/workbook/test_hostile_xml.py",
     "tests/tables/test_hostile_csv.py",
     "tests/lstm/test_engine_torch.py",  # torch
-    "tests/forecast/test_auto.py",  # the forecaster trains
-    "tests/forecast/test_train.py",
-    "tests/forecast/test_train_io.py",
-    "tests/forecast/test_panels.py",
+    "tests/forecasting/test_auto.py",  # the forecaster trains
+    "tests/forecasting/test_train.py",
+    "tests/forecasting/test_train_io.py",
+    "tests/forecasting/test_panels.py",
     "tests/cli/test_forecast_pipeline.py",
 }
 SLOW_TESTS = {  # single slow tests in otherwise quick modules

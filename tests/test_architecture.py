@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "xl_lstm"
-LAYERS = ("core", "lstm", "tables", "forecast", "excel", "workbook", "template", "runs", "cli")  # bottom to top
+LAYERS = ("core", "lstm", "tables", "forecasting", "excel", "workbook", "template", "runs", "cli")  # bottom to top
 TOP = {"__init__", "__main__", "udfs", "scripts"}  # the public entry points, above every layer
 MAX_LINES = 500
 

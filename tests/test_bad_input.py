@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 import xl_lstm as xl
 from xl_lstm import LSTMError
 from xl_lstm.excel import ranges, sheet
-from xl_lstm.forecast import metrics
+from xl_lstm.forecasting import metrics
 from xl_lstm.lstm.recursive import recursive_forecast
 
 # ---- valid arguments that the bad ones replace -----------------------------------------

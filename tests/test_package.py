@@ -32,14 +32,14 @@ def test_the_worksheet_functions_load_only_what_they_need() -> None:
         "xl_lstm",
         "xl_lstm.core",
         "xl_lstm.lstm",
-        "xl_lstm.forecast",
+        "xl_lstm.forecasting",
         "xl_lstm.excel",
         "xl_lstm.core.checks",
         "xl_lstm.core.version",
         "xl_lstm.lstm.engine",
         "xl_lstm.core.errors",
         "xl_lstm.core.limits",
-        "xl_lstm.forecast.metrics",
+        "xl_lstm.forecasting.metrics",
         "xl_lstm.lstm.params",
         "xl_lstm.excel.ranges",
         "xl_lstm.lstm.recursive",
@@ -134,3 +134,15 @@ def test_readme_your_own_data_works_as_written(tmp_path: Path) -> None:
 def _side_col(wb) -> int:  # type: ignore[no-untyped-def]
     ((sheet, ref),) = wb.defined_names["lstm_actuals"].destinations
     return wb[sheet][ref.replace("$", "")][0][0].column - 1  # the label column left of the actuals
+
+
+def test_the_forecasters_names_are_never_shadowed_by_a_subpackage() -> None:
+    """xl.fit and xl.forecast are functions, whichever of the package's modules were imported."""
+    code = (
+        "import importlib, pkgutil, xl_lstm as xl\n"
+        "for m in pkgutil.walk_packages(xl.__path__, 'xl_lstm.'):\n"
+        "    if not m.name.endswith(('__main__', 'retrain')): importlib.import_module(m.name)\n"
+        "print(callable(xl.fit), callable(xl.forecast), xl.forecast.__module__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "xl_lstm.forecasting.panels"]

@@ -11,8 +11,6 @@ refreshing workbooks (``refresh_file``). The template workbook (which needs open
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from .core.version import __version__ as __version__  # re-exported: xl_lstm.__version__
@@ -21,12 +19,12 @@ from .core.version import __version__ as __version__  # re-exported: xl_lstm.__v
 # ``import xl_lstm.udfs`` (the worksheet functions, in Excel or in Pyodide) loads only
 # the engine and what the functions need, not training, the refresh or pandas.
 _WHERE = {
-    "AutoConfig": "forecast.auto",
-    "AutoModel": "forecast.auto",
-    "Fitted": "forecast.panels",
-    "Forecasts": "forecast.panels",
-    "fit": "forecast.panels",
-    "forecast": "forecast.panels",
+    "AutoConfig": "forecasting.auto",
+    "AutoModel": "forecasting.auto",
+    "Fitted": "forecasting.panels",
+    "Forecasts": "forecasting.panels",
+    "fit": "forecasting.panels",
+    "forecast": "forecasting.panels",
     "RunResult": "lstm.engine",
     "Step": "lstm.engine",
     "run": "lstm.engine",
@@ -46,14 +44,14 @@ _WHERE = {
     "stack": "lstm.params",
     "recursive_forecast": "lstm.recursive",
     "refresh_file": "workbook.refresh",
-    "Epoch": "forecast.train",
-    "FitConfig": "forecast.train",
-    "Model": "forecast.train",
-    "backtest": "forecast.backtest",
-    "fit_one_lstm": "forecast.train",
-    "forecast_one_lstm": "forecast.train",
-    "load_model": "forecast.model_io",
-    "save_model": "forecast.model_io",
+    "Epoch": "forecasting.train",
+    "FitConfig": "forecasting.train",
+    "Model": "forecasting.train",
+    "backtest": "forecasting.backtest",
+    "fit_one_lstm": "forecasting.train",
+    "forecast_one_lstm": "forecasting.train",
+    "load_model": "forecasting.model_io",
+    "save_model": "forecasting.model_io",
 }
 __all__ = [
     "AutoConfig",
@@ -92,21 +90,6 @@ __all__ = [
 ]
 
 
-class _Package(types.ModuleType):
-    """``xl.forecast`` is the forecaster, and ``xl_lstm.forecast`` also names the layer's package.
-    Importing a package binds its name on the parent module; here that binding is skipped for
-    the names that are functions, so ``xl.forecast`` stays the function (``import
-    xl_lstm.forecast.auto`` and ``from xl_lstm.forecast... import`` work as ever, by sys.modules)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _WHERE and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(f"module 'xl_lstm' has no attribute {name!r}")
@@ -121,11 +104,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and editors see
     from .core.errors import LSTMError
-    from .forecast.auto import AutoConfig, AutoModel
-    from .forecast.backtest import backtest
-    from .forecast.model_io import load_model, save_model
-    from .forecast.panels import Fitted, Forecasts, fit, forecast
-    from .forecast.train import Epoch, FitConfig, Model, fit_one_lstm, forecast_one_lstm
+    from .forecasting.auto import AutoConfig, AutoModel
+    from .forecasting.backtest import backtest
+    from .forecasting.model_io import load_model, save_model
+    from .forecasting.panels import Fitted, Forecasts, fit, forecast
+    from .forecasting.train import Epoch, FitConfig, Model, fit_one_lstm, forecast_one_lstm
     from .lstm.engine import RunResult, Step, run, sigmoid, step
     from .lstm.interop import from_keras, from_onnx, from_torch, load, save, to_keras, to_onnx, to_torch
     from .lstm.params import LSTMParams, init_params, stack

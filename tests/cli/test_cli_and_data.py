@@ -11,7 +11,7 @@ import pytest
 
 import xl_lstm as xl
 from xl_lstm.cli.main import main
-from xl_lstm.forecast.train import fit_one_lstm
+from xl_lstm.forecasting.train import fit_one_lstm
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.tables.datasets import load_airpassengers
 from xl_lstm.template.model import template_model

@@ -12,8 +12,8 @@ from tqdm import tqdm
 
 from xl_lstm.cli import progress
 from xl_lstm.cli.progress import CountBar, TrainingBars
-from xl_lstm.forecast.auto import fit_auto
-from xl_lstm.forecast.train import Epoch
+from xl_lstm.forecasting.auto import fit_auto
+from xl_lstm.forecasting.train import Epoch
 
 
 class Terminal(io.StringIO):

@@ -15,7 +15,7 @@ import pytest
 
 import xl_lstm as xl
 from xl_lstm import udfs
-from xl_lstm.forecast.metrics import METRICS, error_metrics
+from xl_lstm.forecasting.metrics import METRICS, error_metrics
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.udfs import ResultCache
 

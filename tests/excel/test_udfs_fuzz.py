@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import xl_lstm as xl
 from tests.xlwings_driver import payload, run_payloads, xl_error
 from xl_lstm import udfs
-from xl_lstm.forecast.metrics import METRICS
+from xl_lstm.forecasting.metrics import METRICS
 
 NAN_ALLOWED = {"MAPE", "MASE"}  # undefined for the data: an actual of 0, a naive scale of 0
 

@@ -24,7 +24,7 @@ import pytest
 import xl_lstm as xl
 from tests.xlwings_driver import payload, run_payloads, xl_error
 from xl_lstm import udfs
-from xl_lstm.forecast.metrics import METRICS, error_metrics
+from xl_lstm.forecasting.metrics import METRICS, error_metrics
 from xl_lstm.lstm.recursive import recursive_forecast
 
 H = 3

@@ -16,8 +16,8 @@ from tests.conftest import need_bench
 from tests.libreoffice import recalculate
 from tests.template.test_template import COMMITTED, block
 from xl_lstm.excel.sheet import forecast_table
-from xl_lstm.forecast.auto import fit_auto, forecast_auto
-from xl_lstm.forecast.metrics import smape
+from xl_lstm.forecasting.auto import fit_auto, forecast_auto
+from xl_lstm.forecasting.metrics import smape
 from xl_lstm.template.example_model import STORED_FORECASTER, forecaster_model, history_digest
 from xl_lstm.template.model import template_model
 from xl_lstm.workbook.forecaster_book import AUTO_NAMES, compute_forecaster_blocks, read_forecaster

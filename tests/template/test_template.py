@@ -17,8 +17,8 @@ import pytest
 import xl_lstm as xl
 from tests.libreoffice import page_text, pdf_pages, pdf_text, read_ppm, recalculate, to_pdf
 from tests.workbooks import assert_same_workbook, zip_members
-from xl_lstm.forecast.metrics import METRICS, error_metrics
-from xl_lstm.forecast.train import fit_lagged
+from xl_lstm.forecasting.metrics import METRICS, error_metrics
+from xl_lstm.forecasting.train import fit_lagged
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.template.build import build_template, template_bytes
 from xl_lstm.template.example_model import (
@@ -209,7 +209,7 @@ def test_training_with_the_recipe_here_reaches_what_the_stored_model_reached() -
     held-out sMAPE 13.7 vs 14.3). Seeds differ far more (loss 0.021-0.062, sMAPE
     11-20 over seeds 0-7), so these bands catch a broken training, not a machine.
     """
-    from xl_lstm.forecast.train import fit_one_lstm
+    from xl_lstm.forecasting.train import fit_one_lstm
 
     m = template_model()
     hist, actual = m.raw[: m.history_steps, 0], m.raw[m.history_steps :, 0]

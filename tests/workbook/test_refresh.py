@@ -26,7 +26,7 @@ import xl_lstm as xl
 from tests.libreoffice import as_stored, recalculate
 from tests.workbooks import sheet_parts, target_cells
 from xl_lstm.core.errors import LSTMError
-from xl_lstm.forecast.metrics import METRICS, error_metrics
+from xl_lstm.forecasting.metrics import METRICS, error_metrics
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.template.build import template_bytes
 from xl_lstm.template.model import template_model

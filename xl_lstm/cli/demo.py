@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecast.metrics import error_metrics
+from ..forecasting.metrics import error_metrics
 from ..lstm.engine import run
 from ..lstm.recursive import recursive_forecast
 

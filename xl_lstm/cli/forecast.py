@@ -117,7 +117,7 @@ def _read_notes(args: argparse.Namespace, panel: Panel) -> list[str]:
 
 
 def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
-    from ..forecast.panels import fit, forecast
+    from ..forecasting.panels import fit, forecast
     from ..tables.writers import forecast_frame_shape, write_panel_forecasts
 
     panel = _read(args)

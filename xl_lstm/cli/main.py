@@ -13,7 +13,7 @@
                                            forecast every series of a table (.csv, .parquet, .xlsx;
                                            long unique_id,ds,y or one column per series), or one
                                            column, with intervals; the forecaster chooses its
-                                           transforms, season and damping itself (xl_lstm.forecast.auto)
+                                           transforms, season and damping itself (xl_lstm.forecasting.auto)
     xl-lstm forecast DATA --scheduler ADDRESS|local --output DIR [--csv] [--fit-sample N] [--partitions N] ...
                                            the same on a dask.distributed cluster (xl_lstm.runs.cluster):
                                            DATA a table or a folder of them, the forecasts as parts

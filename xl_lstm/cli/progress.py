@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from tqdm import tqdm
 
 if TYPE_CHECKING:
-    from ..forecast.train import Epoch
+    from ..forecasting.train import Epoch
 
 
 def _is_terminal(stream: TextIO) -> bool:

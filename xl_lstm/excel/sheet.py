@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.errors import LSTMError
 from ..core.limits import MAX_HORIZON, SHEET_COLUMNS
-from ..forecast.metrics import METRICS, error_metrics
+from ..forecasting.metrics import METRICS, error_metrics
 from ..lstm.engine import run, step
 from ..lstm.params import LSTMParams, init_params
 from ..lstm.recursive import recursive_forecast

@@ -350,7 +350,7 @@ def params_arrays(params: LSTMParams) -> dict[str, np.ndarray]:
 
 
 def load(path: str | os.PathLike[str]) -> LSTMParams:
-    """Read params written by ``save`` (or the weights of a model saved by ``xl_lstm.forecast.train.save_model``);
+    """Read params written by ``save`` (or the weights of a model saved by ``xl_lstm.forecasting.train.save_model``);
     a missing, foreign, hostile or damaged file is an LSTMError."""
     path, data = read_npz(path)
     if str(data.get("format", "")) not in (NPZ_FORMAT, MODEL_FORMAT):

@@ -9,7 +9,7 @@ dask does the scheduling, the moving of data, and the retrying; nothing here sch
 
 forecast: each file of DATA is read by a worker (``panel_files.read_file``); the client
 gathers the rows it fits on (all series, or ``sample`` of them), fits the one global model
-(``xl_lstm.forecast.panels.fit_panel``: it needs those series together, so it runs here), and sends
+(``xl_lstm.forecasting.panels.fit_panel``: it needs those series together, so it runs here), and sends
 ``model.shared()`` to every worker. dask.dataframe's shuffle puts each series' rows in one
 partition (a series may span files); each partition is forecast with the model
 (``panel_files.forecast_part``, the function the single machine calls on the whole panel)
@@ -40,9 +40,9 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ..core.errors import LSTMError
-from ..forecast.auto import AutoConfig, AutoModel
-from ..forecast.panels import fit_sample
-from ..forecast.train import Epoch
+from ..forecasting.auto import AutoConfig, AutoModel
+from ..forecasting.panels import fit_sample
+from ..forecasting.train import Epoch
 from .batch import Outcome, Runner, refresh_outcome
 from .panel_files import (
     Clock,

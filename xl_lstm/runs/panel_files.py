@@ -26,9 +26,9 @@ import pandas as pd
 
 from ..core.errors import LSTMError
 from ..core.files import atomic_write, clean_stale
-from ..forecast.auto import AutoConfig, AutoModel
-from ..forecast.panels import Forecasts, fit_panel, fit_sample, forecast_panel, level_columns
-from ..forecast.train import Epoch
+from ..forecasting.auto import AutoConfig, AutoModel
+from ..forecasting.panels import Forecasts, fit_panel, fit_sample, forecast_panel, level_columns
+from ..forecasting.train import Epoch
 from ..tables.frequency import frequency_words
 from ..tables.panel import Panel, panel_from_frame, read_panel
 from ..tables.writers import table_writer

@@ -26,7 +26,7 @@ from openpyxl import Workbook
 
 from ..core.errors import LSTMError
 from ..core.files import atomic_write
-from ..forecast.train import Epoch
+from ..forecasting.train import Epoch
 from .charts import charts_sheet
 from .forecaster_sheets import add_forecaster_sheets
 from .guide import guide_sheet

@@ -31,8 +31,8 @@ from ..core.files import atomic_write
 from ..lstm.params import LSTMParams
 
 if TYPE_CHECKING:
-    from ..forecast.auto import AutoModel
-    from ..forecast.train import Epoch
+    from ..forecasting.auto import AutoModel
+    from ..forecasting.train import Epoch
 
 __all__ = [
     "STORED",
@@ -109,7 +109,7 @@ def _fit(
 
     One series trains with ``fit_one_lstm``; a table of the series and its lags with ``fit_lagged``.
     """
-    from ..forecast.train import fit_lagged, fit_one_lstm
+    from ..forecasting.train import fit_lagged, fit_one_lstm
     from ..workbook.contract import WORKBOOK_FIT
 
     data, columns = history
@@ -143,7 +143,7 @@ def stored_record(path: Path = STORED) -> dict[str, Any]:
 
 def one_step_loss(weights: TrainedWeights, history: np.ndarray) -> float:
     """Mean squared one-step-ahead error of the weights on the scaled history (training's loss)."""
-    from ..forecast.bptt import sequence_loss
+    from ..forecasting.bptt import sequence_loss
 
     x = (np.asarray(history, float)[:, None] - weights.center) / weights.scale  # (T, 1)
     return sequence_loss(weights.params, x[:-1], x[1:])
@@ -176,13 +176,13 @@ def retrain_stored(history: np.ndarray, hidden: int, epochs: int, seed: int, pat
     return path
 
 
-# ---- the template's forecaster (xl_lstm.forecast.auto), stored the same way ---------------------------------------
+# ---- the template's forecaster (xl_lstm.forecasting.auto), stored the same way ---------------------------------------
 def forecaster_model(
     history: np.ndarray, horizon: int, season: int | None, on_epoch: Callable[[Epoch], None] | None = None
 ) -> AutoModel:
     """The forecaster a template of one series holds: ``fit_auto`` with its defaults on the
     history, for ``horizon`` steps; the stored one when it was made from this history."""
-    from ..forecast.auto import AutoConfig, AutoModel, SeriesPrep
+    from ..forecasting.auto import AutoConfig, AutoModel, SeriesPrep
 
     stored = _stored_forecaster(STORED_FORECASTER)
     key = _forecaster_key(history, horizon, season, AutoConfig())
@@ -217,7 +217,7 @@ def _train_forecaster(history: tuple[bytes, int], horizon: int, season: int | No
 def _fit_forecaster(
     history: tuple[bytes, int], horizon: int, season: int | None, on_epoch: Callable[[Epoch], None] | None
 ) -> AutoModel:
-    from ..forecast.auto import fit_auto
+    from ..forecasting.auto import fit_auto
 
     values = np.frombuffer(history[0], dtype=np.float64)
     return fit_auto({"history": values}, horizon, seasons={"history": season} if season else None, on_epoch=on_epoch)
@@ -232,7 +232,7 @@ def retrain_stored_forecaster(
     history: np.ndarray, horizon: int, season: int | None, path: Path = STORED_FORECASTER
 ) -> Path:
     """Train the template's forecaster on this machine and store it (with the machine named)."""
-    from ..forecast.auto import AutoConfig
+    from ..forecasting.auto import AutoConfig
 
     model = _train_forecaster(_key(history), horizon, season)
     record = {

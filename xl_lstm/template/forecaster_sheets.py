@@ -119,7 +119,7 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
     sheet_title(
         ws,
         "The forecaster: transforms, damping, interval widths and its LSTMs' weights",
-        "Chosen by xl_lstm.forecast.auto on the history (validation, never fixed by hand); see sheet Guide.",
+        "Chosen by xl_lstm.forecasting.auto on the history (validation, never fixed by hand); see sheet Guide.",
     )
     p = f.prep
     for c, (text, value) in enumerate(

@@ -19,8 +19,8 @@ import numpy as np
 from ..core.checks import check_whole, finite_array
 from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS
-from ..forecast.auto import AutoModel, SeriesPrep, interval_widths
-from ..forecast.train import Epoch
+from ..forecasting.auto import AutoModel, SeriesPrep, interval_widths
+from ..forecasting.train import Epoch
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams, init_params
 from ..tables.datasets import load_airpassengers
@@ -109,7 +109,7 @@ class TemplateModel:
     horizon: int  # the last `horizon` steps are held out as actuals
     season: int  # for MASE
     about: SeriesInfo = field(default_factory=lambda: AIRLINE)
-    forecaster: BookForecaster | None = None  # xl_lstm.forecast.auto's forecaster of the history (one series only)
+    forecaster: BookForecaster | None = None  # xl_lstm.forecasting.auto's forecaster of the history (one series only)
 
     @property
     def scaled(self) -> np.ndarray:  # (T, D)

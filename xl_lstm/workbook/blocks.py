@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..forecast.metrics import METRICS, error_metrics
+from ..forecasting.metrics import METRICS, error_metrics
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams
 from ..lstm.recursive import advance, recursive_forecast

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.errors import LSTMError
 from ..core.limits import MAX_HORIZON, SHEET_ROWS
-from ..forecast.train import FitConfig, Model
+from ..forecasting.train import FitConfig, Model
 from ..lstm.params import LSTMParams
 
 __all__ = [

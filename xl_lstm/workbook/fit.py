@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..forecast.train import Epoch, Model, fit_lagged, fit_one_lstm
+from ..forecasting.train import Epoch, Model, fit_lagged, fit_one_lstm
 from .contract import WORKBOOK_FIT, NamedRanges, model_blocks, read_model
 
 if TYPE_CHECKING:

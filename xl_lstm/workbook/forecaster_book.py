@@ -2,7 +2,7 @@
 block its sheets compute (the refresh writes them; the tests compare them with LibreOffice).
 
 A template of one series holds, beside the LSTM you watch gate by gate, the forecaster of
-``xl_lstm.forecast.auto``: the transforms of the series, K LSTMs (the members), the median of their
+``xl_lstm.forecasting.auto``: the transforms of the series, K LSTMs (the members), the median of their
 forecasts and the intervals. ``AUTO_NAMES`` says what each defined name holds and its shape
 (K members of H units, n steps ahead, L levels, season m); README lists the same table.
 ``AUTO_INPUT_NAMES`` are what the model is; the other names are computed from them and from
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import LSTMError
-from ..forecast.auto import SeriesPrep
-from ..forecast.metrics import mase, smape
+from ..forecasting.auto import SeriesPrep
+from ..forecasting.metrics import mase, smape
 from ..lstm.engine import run, step
 from ..lstm.params import LSTMParams
 

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 import xl_lstm as xl
-from xl_lstm.forecast.adam import Adam
-from xl_lstm.forecast.bptt import Grads, epoch_grads, loss_and_grads, sequence_loss
-from xl_lstm.forecast.metrics import mae, smape
-from xl_lstm.forecast.train import Epoch, FitConfig, Model, Scaler, fit_one_lstm, forecast_one_lstm
+from xl_lstm.forecasting.adam import Adam
+from xl_lstm.forecasting.bptt import Grads, epoch_grads, loss_and_grads, sequence_loss
+from xl_lstm.forecasting.metrics import mae, smape
+from xl_lstm.forecasting.train import Epoch, FitConfig, Model, Scaler, fit_one_lstm, forecast_one_lstm
 
 GRAD_ATOL = 1e-10  # float64 gradients vs torch autograd, absolute
 

@@ -1,4 +1,4 @@
-"""The automatic forecaster (xl_lstm.forecast.auto, xl_lstm.forecast.seasonality): its transforms exactly, its
+"""The automatic forecaster (xl_lstm.forecasting.auto, xl_lstm.forecasting.seasonality): its transforms exactly, its
 choices and intervals by their properties, its quality against statsforecast on real data."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 
 from tests.conftest import need_bench
 from xl_lstm.core.errors import LSTMError
-from xl_lstm.forecast.auto import AutoConfig, fit_auto, forecast_auto, interval_widths, series_prep
-from xl_lstm.forecast.metrics import smape
-from xl_lstm.forecast.seasonality import detect_season, is_seasonal, seasonal_indices
+from xl_lstm.forecasting.auto import AutoConfig, fit_auto, forecast_auto, interval_widths, series_prep
+from xl_lstm.forecasting.metrics import smape
+from xl_lstm.forecasting.seasonality import detect_season, is_seasonal, seasonal_indices
 
 FAST = {"updates": 60, "members": 1, "hidden": 8}
 

@@ -4,7 +4,7 @@ Each series y (n,) is turned into what the LSTM reads, in four steps, each undon
 
     a_t = log y_t                 when every value is > 0, else y_t / mean|y| (levels)
     s_j                           seasonal indices of a at the season m, when a is seasonal
-                                  there (xl_lstm.forecast.seasonality's test), else none
+                                  there (xl_lstm.forecasting.seasonality's test), else none
     d_t = a_t - s_(t mod m)       deseasonalised
     u_t = (d_t - d_(t-1)) / σ     the changes, σ = their standard deviation: per-series scaling
 

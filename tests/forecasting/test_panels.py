@@ -13,7 +13,7 @@ import xl_lstm as xl
 from tests.forecast.test_auto import FAST, seasonal_panel
 from tests.limited import xl_lstm
 from xl_lstm.core.errors import LSTMError
-from xl_lstm.forecast.panels import Fitted, Forecasts
+from xl_lstm.forecasting.panels import Fitted, Forecasts
 
 
 def forecast_frame(df: pd.DataFrame, horizon: int, levels: tuple[float, ...] = (0.8, 0.95), **kw: object) -> Forecasts:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from xl_lstm.core.errors import LSTMError
-from xl_lstm.forecast.model_io import load_model, save_model
-from xl_lstm.forecast.train import fit_one_lstm, forecast_one_lstm
+from xl_lstm.forecasting.model_io import load_model, save_model
+from xl_lstm.forecasting.train import fit_one_lstm, forecast_one_lstm
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.scripts import fit_book
 from xl_lstm.tables.datasets import load_airpassengers
@@ -216,8 +216,8 @@ def test_cli_fit_refuses_a_workbook_that_is_not_a_template(tmp_path: Path) -> No
 
 # ---- backtest ------------------------------------------------------------------------------------------
 def test_backtest_refits_at_each_origin_and_scores_all_forecasts() -> None:
-    from xl_lstm.forecast.backtest import backtest
-    from xl_lstm.forecast.metrics import error_metrics
+    from xl_lstm.forecasting.backtest import backtest
+    from xl_lstm.forecasting.metrics import error_metrics
 
     kwargs = dict(hidden=4, epochs=20, seed=3, diff=True)
     r = backtest(AIR, horizon=6, origins=2, season=12, **kwargs)
@@ -239,7 +239,7 @@ def test_backtest_refits_at_each_origin_and_scores_all_forecasts() -> None:
     ],
 )
 def test_backtest_refuses_bad_settings(kwargs: dict, message: str) -> None:
-    from xl_lstm.forecast.backtest import backtest
+    from xl_lstm.forecasting.backtest import backtest
 
     with pytest.raises(LSTMError, match=message):
         backtest(AIR, **kwargs)
@@ -332,7 +332,7 @@ def test_the_selection_script_makes_a_template_for_the_selected_cells(tmp_path: 
 
 def test_fit_trains_a_template_with_lags(tmp_path: Path) -> None:
     """xl-lstm fit on a template whose inputs are the series and 2 lags (D=3): trained, written, refreshed."""
-    from xl_lstm.forecast.bptt import sequence_loss
+    from xl_lstm.forecasting.bptt import sequence_loss
     from xl_lstm.template.build import template_bytes
 
     path = tmp_path / "lags.xlsx"
