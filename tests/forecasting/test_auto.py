@@ -55,7 +55,7 @@ def test_the_forecast_formula_undoes_the_transforms(positive: bool) -> None:
     prep = series_prep("s0", y[:60], 12)
     assert prep.log is positive and prep.season == 12
     u_true = prep.inputs(y)[59:]  # the changes after step 60, scaled as the LSTM sees them
-    d_last = float(prep.levels(y[:60])[-1])
+    d_last = float(prep.deseasonalised(y[:60])[-1])
     np.testing.assert_allclose(prep.values(d_last, u_true, 60, 1.0), y[60:], rtol=1e-10, atol=1e-9)
 
 

@@ -2,7 +2,7 @@
 
 Each series y (n,) is turned into what the LSTM reads, in four steps, each undone by the forecast:
 
-    a_t = log y_t                 when every value is > 0, else y_t / mean|y| (levels)
+    a_t = log y_t                 when every value is > 0, else y_t / mean|y| (the unit)
     s_j                           seasonal indices of a at the season m, when a is seasonal
                                   there (xl_lstm.forecasting.seasonality's test), else none
     d_t = a_t - s_(t mod m)       deseasonalised
@@ -113,16 +113,16 @@ class SeriesPrep:
     season: int  # m, 1 when not seasonal
     indices: np.ndarray  # (m,) s_j, zeros when not seasonal
     sigma: float  # σ of the changes of d
-    scale: float  # mean |y_t - y_(t-1)|: what errors are measured in
+    step_error: float  # mean |y_t - y_(t-1)|, the naive forecast's error: what errors are measured in
 
-    def levels(self, y: np.ndarray) -> np.ndarray:
-        """d (n,): deseasonalised (log) levels."""
+    def deseasonalised(self, y: np.ndarray) -> np.ndarray:
+        """d (n,): the series with its seasonal indices taken out (after the log or the unit)."""
         a = np.log(y) if self.log else y / self.unit
         return a - self.indices[np.arange(y.size) % self.season]
 
     def inputs(self, y: np.ndarray) -> np.ndarray:
         """u (n-1,): scaled changes of d."""
-        return np.diff(self.levels(y)) / self.sigma
+        return np.diff(self.deseasonalised(y)) / self.sigma
 
     def values(self, d_last: float, u_hat: np.ndarray, n: int, damping: float) -> np.ndarray:
         """ŷ (h,) from the LSTM's û (h,) after n values whose last level is d_last."""
@@ -155,8 +155,8 @@ def series_prep(name: str, y: np.ndarray, season: int | None) -> SeriesPrep:
     indices = seasonal_indices(a, m) if m > 1 else np.zeros(1)
     changes = np.diff(a - indices[np.arange(y.size) % m])
     sigma = float(np.std(changes)) or float(np.mean(np.abs(changes))) or 1.0
-    scale = float(np.mean(np.abs(np.diff(y)))) or 1.0
-    return SeriesPrep(log, unit, m, indices, sigma, scale)
+    step_error = float(np.mean(np.abs(np.diff(y)))) or 1.0
+    return SeriesPrep(log, unit, m, indices, sigma, step_error)
 
 
 # ---- training ------------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def _median_forecast(
 
 def _median(prep: SeriesPrep, u_hat: np.ndarray, history: np.ndarray, damping: float) -> np.ndarray:
     """ŷ (h,): the median of the members' forecasts from their û (members, h) after ``history``."""
-    d_last = float(prep.levels(history)[-1])
+    d_last = float(prep.deseasonalised(history)[-1])
     return np.median([prep.values(d_last, uh, history.size, damping) for uh in u_hat], axis=0)
 
 
@@ -361,7 +361,7 @@ def _validation_errors(
     h: int,
     dampings: Sequence[float],
 ) -> dict[float, np.ndarray]:
-    """|y - ŷ| / scale (origins, h) for each φ, from every origin from cut to n - h."""
+    """|y - ŷ| / step_error (origins, h) for each φ, from every origin from cut to n - h."""
     rows: dict[float, list[np.ndarray]] = {float(phi): [] for phi in dampings}
     for k, prep in preps.items():
         y = ys[k]
@@ -369,7 +369,7 @@ def _validation_errors(
             hist, actual = y[:o], y[o : o + h]
             u_hat = _member_steps(members, prep.inputs(hist), h)
             for phi in rows:
-                rows[phi].append(np.abs(actual - _median(prep, u_hat, hist, phi)) / prep.scale)
+                rows[phi].append(np.abs(actual - _median(prep, u_hat, hist, phi)) / prep.step_error)
     return {phi: np.array(r) for phi, r in rows.items()}
 
 
@@ -399,7 +399,7 @@ def forecast_auto(
         preps = _preps(histories, seasons, model.config.season)
     h = check_whole("horizon", model.validated or 1 if horizon is None else horizon, 1, MAX_HORIZON)
     levels = check_levels(levels)
-    widths = {q: interval_widths(model.errors, q, h) for q in levels}  # (h,) in scale units
+    widths = {q: interval_widths(model.errors, q, h) for q in levels}  # (h,) in units of step_error
     notes = []
     if not model.errors.size:
         notes.append("no series was long enough to validate on: the intervals are unknown (NaN)")
@@ -413,14 +413,14 @@ def forecast_auto(
         mean = _median_forecast(model.members, prep, y, h, model.damping)
         out[k] = ForecastResult(
             mean,
-            {q: mean - w * prep.scale for q, w in widths.items()},
-            {q: mean + w * prep.scale for q, w in widths.items()},
+            {q: mean - w * prep.step_error for q, w in widths.items()},
+            {q: mean + w * prep.step_error for q, w in widths.items()},
         )
     return AutoForecast(out, notes)
 
 
 def interval_widths(errors: np.ndarray, level: float, horizon: int) -> np.ndarray:
-    """Half-widths (h,) in scale units: per step the split-conformal ``level`` quantile of the
+    """Half-widths (h,) in units of each series' step_error: per step the split-conformal ``level`` quantile of the
     absolute errors (origins, h_val), non-decreasing in the step, √k growth past h_val."""
     out = np.full(horizon, np.nan)
     if not errors.size:

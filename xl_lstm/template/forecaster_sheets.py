@@ -125,7 +125,7 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
     for c, (text, value) in enumerate(
         zip(
             ("log", "unit", "season", "σ", "damping φ", "scale"),
-            (1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.scale),
+            (1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.step_error),
             strict=True,
         ),
         start=2,

@@ -190,7 +190,7 @@ def book_forecaster(model: AutoModel, horizon: int, levels: tuple[float, ...]) -
         prep.season,
         digits15(prep.indices),
         float(digits15(prep.sigma)),
-        float(digits15(prep.scale)),
+        float(digits15(prep.step_error)),
     )
     members = tuple(
         LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))  # type: ignore[arg-type]

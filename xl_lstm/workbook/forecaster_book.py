@@ -81,7 +81,7 @@ def forecaster_inputs(f: BookForecaster) -> dict[str, np.ndarray]:
     """The input blocks by name (2-D float arrays), as the template writes them."""
     p = f.prep
     return {
-        "auto_settings": np.array([[1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.scale]]),
+        "auto_settings": np.array([[1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.step_error]]),
         "auto_indices": p.indices[:, None],
         "auto_widths": f.widths,
         "auto_levels": f.levels[None, :],
@@ -164,7 +164,7 @@ def compute_forecaster_blocks(f: BookForecaster, series: np.ndarray, T_h: int, s
     ordered = steps[:2] + steps[2::3] + steps[3::3] + steps[4::3]  # φ^k, s, û (K), d̂ (K), ŷ (K)
     blocks["auto_forecast_steps"] = np.stack(ordered, axis=1)
     median = np.median(values, axis=0)
-    bands = [median + sign * f.widths[:, q] * p.scale for q in range(f.levels.size) for sign in (-1, 1)]
+    bands = [median + sign * f.widths[:, q] * p.step_error for q in range(f.levels.size) for sign in (-1, 1)]
     blocks["auto_forecast_formulas"] = np.stack([median, *bands], axis=1)
     history = series[:T_h]
     naive = history[T_h - season + (np.arange(n) % season)] if season <= T_h else np.full(n, np.nan)
