@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import xl_lstm as xl
-from tests.forecast.test_auto import FAST, seasonal_panel
+from tests.forecasting.test_auto import FAST, seasonal_panel
 from tests.limited import xl_lstm
 from xl_lstm.core.errors import LSTMError
 from xl_lstm.forecasting.panels import Fitted, Forecasts

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import need, need_program
-from tests.forecast.test_auto import seasonal_panel
+from tests.forecasting.test_auto import seasonal_panel
 from tests.workbook.test_refresh import _with_part
 from xl_lstm.workbook import patch
 
