@@ -24,13 +24,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import need, need_program
+from tests.conftest import ROOT, TEMPLATE, cli, need, need_program
 from tests.forecasting.test_auto import seasonal_panel
 from tests.workbook.test_refresh import _with_part
 from xl_lstm.workbook import patch
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
 FAST = ["--updates", "20", "--members", "1", "--hidden", "4"]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
 START_SECONDS = 30
@@ -107,9 +105,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def xl_lstm(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "xl_lstm", *argv], capture_output=True, text=True, timeout=120, env=ENV, check=False
-    )
+    return cli(*argv, env=ENV, timeout=120)
 
 
 def read_parts(folder: Path, suffix: str = ".parquet") -> pd.DataFrame:

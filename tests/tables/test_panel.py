@@ -341,7 +341,7 @@ def test_future_steps_and_a_bad_horizon() -> None:
     p = panel_from_frame(pd.DataFrame({"unique_id": ["a", "a", "b"], "ds": [4, 5, 1], "y": [1.0, 2, 3]}))
     got = future_dates(p, 3)
     assert got["ds"].tolist() == [6, 7, 8, 2, 3, 4] and got["ds"].dtype == np.int64
-    refused("horizon must be a whole number of steps, at least 1, got 0", future_dates, p, 0)
+    refused("horizon must be a whole number ≥ 1 (steps ahead), got 0", future_dates, p, 0)
 
 
 # ---- writing forecasts back -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.checks import check_whole
 from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS
 from ..tables.inputs import as_panel
@@ -159,8 +160,7 @@ def fit_sample(ids: list[str], size: int | None, seed: int) -> list[str]:
     """``size`` of ``ids`` chosen at random with ``seed``, in their order (all of them when size is None or more)."""
     if size is None or (isinstance(size, int) and not isinstance(size, bool) and size >= len(ids)):
         return list(ids)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise LSTMError(f"the fit sample must be a whole number of series, at least 1, got {size!r}")
+    check_whole("the fit sample", size, 1, hint=" (series)")
     chosen = np.sort(np.random.default_rng(seed).choice(len(ids), size, replace=False))
     return [ids[k] for k in chosen]
 

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from ..core.checks import check_whole
 from ..core.errors import LSTMError
 from ..core.files import atomic_write
 from ..core.limits import MAX_ROWS, SHEET_COLUMNS, SHEET_ROWS, WRITE_SUFFIXES
@@ -28,8 +29,7 @@ __all__ = ["forecast_frame_shape", "future_dates", "table_writer", "write_panel_
 
 def future_dates(panel: Panel, horizon: int) -> pd.DataFrame:
     """unique_id, ds: the ``horizon`` steps after each series' last ds, sorted like ``panel.long``."""
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise LSTMError(f"horizon must be a whole number of steps, at least 1, got {horizon!r}")
+    check_whole("horizon", horizon, 1, hint=" (steps ahead)")
     h = int(horizon)
     last = panel.long.groupby("unique_id", sort=True)["ds"].last()  # (series,)
     if len(last) * h > MAX_ROWS:
