@@ -26,8 +26,10 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class _Closing:
-    """``with``: on success ``end()`` (its closing line), on a failure only the bar is removed,
-    so that the error's one line starts a line of its own."""
+    """A bar (or none) on a stream. ``with``: on success ``end()`` (its closing line), on a
+    failure only the bar is removed, so that the error's one line starts a line of its own."""
+
+    bar: tqdm | None = None
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         return self
@@ -42,7 +44,9 @@ class _Closing:
         raise NotImplementedError
 
     def _close(self) -> None:
-        raise NotImplementedError
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class TrainingBars(_Closing):
@@ -68,11 +72,6 @@ class TrainingBars(_Closing):
         if self.bar is not None:
             self.bar.set_postfix_str(_losses(e), refresh=False)
             self.bar.update(e.epoch - self.bar.n)
-
-    def _close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
     def end(self) -> None:
         """Close the last bar and say in one line what was trained (nothing if nothing was)."""
@@ -120,11 +119,6 @@ class CountBar(_Closing):
         self.failed += not ok
         if self.bar is not None:
             self.bar.update(1)
-
-    def _close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
     def end(self) -> None:
         self._close()
