@@ -29,7 +29,7 @@ def demo(hidden: int, seed: int, out: str) -> str:
     path = Path(out)
     check_target(path, force=True)  # before any work: an open file, a missing folder
     m = template_model(hidden, seed=seed, train_epochs=0)  # the series, hold-out and season; training is below
-    path = write_template(path, hidden, force=True, seed=seed, train_epochs=0).resolve()
+    path = write_template(path, force=True, model=m).resolve()  # built once, from m
     model, result = fit_workbook(path, seed=seed)
     T_h, n = m.history_steps, m.horizon
     p, sc = model.params, model.scaler

@@ -25,7 +25,7 @@ from ..lstm.engine import run
 from ..lstm.params import LSTMParams, init_params
 from ..tables.datasets import load_airpassengers
 from ..tables.series_file import FREQUENCIES, SeriesFile, hold_out
-from ..workbook.contract import WORKBOOK_FIT
+from ..workbook.contract import WORKBOOK_FIT, WorkbookModel
 from ..workbook.forecaster_book import BookForecaster
 from .example_model import digits15, forecaster_model, trained_weights
 
@@ -37,6 +37,7 @@ __all__ = [
     "book_forecaster",
     "template_model",
     "template_steps",
+    "workbook_model",
 ]
 
 MAX_HIDDEN, MAX_INPUTS = 64, 12
@@ -118,6 +119,11 @@ class TemplateModel:
     @property
     def history_steps(self) -> int:
         return self.raw.shape[0] - self.horizon
+
+
+def workbook_model(m: TemplateModel) -> WorkbookModel:
+    """The LSTM and data a template holds, as ``contract.read_model`` reads them back from its cells."""
+    return WorkbookModel(m.params, m.center, m.scale, m.raw, m.raw[: m.history_steps], m.horizon, m.season)
 
 
 def template_model(

@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..core.errors import LSTMError
 from ..core.files import atomic_write, clean_stale, write_target
-from .blocks import compute_blocks
+from .blocks import compute_blocks, place_blocks
 from .contract import INPUT_NAMES, MAX_STEPS, OUTPUT_NAMES, book_name, read_model
 from .forecaster_book import AUTO_INPUT_NAMES, compute_forecaster_blocks, read_forecaster
 from .patch import Blocks, patch_sheet, write_package
@@ -54,17 +53,6 @@ def check_ranges(book: Book) -> None:
     steps = book.range("lstm_series").shape[0]
     if steps > MAX_STEPS:
         raise LSTMError(f"{book.path}: lstm_series has {steps:,} rows (time steps), over the limit of {MAX_STEPS:,}")
-
-
-def _block_values(rng: CellRange, block: np.ndarray, name: str, path: Path) -> list[list[Any]]:
-    """A block as rows of Python values (floats, text, None to skip), checked against its range."""
-    rows, cols = rng.shape
-    if block.shape[0] > rows or block.shape[1] != cols:
-        raise LSTMError(
-            f"{path}: {name} is {rows}×{cols} but the model gives {block.shape[0]}×{block.shape[1]} "
-            "(do its shape and the weights' H and D agree?)"
-        )
-    return [[v if v is None or isinstance(v, str) else float(v) for v in row] for row in block.tolist()]
 
 
 def require_template_names(book: Book) -> None:
@@ -113,15 +101,12 @@ def refresh_file(
             held = book.numbers_of([n for n in AUTO_INPUT_NAMES if n not in given])  # each sheet read once
             f = read_forecaster({**held, **given}.__getitem__, str(path))
             blocks.update(compute_forecaster_blocks(f, model.series[:, 0], model.history.shape[0], model.season))
-        per_sheet: dict[str, Blocks] = {}
-        cells = 0
-        for contract_name, block in blocks.items():
+
+        def locate(contract_name: str) -> tuple[str, CellRange] | None:
             in_book = book_name(book.names, contract_name)  # older workbooks: the former name
-            if in_book is not None:
-                rng = book.range(in_book)
-                rows = _block_values(rng, block, in_book, path)
-                per_sheet.setdefault(rng.sheet, Blocks()).add(rng.r0, rng.c0, rows)
-                cells += sum(v is not None for row in rows for v in row)
+            return None if in_book is None else (in_book, book.range(in_book))
+
+        per_sheet, cells = place_blocks(blocks, locate, path)
 
         def patched(sheet: str, values: Blocks) -> Callable[[], bytes]:
             def make() -> bytes:
