@@ -47,10 +47,10 @@ def demo(hidden: int, seed: int, out: str) -> str:
     return "\n".join(
         [
             f"wrote    {path}",
-            f"series   airline passengers, {m.months[0]}..{m.months[-1]}, {len(m.months)} months; the last {n} held out",
+            f"series   airline passengers, {m.labels[0]}..{m.labels[-1]}, {len(m.labels)} months; the last {n} held out",
             f"trained  {p!r} on {T_h} months: {model.epochs} epochs, loss {model.train_loss:.4f}",
             f"refresh  {result.cells} cells recomputed, without Excel",
-            f"months   {' '.join(f'{mo:>7}' for mo in m.months[T_h:])}",
+            f"months   {' '.join(f'{mo:>7}' for mo in m.labels[T_h:])}",
             f"forecast {_numbers(auto[:, 0], '7.1f')}",
             f"lo-{round(levels[widest] * 100)}    {_numbers(auto[:, 1 + 2 * widest], '7.1f')}",
             f"hi-{round(levels[widest] * 100)}    {_numbers(auto[:, 2 + 2 * widest], '7.1f')}",

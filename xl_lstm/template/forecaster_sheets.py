@@ -193,7 +193,7 @@ def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Templa
     for t in range(fl.T):
         r = r0 + t
         ws.cell(row=r, column=1, value=t + 1)
-        text_cell(ws, r, 2, m.months[t])
+        text_cell(ws, r, 2, m.labels[t])
         ws.cell(row=r, column=3, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
         ws.cell(row=r, column=4, value=f"=IF({LOG}=1,LN(C{r}),C{r}/{UNIT})")
         ws.cell(row=r, column=5, value=f"=INDEX({indices},MOD(A{r}-1,{SEASON})+1)")
@@ -285,7 +285,7 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
         r, ru = r0 + k - 1, u0 + k - 1
         for row in (r, ru):
             ws.cell(row=row, column=1, value=k)
-            text_cell(ws, row, 2, m.months[fl.T_h + k - 1])
+            text_cell(ws, row, 2, m.labels[fl.T_h + k - 1])
         ws.cell(row=r, column=3, value=f"={PHI}^A{r}")
         ws.cell(row=r, column=4, value=f"=INDEX({indices},MOD({fl.T_h}+A{r}-1,{SEASON})+1)")
         ws.cell(row=ru, column=3, value=f"=C{r}")
@@ -361,7 +361,7 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     ws.cell(row=mr + 1, column=2, value="MASE").font = BOLD
     define_name(wb, lay, "auto_metrics", ref(FORECASTER, mr, 3, mr + 1, 4))
     fit_columns(ws, r0 - 1)
-    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
+    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.labels) + 2)
     ws.freeze_panes = ws.cell(row=r0, column=3)
     print_wide(ws)
     band = compute_forecaster_blocks(f, m.raw[:, 0], fl.T_h, m.season)["auto_forecast_formulas"].astype(float)

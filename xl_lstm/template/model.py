@@ -103,7 +103,7 @@ class TemplateModel:
     """Everything the template shows, computed in Python (the tests' reference too)."""
 
     params: LSTMParams  # W (4H, H+D), b, head W_y (D, H), b_y (D,)
-    months: list[str]  # (T,) label of each step
+    labels: list[str]  # (T,) label of each step: a month, a day, a quarter, a step
     raw: np.ndarray  # (T, D) column d holds the series lagged by d steps
     center: np.ndarray  # (D,)
     scale: np.ndarray  # (D,)
@@ -165,7 +165,7 @@ def template_model(
         )
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
-    months = labels[first : first + T]
+    labels = labels[first : first + T]
     hist = raw[: T - horizon, 0]
     if train_epochs > 0:  # the workbook recipe: stored for the shipped example, else trained now
         trained = trained_weights(hist if D == 1 else raw[: T - horizon], H, train_epochs, seed, on_epoch)
@@ -182,7 +182,7 @@ def template_model(
         known = season > 1 and hist.size >= 2 * season + 1  # the frequency's season, when the history can show it
         auto = forecaster_model(hist, horizon, season if known else None, on_epoch)
         forecaster = book_forecaster(auto, horizon, FORECASTER_LEVELS)
-    return TemplateModel(params, months, raw, center, scale, horizon, season, about, forecaster)
+    return TemplateModel(params, labels, raw, center, scale, horizon, season, about, forecaster)
 
 
 def book_forecaster(model: AutoModel, horizon: int, levels: tuple[float, ...]) -> BookForecaster:

@@ -101,7 +101,7 @@ def inputs_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     for t in range(lay.T):
         r = r0 + t
         ws.cell(row=r, column=1, value=t + 1)
-        text_cell(ws, r, 2, m.months[t])
+        text_cell(ws, r, 2, m.labels[t])
         for d in range(D):
             ws.cell(row=r, column=lay.raw_col + d, value=float(m.raw[t, d]))
             raw = get_column_letter(lay.raw_col + d) + str(r)
@@ -113,7 +113,7 @@ def inputs_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     define_name(wb, lay, "lstm_inputs", ref("Inputs", r0, lay.x_col, last, lay.x_col + D - 1))
     define_name(wb, lay, "lstm_history", ref("Inputs", r0, lay.raw_col, last - lay.horizon, lay.raw_col + D - 1))
     fit_columns(ws, r0 - 1)
-    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
+    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.labels) + 2)
     ws.freeze_panes = ws.cell(row=r0, column=3)
     print_wide(ws, landscape=False)
 
@@ -265,7 +265,7 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         header(ws, r0 - 1, c, text)
     for k in range(n):
         r, t = r0 + k, T_h + k  # 0-based step index of the actual
-        text_cell(ws, r, s, m.months[t])
+        text_cell(ws, r, s, m.labels[t])
         ws.cell(row=r, column=s + 1, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
     ws.cell(row=r0, column=s + 2).value = ArrayFormula(
         ref("", r0, s + 2, last, s + 1 + D, absolute=False),
@@ -311,7 +311,7 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     define_name(wb, lay, "lstm_metrics_formulas", ref("Forecast", tr, s + 1, tr + 4, s + 1))
     define_name(wb, lay, "lstm_metrics_udf", ref("Forecast", tr, s + 2, tr + 4, s + 3))
     fit_columns(ws, r0 - 1)
-    ws.column_dimensions[get_column_letter(s)].width = max(10.0, 1.1 * max(len(t) for t in m.months) + 2)
+    ws.column_dimensions[get_column_letter(s)].width = max(10.0, 1.1 * max(len(t) for t in m.labels) + 2)
     ws.freeze_panes = ws.cell(row=r0, column=2)
     print_wide(ws)
 
