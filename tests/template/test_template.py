@@ -4,11 +4,13 @@ that refer to the right rows, LibreOffice's recalculation = the engine, charts t
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -22,12 +24,12 @@ from xl_lstm.forecasting.train import fit_lagged
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.template.build import build_template, template_bytes
 from xl_lstm.template.example_model import (
+    STORED,
     TrainedWeights,
     digits15,
     history_digest,
     one_step_loss,
     recipe,
-    stored_record,
 )
 from xl_lstm.template.model import TRAIN_EPOCHS, template_model
 from xl_lstm.template.styles import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS
@@ -173,6 +175,11 @@ def test_defined_names_have_the_documented_shapes(options: dict, tmp_path: Path)
     np.testing.assert_array_equal(block(wb, "lstm_W_y").astype(float), m.params.W_y)
     np.testing.assert_array_equal(block(wb, "lstm_series").astype(float), m.raw)
     np.testing.assert_array_equal(block(wb, "lstm_scaler").astype(float), np.vstack([m.center, m.scale]))
+
+
+def stored_record() -> dict[str, Any]:
+    """xl_lstm/data/template_model.json as written: recipe, digest, weights, the loss they reach."""
+    return dict(json.loads(STORED.read_text(encoding="utf-8")))
 
 
 def test_shipped_weights_are_the_stored_ones_for_this_history_and_recipe() -> None:

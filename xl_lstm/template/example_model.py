@@ -42,7 +42,6 @@ __all__ = [
     "one_step_loss",
     "retrain_stored",
     "retrain_stored_forecaster",
-    "stored_record",
     "trained_weights",
 ]
 
@@ -134,11 +133,6 @@ def _stored(path: Path) -> tuple[tuple[dict[str, Any], str], TrainedWeights] | N
     params = LSTMParams(W, b, W_y, b_y)
     weights = TrainedWeights(params, np.array(data["center"], float), np.array(data["scale"], float))
     return (data["recipe"], data["history_sha256"]), weights
-
-
-def stored_record(path: Path = STORED) -> dict[str, Any]:
-    """The stored file as written: recipe, digest, weights, the loss they reach, where they were made."""
-    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def one_step_loss(weights: TrainedWeights, history: np.ndarray) -> float:
