@@ -19,15 +19,15 @@ import numpy as np
 from ..core.errors import LSTMError
 from ..forecasting.auto import SeriesPrep
 from ..forecasting.metrics import mase, smape
-from ..lstm.engine import run, step
+from ..lstm.engine import run
 from ..lstm.params import LSTMParams
+from ..lstm.recursive import advance
 
 __all__ = [
     "AUTO_INPUT_NAMES",
     "AUTO_NAMES",
     "BookForecaster",
     "compute_forecaster_blocks",
-    "forecaster_inputs",
     "read_forecaster",
 ]
 
@@ -77,21 +77,6 @@ class BookForecaster:
         return int(self.widths.shape[0])
 
 
-def forecaster_inputs(f: BookForecaster) -> dict[str, np.ndarray]:
-    """The input blocks by name (2-D float arrays), as the template writes them."""
-    p = f.prep
-    return {
-        "auto_settings": np.array([[1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.step_error]]),
-        "auto_indices": p.indices[:, None],
-        "auto_widths": f.widths,
-        "auto_levels": f.levels[None, :],
-        "auto_W": np.concatenate([m.W for m in f.members]),
-        "auto_b": np.concatenate([m.b for m in f.members])[:, None],
-        "auto_W_y": np.concatenate([np.asarray(m.W_y) for m in f.members]),
-        "auto_b_y": np.concatenate([np.asarray(m.b_y) for m in f.members])[:, None],
-    }
-
-
 def read_forecaster(numbers: Any, where: str) -> BookForecaster:
     """The forecaster from a workbook's input blocks (``numbers(name)`` gives each as 2-D floats)."""
     s = numbers("auto_settings")
@@ -123,12 +108,11 @@ def _states(p: LSTMParams, u: np.ndarray, n: int) -> np.ndarray:
     h = np.reshape(np.asarray(r.h), (u.size, H))
     y = h @ np.asarray(p.W_y)[0] + float(np.asarray(p.b_y)[0])  # (T',)
     rows = [np.concatenate([[x], ci, hi, [yi]]) for x, ci, hi, yi in zip(u, c, h, y, strict=True)]
-    hk, ck, yk = h[-1], c[-1], float(y[-1])
+    hk, ck, yk = h[-1:], c[-1:], y[-1:]  # (1, H), (1, H), (1,): one layer's states, the last y
     for _ in range(n - 1):
-        s = step(p, np.array([yk]), hk, ck)
-        hk, ck = s.h, s.c
-        x, yk = yk, float(np.asarray(p.W_y)[0] @ hk + float(np.asarray(p.b_y)[0]))
-        rows.append(np.concatenate([[x], ck, hk, [yk]]))
+        x = yk
+        hk, ck, yk = advance(p, x, hk, ck)[:3]  # the recursion of recursive_forecast
+        rows.append(np.concatenate([x, ck[0], hk[0], yk]))
     return np.array(rows)
 
 
