@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -72,8 +73,12 @@ def cli(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 300,
+    preexec_fn: Callable[[], object] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m xl_lstm ARGV...`` as a user runs it: its exit code, stdout and stderr as text."""
+    """``python -m xl_lstm ARGV...`` as a user runs it: its exit code, stdout and stderr as text.
+
+    ``preexec_fn`` runs in the child before Python starts (tests/limited.py sets resource limits there).
+    """
     return subprocess.run(
         [sys.executable, "-m", "xl_lstm", *argv],
         input=stdin,
@@ -82,8 +87,15 @@ def cli(
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=preexec_fn,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def template_bytes() -> bytes:
+    """The committed template workbook's bytes (TEMPLATE), read once per session."""
+    return TEMPLATE.read_bytes()
 
 
 @pytest.fixture
@@ -129,9 +141,8 @@ SLOW_TESTS = {  # single slow tests in otherwise quick modules
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    root = Path(__file__).resolve().parents[1]
     for item in items:
-        where = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        where = Path(str(item.fspath)).resolve().relative_to(ROOT).as_posix()
         for mark in MODULE_MARKS.get(where, ()):
             item.add_marker(mark)
         if where in SLOW_MODULES or f"{where}::{item.name.split('[')[0]}" in SLOW_TESTS:

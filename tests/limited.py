@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, cli
 
 
 def _limits() -> None:
@@ -19,14 +18,4 @@ def _limits() -> None:
 def xl_lstm(*argv: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m xl_lstm ARGV`` with 3 GiB of memory, 120 s of CPU and 180 s of wall time at most."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "xl_lstm", *argv],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd,
-        env=env,
-        preexec_fn=_limits,
-        check=False,
-    )
+    return cli(*argv, stdin=stdin, cwd=cwd, env=env, timeout=180, preexec_fn=_limits)

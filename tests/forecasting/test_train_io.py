@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import ROOT, TEMPLATE, cli
 from xl_lstm.core.errors import LSTMError
 from xl_lstm.forecasting.model_io import load_model, save_model
 from xl_lstm.forecasting.train import fit_one_lstm, forecast_one_lstm
@@ -20,20 +19,12 @@ from xl_lstm.workbook.fit import fit_workbook, train_on
 from xl_lstm.workbook.refresh import refresh_file
 from xl_lstm.workbook.xlsx import Book
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
 AIR = load_airpassengers().to_numpy()
 
 
 @pytest.fixture(scope="module")
 def model():
     return fit_one_lstm(AIR[:132], hidden=4, epochs=60, seed=1, log=True, diff=True)
-
-
-def cli(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "xl_lstm", *argv], check=False, capture_output=True, text=True, input=stdin, timeout=300
-    )
 
 
 # ---- model files ---------------------------------------------------------------------------------------
@@ -70,9 +61,9 @@ def test_model_files_refuse_what_is_not_one(model, tmp_path: Path) -> None:
 
 
 # ---- workbooks -----------------------------------------------------------------------------------------
-def test_fit_workbook_writes_the_trained_weights_and_refreshes(tmp_path: Path) -> None:
+def test_fit_workbook_writes_the_trained_weights_and_refreshes(tmp_path: Path, template_bytes: bytes) -> None:
     path = tmp_path / "book.xlsx"
-    path.write_bytes(TEMPLATE.read_bytes())
+    path.write_bytes(template_bytes)
     trained, result = fit_workbook(path, epochs=40, seed=2)
     assert_holds(path, trained)
     assert result.steps == 144
@@ -94,12 +85,12 @@ def test_a_model_with_transforms_cannot_go_into_a_workbook(model) -> None:
         model_blocks(model)
 
 
-def test_set_blocks_must_fit_their_ranges(tmp_path: Path) -> None:
+def test_set_blocks_must_fit_their_ranges(tmp_path: Path, template_bytes: bytes) -> None:
     path = tmp_path / "book.xlsx"
-    path.write_bytes(TEMPLATE.read_bytes())
+    path.write_bytes(template_bytes)
     with pytest.raises(LSTMError, match="lstm_W is 16×5, cannot hold an array of shape"):
         refresh_file(path, set_blocks={"lstm_W": np.zeros((4, 2))})
-    assert path.read_bytes() == TEMPLATE.read_bytes()
+    assert path.read_bytes() == template_bytes
 
 
 class FakeRange:
@@ -138,13 +129,13 @@ def test_the_xlwings_script_trains_and_writes_the_blocks() -> None:
 
 
 # ---- the commands ----------------------------------------------------------------------------------------
-def test_cli_fit_reports_and_writes(tmp_path: Path) -> None:
+def test_cli_fit_reports_and_writes(tmp_path: Path, template_bytes: bytes) -> None:
     path = tmp_path / "book.xlsx"
-    path.write_bytes(TEMPLATE.read_bytes())
+    path.write_bytes(template_bytes)
     proc = cli("fit", str(path), "--epochs", "30", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1].startswith("held out MAE ") and proc.stderr == ""
-    assert path.read_bytes() != TEMPLATE.read_bytes()
+    assert path.read_bytes() != template_bytes
 
 
 def test_cli_forecast_prints_a_table_with_intervals(tmp_path: Path) -> None:
@@ -333,10 +324,10 @@ def test_the_selection_script_makes_a_template_for_the_selected_cells(tmp_path: 
 def test_fit_trains_a_template_with_lags(tmp_path: Path) -> None:
     """xl-lstm fit on a template whose inputs are the series and 2 lags (D=3): trained, written, refreshed."""
     from xl_lstm.forecasting.bptt import sequence_loss
-    from xl_lstm.template.build import template_bytes
+    from xl_lstm.template.build import template_bytes as build_template_bytes
 
     path = tmp_path / "lags.xlsx"
-    path.write_bytes(template_bytes(hidden=2, inputs=3, steps=40, train_epochs=0))  # untrained: init + ridge head
+    path.write_bytes(build_template_bytes(hidden=2, inputs=3, steps=40, train_epochs=0))  # untrained: init + ridge head
     with Book(path) as book:
         before = read_model(book)
     trained, result = fit_workbook(path, seed=0, epochs=200)
