@@ -7,7 +7,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "xl_lstm"
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "xl_lstm"
 LAYERS = ("core", "lstm", "tables", "forecasting", "excel", "workbook", "template", "runs", "cli")  # bottom to top
 TOP = {"__init__", "__main__", "udfs", "scripts"}  # the public entry points, above every layer
 MAX_LINES = 500

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from .conftest import need, need_bench
+from .conftest import ROOT, need, need_bench
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH = ROOT / "benchmarks"
 
 
 def _quick(script: str) -> list[str]:

@@ -10,9 +10,9 @@ import tomllib
 from pathlib import Path
 
 import xl_lstm as xl
+from tests.conftest import ROOT
 from xl_lstm.workbook import contract
 
-ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

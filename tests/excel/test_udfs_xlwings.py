@@ -464,7 +464,7 @@ def test_a_whole_column_is_fast_and_a_repeat_is_a_cache_hit() -> None:
     import os
     import subprocess
 
-    from tests.xlwings_driver import ROOT
+    from tests.conftest import ROOT
 
     x = np.sin(np.arange(144) / 3)
     column = [[float(v)] for v in x] + [[None]] * (1_048_576 - 144)

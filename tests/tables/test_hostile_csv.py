@@ -17,7 +17,6 @@ import pytest
 from tests.limited import xl_lstm
 from xl_lstm.tables.csv_column import read_numbers
 
-ROOT = Path(__file__).resolve().parents[2]
 Y = 100 + 10 * np.sin(np.arange(30) / 2) + np.arange(30) * 0.25  # a plain series, (30,)
 FAST = ["--updates", "3", "--horizon", "2", "--hidden", "2", "--members", "1"]
 

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEMPLATE
 from tests.limited import xl_lstm
 from xl_lstm.core import files as _io
 from xl_lstm.core.errors import LSTMError
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
 ORIGINAL = TEMPLATE.read_bytes()
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.conftest import TEMPLATE
 from xl_lstm.core.limits import MAX_HORIZON
 from xl_lstm.workbook import patch, xlsx
 from xl_lstm.workbook.refresh import refresh_file
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = (ROOT / "workbooks" / "lstm_template.xlsx").read_bytes()
+ORIGINAL = TEMPLATE.read_bytes()  # the committed template's bytes
 WEIGHTS, INPUTS, STATES, NATIVE, FORECAST = (f"xl/worksheets/sheet{i}.xml" for i in (2, 3, 4, 5, 6))
 MODEL, *FORECASTER = (
     f"xl/worksheets/sheet{i}.xml" for i in range(8, 14)
@@ -108,7 +108,7 @@ def refreshed(tmp_path: Path, data: bytes, name: str = "ok.xlsx") -> Path:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The template refreshed as it is: what every harmless variant must give."""
     path = tmp_path_factory.mktemp("reference") / "reference.xlsx"
-    path.write_bytes(TEMPLATE)
+    path.write_bytes(ORIGINAL)
     refresh_file(path)
     with zipfile.ZipFile(path) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
@@ -131,36 +131,36 @@ def reference_values(reference: dict[str, bytes], tmp_path: Path, sheet: str) ->
 @pytest.mark.parametrize("tags", [4_000, 8_000])
 def test_unclosed_rows_are_refused_quickly(tmp_path: Path, tags: int) -> None:
     rows = b"".join(b'<row r="%d">' % (200 + i) for i in range(tags))
-    data = edit(TEMPLATE, {STATES: lambda x: x.replace(b"</sheetData>", rows + b"</sheetData>")})
+    data = edit(ORIGINAL, {STATES: lambda x: x.replace(b"</sheetData>", rows + b"</sheetData>")})
     error = assert_refused(tmp_path, data, "is not well-formed XML", "a <row> inside a <row>")
     assert STATES in error
 
 
 def test_a_truncated_sheet_is_refused_with_where(tmp_path: Path) -> None:
-    data = edit(TEMPLATE, {NATIVE: lambda x: x[: len(x) // 2]})
+    data = edit(ORIGINAL, {NATIVE: lambda x: x[: len(x) // 2]})
     error = assert_refused(tmp_path, data, "is not well-formed XML (")
     assert NATIVE in error and "line 1, column" in error
 
 
 def test_a_row_inside_a_row_and_rows_going_up_are_refused(tmp_path: Path) -> None:
     nested = edit(
-        TEMPLATE, {STATES: lambda x: x.replace(b"</sheetData>", b'<row r="149"><row r="150"/></row></sheetData>')}
+        ORIGINAL, {STATES: lambda x: x.replace(b"</sheetData>", b'<row r="149"><row r="150"/></row></sheetData>')}
     )
     assert_refused(tmp_path, nested, "a <row> inside a <row>")
-    upward = edit(TEMPLATE, {STATES: lambda x: x.replace(b"</sheetData>", b'<row r="7"/></sheetData>')})
+    upward = edit(ORIGINAL, {STATES: lambda x: x.replace(b"</sheetData>", b'<row r="7"/></sheetData>')})
     assert_refused(tmp_path, upward, "row 7 comes after row 148")
 
 
 def test_a_doctype_after_a_long_comment_is_refused(tmp_path: Path) -> None:
     """A DOCTYPE may follow any amount of prolog: the parser refuses it, not a look at the first bytes."""
     bomb = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    data = edit(TEMPLATE, {WEIGHTS: lambda x: b"<!--" + b" " * 10_000 + b"-->" + bomb + x.split(b"?>", 1)[-1]})
+    data = edit(ORIGINAL, {WEIGHTS: lambda x: b"<!--" + b" " * 10_000 + b"-->" + bomb + x.split(b"?>", 1)[-1]})
     assert_refused(tmp_path, data, "declares a DOCTYPE")
 
 
 def test_a_fake_row_in_a_comment_gets_nothing(tmp_path: Path, reference: dict[str, bytes]) -> None:
     fake = b'<!-- <row r="5"><c r="C5"><v>0</v></c></row> -->'
-    data = edit(TEMPLATE, {STATES: lambda x: x.replace(b'<row r="5"', fake + b'<row r="5"', 1)})
+    data = edit(ORIGINAL, {STATES: lambda x: x.replace(b'<row r="5"', fake + b'<row r="5"', 1)})
     path = refreshed(tmp_path, data)
     with zipfile.ZipFile(path) as zf:
         after = zf.read(STATES)
@@ -170,7 +170,7 @@ def test_a_fake_row_in_a_comment_gets_nothing(tmp_path: Path, reference: dict[st
 
 def test_cdata_values_are_read_and_kept(tmp_path: Path, reference: dict[str, bytes]) -> None:
     """A weight stored as <v><![CDATA[...]]></v> reads as its number; CDATA in a user's cell stays."""
-    weights = zipfile.ZipFile(io.BytesIO(TEMPLATE)).read(WEIGHTS)
+    weights = zipfile.ZipFile(io.BytesIO(ORIGINAL)).read(WEIGHTS)
     m = re.search(rb'<c r="C5"([^>]*)><v>([^<]+)</v></c>', weights)
     assert m is not None
     note = b'<c r="AB5" t="inlineStr"><is><t><![CDATA[a <row r="5"> & more]]></t></is></c>'
@@ -181,7 +181,7 @@ def test_cdata_values_are_read_and_kept(tmp_path: Path, reference: dict[str, byt
         return x[: row5.end() - 6] + note + x[row5.end() - 6 :]
 
     cdata = b'<c r="C5"' + m.group(1) + b"><v><![CDATA[" + m.group(2) + b"]]></v></c>"
-    data = edit(TEMPLATE, {WEIGHTS: lambda x: x.replace(m.group(0), cdata), STATES: with_note})
+    data = edit(ORIGINAL, {WEIGHTS: lambda x: x.replace(m.group(0), cdata), STATES: with_note})
     path = refreshed(tmp_path, data)
     with zipfile.ZipFile(path) as zf:
         assert zf.read(STATES) == with_note(reference[STATES])
@@ -216,10 +216,10 @@ def strip_refs(xml: bytes) -> bytes:
 
 
 def test_cells_and_rows_without_r_get_their_values_in_place(tmp_path: Path, reference: dict[str, bytes]) -> None:
-    original = zipfile.ZipFile(io.BytesIO(TEMPLATE)).read(STATES)
+    original = zipfile.ZipFile(io.BytesIO(ORIGINAL)).read(STATES)
     stripped = strip_refs(original)
     assert stripped.count(b"<c>") + stripped.count(b"<c ") > 1000 and stripped.count(b"<row>") > 100
-    data = edit(TEMPLATE, {STATES: lambda x: stripped, NATIVE: strip_refs, INPUTS: strip_refs, WEIGHTS: strip_refs})
+    data = edit(ORIGINAL, {STATES: lambda x: stripped, NATIVE: strip_refs, INPUTS: strip_refs, WEIGHTS: strip_refs})
     path = refreshed(tmp_path, data)
     with zipfile.ZipFile(path) as zf:
         after = zf.read(STATES)
@@ -237,8 +237,8 @@ def to_strict(xml: bytes) -> bytes:
 
 
 def test_strict_ooxml_refreshes(tmp_path: Path, reference: dict[str, bytes]) -> None:
-    parts = zipfile.ZipFile(io.BytesIO(TEMPLATE)).namelist()
-    data = edit(TEMPLATE, {n: to_strict for n in parts if n.endswith((".xml", ".rels")) and n != "[Content_Types].xml"})
+    parts = zipfile.ZipFile(io.BytesIO(ORIGINAL)).namelist()
+    data = edit(ORIGINAL, {n: to_strict for n in parts if n.endswith((".xml", ".rels")) and n != "[Content_Types].xml"})
     path = refreshed(tmp_path, data)
     with zipfile.ZipFile(path) as zf:
         for part in (STATES, NATIVE, FORECAST, INPUTS):
@@ -253,7 +253,7 @@ def test_a_sheet_padded_with_empty_rows_is_read_once(tmp_path: Path, reference: 
             b"</sheetData>", b"".join(b'<row r="%d"/>' % r for r in range(1000, 201_000)) + b"</sheetData>"
         )
 
-    data = edit(TEMPLATE, {WEIGHTS: pad, INPUTS: pad, STATES: pad})
+    data = edit(ORIGINAL, {WEIGHTS: pad, INPUTS: pad, STATES: pad})
     path = tmp_path / "padded.xlsx"
     path.write_bytes(data)
     error, seconds = refresh_limited(path)
@@ -265,13 +265,13 @@ def test_a_sheet_padded_with_empty_rows_is_read_once(tmp_path: Path, reference: 
 
 # ---- budgets, before the work -----------------------------------------------------------------
 def test_a_giant_defined_name_is_refused_by_its_cell_count(tmp_path: Path) -> None:
-    data = edit(TEMPLATE, {"xl/workbook.xml": name_to("'Weights'!$A$1:$XFD$20000", "lstm_b")})
+    data = edit(ORIGINAL, {"xl/workbook.xml": name_to("'Weights'!$A$1:$XFD$20000", "lstm_b")})
     assert_refused(tmp_path, data, "covers 327,680,000 cells, over the limit")
 
 
 @pytest.mark.parametrize("where", ["'Forecast'!$XFE$5:$XFE$16", "'Forecast'!$AF$1048570:$AF$1048581"])
 def test_names_past_the_edge_of_the_sheet_are_refused(tmp_path: Path, where: str) -> None:
-    data = edit(TEMPLATE, {"xl/workbook.xml": name_to(where, "lstm_forecast_udf")})
+    data = edit(ORIGINAL, {"xl/workbook.xml": name_to(where, "lstm_forecast_udf")})
     assert_refused(tmp_path, data, "goes past the")
 
 
@@ -280,12 +280,12 @@ def set_cell(row: int, col: int, value: float) -> Callable[[bytes], bytes]:
 
 
 def test_a_huge_horizon_is_refused_before_computing(tmp_path: Path) -> None:
-    data = edit(TEMPLATE, {FORECAST: set_cell(19, 31, 1_048_576.0)})  # lstm_horizon: Forecast!AE19
+    data = edit(ORIGINAL, {FORECAST: set_cell(19, 31, 1_048_576.0)})  # lstm_horizon: Forecast!AE19
     assert_refused(tmp_path, data, f"lstm_horizon is 1,048,576, over the limit of {MAX_HORIZON:,}")
 
 
 def test_many_steps_are_refused_before_reading(tmp_path: Path) -> None:
-    data = edit(TEMPLATE, {"xl/workbook.xml": name_to("'Inputs'!$C$4:$C$500000", "lstm_series")})
+    data = edit(ORIGINAL, {"xl/workbook.xml": name_to("'Inputs'!$C$4:$C$500000", "lstm_series")})
     assert_refused(tmp_path, data, "lstm_series has 499,997 rows (time steps), over the limit")
 
 
@@ -306,18 +306,18 @@ def flip_byte(src: bytes, member: str) -> bytes:
     ids=["read", "rewritten", "copied", "copied theme"],
 )
 def test_a_flipped_byte_in_a_member_is_one_line(tmp_path: Path, member: str) -> None:
-    error = assert_refused(tmp_path, flip_byte(TEMPLATE, member), "is damaged")
+    error = assert_refused(tmp_path, flip_byte(ORIGINAL, member), "is damaged")
     assert member in error
 
 
 def test_duplicate_member_names_are_refused(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="Duplicate name"):
-        data = edit(TEMPLATE, {}, extra=[("xl/workbook.xml", b"<workbook/>")])
+        data = edit(ORIGINAL, {}, extra=[("xl/workbook.xml", b"<workbook/>")])
     assert_refused(tmp_path, data, "holds part xl/workbook.xml more than once")
 
 
 def test_refusals_leave_no_temporary_file(tmp_path: Path) -> None:
-    assert_refused(tmp_path, flip_byte(TEMPLATE, "xl/styles.xml"), "is damaged")
+    assert_refused(tmp_path, flip_byte(ORIGINAL, "xl/styles.xml"), "is damaged")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.xlsx"]
 
 
@@ -342,7 +342,7 @@ def test_each_sheet_is_parsed_once_for_reading_and_once_for_writing(
     monkeypatch.setattr(xlsx, "scan_sheet", counting)  # Book.cells reads with it
     monkeypatch.setattr(patch, "scan_sheet", counting)  # patch_sheet writes with it
     path = tmp_path / "book.xlsx"
-    path.write_bytes(TEMPLATE)
+    path.write_bytes(ORIGINAL)
     refresh_file(path)
     assert sorted(seen) == sorted(
         [f"{WEIGHTS} read", f"{INPUTS} read", f"{FORECAST} read"]  # 5 names on Weights, 2 on Inputs, 2 on Forecast
@@ -361,7 +361,7 @@ def test_values_mode_drops_the_calc_chain_by_parsing_not_by_pattern(tmp_path: Pa
         b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C5" i="5"/></calcChain>'
     )
     data = edit(
-        TEMPLATE,
+        ORIGINAL,
         {
             "xl/_rels/workbook.xml.rels": lambda x: x.replace(
                 b"</Relationships>", lookalike + rel + b"</Relationships>"
@@ -388,21 +388,21 @@ def utf16(xml: bytes) -> bytes:
 
 def test_a_utf16_sheet_is_read_but_not_patched(tmp_path: Path, reference: dict[str, bytes]) -> None:
     """Read through the parser in any encoding it knows; patched by byte offsets only in UTF-8."""
-    path = refreshed(tmp_path, edit(TEMPLATE, {WEIGHTS: utf16}))
+    path = refreshed(tmp_path, edit(ORIGINAL, {WEIGHTS: utf16}))
     with zipfile.ZipFile(path) as zf:
         for part in (STATES, NATIVE, FORECAST, INPUTS):
             assert zf.read(part) == reference[part], part
-    error = assert_refused(tmp_path, edit(TEMPLATE, {STATES: utf16}), "is encoded in UTF-16")
+    error = assert_refused(tmp_path, edit(ORIGINAL, {STATES: utf16}), "is encoded in UTF-16")
     assert STATES in error
 
 
 def test_a_shared_string_input_is_named_in_the_refusal(tmp_path: Path) -> None:
-    weights = zipfile.ZipFile(io.BytesIO(TEMPLATE)).read(WEIGHTS)
+    weights = zipfile.ZipFile(io.BytesIO(ORIGINAL)).read(WEIGHTS)
     m = re.search(rb'<c r="C5"([^>]*)><v>[^<]+</v></c>', weights)
     assert m is not None
     strings = b'<sst xmlns="' + MAIN + b'"><si><t>first</t></si><si><r><t>hel</t></r><r><t>lo</t></r></si></sst>'
     data = edit(
-        TEMPLATE,
+        ORIGINAL,
         {
             WEIGHTS: lambda x: x.replace(
                 m.group(0), b'<c r="C5"' + re.sub(rb' t="\w+"', b"", m.group(1)) + b' t="s"><v>1</v></c>'
