@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 import xl_lstm
-from tests.conftest import IN_CI, need_program
+from tests.conftest import IN_CI, ROOT, need_program
 from tests.excel.test_udfs_xlwings import BAD, GOOD, METRIC_CALLS, UDFS
 from tests.pyodide import runner
 from tests.pyodide.runner import RANGES, SHEETS, WRITES, lite_book
@@ -147,7 +147,7 @@ def test_it_ran_in_pyodide_with_its_numpy(runs: dict[str, Any]) -> None:
 # ---- the wheel, installed by micropip ------------------------------------------------------------
 def packaged_names() -> set[str]:
     """What the wheel must hold, from the source tree (pyproject.toml's package and package-data)."""
-    package = runner.ROOT / "xl_lstm"
+    package = ROOT / "xl_lstm"
     files = [*package.rglob("*.py"), package / "py.typed", *package.glob("data/*.csv"), *package.glob("data/*.json")]
     return {p.relative_to(package).as_posix() for p in files if "__pycache__" not in p.parts}
 
@@ -323,7 +323,7 @@ def test_cold_and_cached_cost_is_printed(runs: dict[str, Any], capsys: pytest.Ca
 def test_the_benchmark_runs(wheel: Path) -> None:
     """benchmarks/bench_pyodide.py --quick still runs in both runtimes (its timings are not tested)."""
     need_pyodide()
-    script = runner.ROOT / "benchmarks" / "bench_pyodide.py"
+    script = ROOT / "benchmarks" / "bench_pyodide.py"
     proc = subprocess.run(
         [sys.executable, str(script), "--quick"],
         capture_output=True,
@@ -341,7 +341,7 @@ def test_the_benchmark_runs(wheel: Path) -> None:
 
 def test_the_install_page_shows_the_main_py_tested_here() -> None:
     """docs/install.md's xlwings Lite steps give, line for line, the main.py these tests import in Pyodide."""
-    readme = (runner.ROOT / "docs" / "install.md").read_text(encoding="utf-8")
-    main_py = (runner.ROOT / "tests" / "pyodide" / "main.py").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    main_py = (ROOT / "tests" / "pyodide" / "main.py").read_text(encoding="utf-8")
     assert "".join(f"   {line}".rstrip() + "\n" for line in main_py.splitlines()) in readme
     assert "Pyodide 0.27.7" in readme and PYODIDE["numpy"] in readme

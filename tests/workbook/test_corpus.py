@@ -19,6 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.conftest import TEMPLATE
 from tests.corpus import (
     LIBREOFFICE,
     NAMES,
@@ -34,10 +35,7 @@ from tests.corpus import (
     package_problems,
 )
 from tests.libreoffice import PROFILE_XCU, soffice
-from xl_lstm.template.build import template_bytes
-
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "workbooks" / "lstm_template.xlsx"
+from xl_lstm.template.build import template_bytes as build_template_bytes
 
 # Text that LibreOffice's own save of each variant contains (lower case): it read the feature.
 STATES_NOTE = USER_CELLS["States!AZ2"].lower()
@@ -147,10 +145,10 @@ def destinations(path: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 # ---- every variant is a sound workbook -------------------------------------------------------
-def test_the_corpus_has_every_variant_and_builds_reproducibly(corpus: dict[str, Path]) -> None:
+def test_the_corpus_has_every_variant_and_builds_reproducibly(corpus: dict[str, Path], template_bytes: bytes) -> None:
     assert sorted(corpus) == sorted(VARIANTS)
     _, features = VARIANTS["everything"]
-    assert build_variant(TEMPLATE.read_bytes(), features) == corpus["everything"].read_bytes()
+    assert build_variant(template_bytes, features) == corpus["everything"].read_bytes()
     assert corpus["macros"].suffix == corpus["everything"].suffix == ".xlsm"
 
 
@@ -269,7 +267,7 @@ def test_package_problems_sees_a_broken_package(corpus: dict[str, Path]) -> None
 # ---- the corpus follows the template's shape and refuses to overwrite it ----------------------
 def test_corpus_builds_on_another_template_shape(tmp_path: Path) -> None:
     small = tmp_path / "small.xlsx"
-    small.write_bytes(template_bytes(hidden=2, inputs=3, steps=40))
+    small.write_bytes(build_template_bytes(hidden=2, inputs=3, steps=40))
     paths = build_corpus(small, tmp_path / "corpus", libreoffice=False)
     for name, path in paths.items():
         assert package_problems(path.read_bytes()) == [], name
@@ -279,8 +277,8 @@ def test_corpus_builds_on_another_template_shape(tmp_path: Path) -> None:
     assert any("x14:sparklineGroup" in line for line in lost)
 
 
-def test_corpus_refuses_to_write_over_a_template_cell() -> None:
-    pkg = Package.read(TEMPLATE.read_bytes())
+def test_corpus_refuses_to_write_over_a_template_cell(template_bytes: bytes) -> None:
+    pkg = Package.read(template_bytes)
     taken = _edited(pkg.to_bytes(), pkg.sheet("Inputs"), "</row>", '<c r="K1"><v>5</v></c></row>')
     with pytest.raises(ValueError, match=r"Inputs!K1 already holds something"):
         build_variant(taken, [])
