@@ -80,9 +80,15 @@ def given_wheel() -> Path | None:
 
 
 def build_wheel(folder: Path) -> Path:
-    """``pip wheel --no-deps`` of the repository into folder; the one xl_lstm wheel made."""
+    """``pip wheel --no-deps`` of the repository into folder; the one xl_lstm wheel made. It is
+    built from a clean copy of what a wheel is made of (pyproject.toml, README.md, xl_lstm/):
+    setuptools reuses a checkout's build/ folder, whose modules of an older tree it would pack."""
+    src = folder / "src"
+    shutil.copytree(ROOT / "xl_lstm", src / "xl_lstm", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), str(src)],
         capture_output=True,
         text=True,
         timeout=600,
