@@ -317,19 +317,21 @@ def fit_auto(
     config: AutoConfig | None = None,
     *,
     seasons: Mapping[str, int] | None = None,
+    preps: Mapping[str, SeriesPrep] | None = None,
     on_epoch: Callable[[Epoch], None] | None = None,
     **settings: Any,
 ) -> AutoModel:
     """Train the forecaster on one series, a list, or a mapping id -> series, for forecasts of
-    ``horizon`` steps (what validation measures). ``seasons`` gives a season per id (from
-    their dates); otherwise ``config.season``, else detected. ``on_epoch`` sees every epoch
-    of every member, validation's members first, each member a phase of its own
-    (``Epoch.phase``: "validation: member 1 of 3", ..., "fit: member 3 of 3")."""
+        ``horizon`` steps (what validation measures). ``seasons`` gives a season per id (from
+        their dates); otherwise ``config.season``, else detected; ``preps``: the series' transforms
+    when the caller has made them already (``panels.screen``). ``on_epoch`` sees every epoch
+        of every member, validation's members first, each member a phase of its own
+        (``Epoch.phase``: "validation: member 1 of 3", ..., "fit: member 3 of 3")."""
     cfg = (config or AutoConfig()).changed(**settings)
     cfg.check()
     h = check_whole("horizon", horizon, 1, MAX_HORIZON)
     ys = _as_dict(series)
-    preps = _preps(ys, seasons, cfg.season)
+    preps = dict(preps) if preps is not None else _preps(ys, seasons, cfg.season)
     cfg = cfg.changed(window=cfg.window or max(16, 2 * max(p.season for p in preps.values())))
 
     # validation: every series long enough loses its last values; origins per series so that
@@ -386,6 +388,7 @@ def forecast_auto(
     *,
     series: Any = None,
     seasons: Mapping[str, int] | None = None,
+    preps: Mapping[str, SeriesPrep] | None = None,
 ) -> AutoForecast:
     """Forecast ``horizon`` steps (default: the validated horizon), with intervals at ``levels``
     (fractions), for every fitted series, or for ``series`` (one, a list or a mapping id ->
@@ -396,7 +399,7 @@ def forecast_auto(
         histories, preps = model.histories, model.preps
     else:
         histories = _as_dict(series)
-        preps = _preps(histories, seasons, model.config.season)
+        preps = preps if preps is not None else _preps(histories, seasons, model.config.season)
     h = check_whole("horizon", model.validated or 1 if horizon is None else horizon, 1, MAX_HORIZON)
     levels = check_levels(levels)
     widths = {q: interval_widths(model.errors, q, h) for q in levels}  # (h,) in units of step_error

@@ -33,7 +33,7 @@ from ..core.limits import DEFAULT_LEVELS
 from ..tables.inputs import as_panel
 from ..tables.panel import Panel, id_column
 from ..tables.writers import future_dates
-from .auto import AutoConfig, AutoModel, fit_auto, forecast_auto, series_prep
+from .auto import AutoConfig, AutoModel, SeriesPrep, fit_auto, forecast_auto, series_prep
 from .train import Epoch, ForecastResult, check_levels
 
 __all__ = [
@@ -174,17 +174,19 @@ def restrict(panel: Panel, ids: list[str]) -> Panel:
 
 def screen(
     series: Mapping[str, np.ndarray], seasons: Mapping[str, int] | None, season: int | None
-) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(the series the forecaster takes, id -> why it refuses the others): its per-series checks (series_prep)."""
-    ok, refused = {}, {}
+) -> tuple[dict[str, SeriesPrep], dict[str, np.ndarray], dict[str, str]]:
+    """(the transforms of the series the forecaster takes, those series, id -> why it refuses
+    the others): its per-series checks are making the transforms (series_prep), done once here
+    and handed on to the fit and the forecast."""
+    preps, ok, refused = {}, {}, {}
     for k, y in series.items():
         try:
-            series_prep(k, y, (seasons or {}).get(k, season))
+            preps[k] = series_prep(k, y, (seasons or {}).get(k, season))
         except LSTMError as exc:
             refused[k] = str(exc)
             continue
         ok[k] = y
-    return ok, refused
+    return preps, ok, refused
 
 
 def fit_panel(
@@ -199,11 +201,11 @@ def fit_panel(
     cfg = (config or AutoConfig()).changed(**settings)
     cfg.check()
     h = panel_horizon(panel, horizon)
-    ok, refused = screen(panel_series(panel), panel_seasons(panel, panel.id_order, cfg.season), cfg.season)
+    preps, ok, refused = screen(panel_series(panel), panel_seasons(panel, panel.id_order, cfg.season), cfg.season)
     if not ok:
         first = next(iter(refused.values()), f"{panel.source}: has no series")
         raise LSTMError(f"no series to fit on: every one was refused, e.g. {first}")
-    model = fit_auto(ok, h, cfg, seasons=panel_seasons(panel, ok, cfg.season), on_epoch=on_epoch)
+    model = fit_auto(ok, h, cfg, preps=preps, on_epoch=on_epoch)
     return Fitted(model, h, panel, refused)
 
 
@@ -213,12 +215,12 @@ def forecast_panel(model: AutoModel, panel: Panel, horizon: int, levels: tuple[f
     The notes are forecast_auto's (the same for every part: they depend on the model only)."""
     levels = check_levels(levels)
     season = model.config.season
-    ok, refused = screen(panel_series(panel), panel_seasons(panel, panel.id_order, season), season)
+    preps, ok, refused = screen(panel_series(panel), panel_seasons(panel, panel.id_order, season), season)
     columns = ["unique_id", "ds", "forecast", *level_columns(levels)]
     if not ok:
         return Forecasts(pd.DataFrame({c: [] for c in columns}), [], refused, levels)
     dates = future_dates(panel, horizon)  # unique_id, ds: sorted by id, horizon rows each
-    out = forecast_auto(model, horizon, levels, series=ok, seasons=panel_seasons(panel, ok, season))
+    out = forecast_auto(model, horizon, levels, series=ok, preps=preps)
     ds_of = dict(
         zip(dates["unique_id"].to_numpy()[::horizon], dates["ds"].to_numpy().reshape(-1, horizon), strict=True)
     )
