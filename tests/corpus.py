@@ -2,7 +2,7 @@
 
 ``build_corpus(template, out_dir)`` starts from a template-contract workbook and writes one
 variant per feature that a spreadsheet user adds to a workbook and that a careless writer
-destroys (DESIGN.md §4): pictures, shapes and text boxes, sparklines, Excel-2010 data
+destroys (openpyxl's load and save loses them, measured before the refresh was written): pictures, shapes and text boxes, sparklines, Excel-2010 data
 validation and conditional formats, comments (legacy and threaded), an extra chart, a table,
 a dynamic-array formula, macros (.xlsm), a file saved by LibreOffice, and one variant with
 everything at once. Every variant also holds a user's own cells outside the ``lstm_*`` blocks

@@ -15,7 +15,7 @@ import numpy as np
 
 from tests.conftest import need_program
 
-# OOXMLRecalcMode 0 = "always recalculate" when an xlsx is loaded (DESIGN.md §3); 1 = "never",
+# OOXMLRecalcMode 0 = "always recalculate" when an xlsx is loaded; 1 = "never",
 # which shows the values stored in the file, as a reader who just opens it sees them.
 PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"

@@ -1,6 +1,6 @@
 """Bad input is normal input: every public entry point answers it with one clear line.
 
-The project's rule (DESIGN.md §2): a malformed range, a wrong shape, text in a number
+The project's rule (docs/excel-functions.md, docs/python-api.md): a malformed range, a wrong shape, text in a number
 cell, an empty cell, NaN, a corrupt or hostile file each get one ``LSTMError`` (a
 ValueError) whose message is a single line naming the argument, what was expected and
 what came; never another exception, a warning, a traceback in a cell or a silent NaN.

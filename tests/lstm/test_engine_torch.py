@@ -1,4 +1,4 @@
-"""The engine against PyTorch's nn.LSTM, the oracle nobody on the team wrote (DESIGN.md §3).
+"""The engine against PyTorch's nn.LSTM, the oracle nobody on the team wrote.
 
 Two halves:
 

@@ -1,6 +1,6 @@
 """LSTM weights in the sheet layout, validated once at construction.
 
-Layout (DESIGN.md §2, the seed's order and PyTorch's):
+Layout (the order of the equations as written, and PyTorch's):
 
     W    (4H, H+D)   row blocks i, f, g, o; the first H columns multiply h_{t-1},
                      the last D multiply x_t, so  z = W @ [h_{t-1}, x_t] + b

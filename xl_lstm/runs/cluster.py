@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ..core.errors import LSTMError
+from ..core.limits import DEFAULT_LEVELS
 from ..forecasting.auto import AutoConfig, AutoModel
 from ..forecasting.panels import fit_sample
 from ..forecasting.train import Epoch
@@ -181,7 +182,7 @@ def forecast_on_cluster(
     data: str | Path,
     output: str | Path,
     horizon: int | None = None,
-    levels: tuple[float, ...] = (0.8, 0.95),
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
     config: AutoConfig | None = None,
     *,
     sample: int | None = None,

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..core.errors import LSTMError
 from ..core.files import atomic_write, clean_stale
+from ..core.limits import DEFAULT_LEVELS
 from ..forecasting.auto import AutoConfig, AutoModel
 from ..forecasting.panels import Forecasts, fit_panel, fit_sample, forecast_panel, level_columns
 from ..forecasting.train import Epoch
@@ -261,7 +262,7 @@ class ManyForecast(NamedTuple):
 def forecast_files(
     data: str | Path,
     horizon: int | None = None,
-    levels: tuple[float, ...] = (0.8, 0.95),
+    levels: tuple[float, ...] = DEFAULT_LEVELS,
     config: AutoConfig | None = None,
     *,
     sample: int | None = None,
