@@ -136,9 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="forecast every series of a table (CSV, Parquet or .xlsx: long unique_id,ds,y or one column per series)",
     )
     p_fc.add_argument(
-        "data", metavar="DATA", help="a .csv, .parquet or .xlsx table, or - to read numbers from stdin (one per line)"
+        "data",
+        metavar="DATA",
+        help="a table (.csv, .tsv, .txt, .parquet, .xlsx: long unique_id,ds,y, one column per series, or one column "
+        "of numbers), a folder of them, or - for stdin (numbers one per line, or a CSV with its header)",
     )
-    p_fc.add_argument("--column", help="forecast only this CSV column (default: every series of the table)")
+    p_fc.add_argument("--column", help="forecast only this column of a wide table (default: every series)")
     p_fc.add_argument(
         "--horizon", type=_positive, default=None, help="steps ahead (default: 12 months, 8 quarters, ...; else 12)"
     )
