@@ -15,7 +15,7 @@ partition (a series may span files); each partition is forecast with the model
 (``panel_files.forecast_part``, the function the single machine calls on the whole panel)
 and written as ``DIR/part-NNNNN.parquet`` (``.csv`` too on request), whole or not at all.
 
-refresh: each workbook is one task (``refresh.refresh_outcome``), run by a worker that sees
+refresh: each workbook is one task (``batch.refresh_outcome``), run by a worker that sees
 the same paths (a shared file system), atomically as on one machine.
 
 Failures: a worker that dies (killed, out of memory, its machine gone) loses nothing: the
