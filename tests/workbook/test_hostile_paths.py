@@ -20,6 +20,7 @@ from tests.conftest import TEMPLATE
 from tests.limited import xl_lstm
 from xl_lstm.core import files as _io
 from xl_lstm.core.errors import LSTMError
+from xl_lstm.core.locks import host_name
 
 ORIGINAL = TEMPLATE.read_bytes()
 
@@ -207,7 +208,7 @@ def _dead_pid() -> int:
 
 def test_stale_temporary_files_are_removed_and_live_ones_reported(tmp_path: Path) -> None:
     path = book(tmp_path / "m.xlsx")
-    host = _io._host()
+    host = host_name()
     dead = tmp_path / f".m.xlsx.xl-lstm.{host}.{_dead_pid()}.abcd1234.tmp"
     live = tmp_path / f".m.xlsx.xl-lstm.{host}.{os.getpid()}.efgh5678.tmp"  # this test process: alive
     legacy = tmp_path / ".m.xlsx.k2j4h5g6.tmp"  # the name before the tag, an hour old

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -26,9 +26,14 @@ from ..core.limits import MAX_HORIZON, SHEET_ROWS
 from ..forecasting.train import FitConfig, Model
 from ..lstm.params import LSTMParams
 
+if TYPE_CHECKING:
+    from .xlsx import CellRange
+
 __all__ = [
     "FORMER_NAMES",
     "INPUT_NAMES",
+    "KEPT_NAMES",
+    "TRAINED_NAMES",
     "MAX_STEPS",
     "NAMES",
     "OUTPUT_NAMES",
@@ -90,6 +95,10 @@ OUTPUT_NAMES = (
     "lstm_metrics_udf",
     "lstm_metrics_formulas",
 )
+TRAINED_NAMES = ("lstm_W", "lstm_b", "lstm_W_y", "lstm_b_y", "lstm_scaler")  # what training writes (model_blocks)
+# Every name the refresh never computes: what the model is read from (INPUT_NAMES) and what
+# only the sheets read (lstm_h0, lstm_c0). No block written may cover one of their cells.
+KEPT_NAMES = tuple(n for n in NAMES if n not in OUTPUT_NAMES)
 FORMER_NAMES = {"lstm_forecast_udf": "lstm_forecast", "lstm_metrics_udf": "lstm_metrics"}  # until 0.2
 
 # The one training recipe for workbooks: the template's shipped weights, xl-lstm fit, the
@@ -214,13 +223,14 @@ def model_blocks(model: Model) -> dict[str, np.ndarray]:
             "a workbook's sheets scale the raw series only: fit without log, diff and season to write into one"
         )
     p = model.params
-    return {
-        "lstm_W": np.asarray(p.W),
-        "lstm_b": np.asarray(p.b)[:, None],
-        "lstm_W_y": np.asarray(p.W_y),
-        "lstm_b_y": np.asarray(p.b_y)[:, None],
-        "lstm_scaler": np.vstack([model.scaler.center, model.scaler.scale]),
-    }
+    blocks = [
+        np.asarray(p.W),
+        np.asarray(p.b)[:, None],
+        np.asarray(p.W_y),
+        np.asarray(p.b_y)[:, None],
+        np.vstack([model.scaler.center, model.scaler.scale]),
+    ]
+    return dict(zip(TRAINED_NAMES, blocks, strict=True))
 
 
 class XlwingsNames:
@@ -252,3 +262,11 @@ class XlwingsNames:
 
     def write(self, name: str, values: np.ndarray) -> None:
         self._range(name).value = values
+
+    def locate(self, name: str) -> tuple[str, CellRange]:
+        """Where a defined name points (for ``blocks.check_places``): its sheet and cells."""
+        from .xlsx import parse_range
+
+        rng = self._range(name)
+        sheet = str(rng.sheet.name).replace("'", "''")
+        return name, parse_range(f"'{sheet}'!{rng.address}")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..forecasting.train import Epoch, Model, fit_lagged, fit_one_lstm
-from .contract import WORKBOOK_FIT, NamedRanges, model_blocks, read_model
+from .contract import TRAINED_NAMES, WORKBOOK_FIT, NamedRanges, model_blocks, read_model
 
 if TYPE_CHECKING:
     from .refresh import RefreshResult
@@ -44,16 +44,25 @@ def fit_workbook(
     """Train on a template workbook's history with the workbook recipe (``contract.WORKBOOK_FIT``),
     write lstm_W, lstm_b, lstm_W_y, lstm_b_y and lstm_scaler, and refresh every block, in one
     atomic write. Returns the trained model and the refresh result.
+
+    The file's lock is held from before it is read until the weights are written, and they
+    are written only if the file is still the one trained on: a refresh or an edit saved
+    meanwhile is never overwritten by weights trained on the older data, nor the reverse.
     """
     # the file machinery loads here only: the xlwings scripts import train_on, in Pyodide too
+    from ..core.files import seen
+    from ..core.locks import write_lock
     from .paths import write_path
-    from .refresh import check_ranges, refresh_file, require_template_names
+    from .refresh import check_layout, check_ranges, refresh_file, require_template_names
     from .xlsx import Book
 
     path = Path(path)
-    write_path(path)  # missing, locked, read-only, hard-linked: refused before training
-    with Book(path) as book:
-        require_template_names(book)
-        check_ranges(book)
-        model, blocks = train_on(book, seed=seed, epochs=epochs, on_epoch=on_epoch)
-    return model, refresh_file(path, set_blocks=blocks)
+    target = write_path(path)  # missing, locked, read-only, hard-linked: refused before training
+    with write_lock(target, "fit"):
+        before = seen(target)
+        with Book(path) as book:
+            require_template_names(book)
+            check_ranges(book)
+            check_layout(book, TRAINED_NAMES)  # an output over an input: refused before training
+            model, blocks = train_on(book, seed=seed, epochs=epochs, on_epoch=on_epoch)
+        return model, refresh_file(path, set_blocks=blocks, expect=before)

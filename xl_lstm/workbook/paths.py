@@ -1,7 +1,7 @@
 """Where a refresh may write: every check on a workbook's path that needs no reading.
 
 The file exists and is a workbook by name; its target (itself, a symbolic link's target,
-or ``--output DIR``/name) is not open in Excel, not read-only, not hard-linked and not
+or ``--output DIR``/name) is not open in Excel or LibreOffice, not read-only, not hard-linked and not
 another owner's, and its folder takes the new file. Each refusal is one line naming the file.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from ..core.errors import LSTMError
 from ..core.files import check_replaceable, write_target
 from ..core.limits import WORKBOOK_SUFFIXES
+from ..core.locks import refuse_open
 
 __all__ = ["write_path"]
 
@@ -38,9 +39,8 @@ def _refuse_missing(path: Path) -> None:
 
 def _refuse_unwritable(path: Path, named: Path | None = None) -> None:
     """An existing file we would replace: open in Excel, read-only, hard-linked or not ours to keep."""
-    for lock in dict.fromkeys(p.with_name("~$" + p.name) for p in (named or path, path)):
-        if lock.exists():
-            raise LSTMError(f"{named or path}: is open in Excel (lock file {lock}); close it first")
+    for p in dict.fromkeys((named or path, path)):  # the name given and a symbolic link's target
+        refuse_open(p, named)
     if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:  # root passes os.access: check the bits too
         raise LSTMError(f"{named or path}: is read-only; make it writable or use --output DIR")
     check_replaceable(path)

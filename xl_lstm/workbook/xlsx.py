@@ -17,7 +17,6 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import LSTMError
+from ..core.zips import MAX_PART_BYTES, MAX_TOTAL_BYTES, check_package
 from .xml import (
+    CHUNK,
     MAIN_NS,
     MAX_COL,
     MAX_ROW,
@@ -51,10 +52,6 @@ __all__ = [
     "MAX_RANGE_CELLS",
 ]
 
-MAX_MEMBERS = 10_000
-MAX_PART_BYTES = 256 << 20  # one XML part inflated
-MAX_TOTAL_BYTES = 1 << 30  # the whole package inflated
-MAX_RATIO = 1000  # inflated / compressed for one member: zip bombs go far beyond
 MAX_RANGE_CELLS = 4_000_000  # cells in one defined name (32 MB of float64): checked before reading it
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # encrypted xlsx and legacy .xls
 DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)  # what a flipped byte makes zipfile raise
@@ -218,24 +215,7 @@ class Book:
         self.close()
 
     def _check_sizes(self) -> None:
-        infos = self.zip.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise LSTMError(f"{self.path}: {len(infos)} parts in the package, over the limit of {MAX_MEMBERS}")
-        twice = [name for name, n in Counter(i.filename for i in infos).items() if n > 1]
-        if twice:
-            raise LSTMError(
-                f"{self.path}: the package holds part {twice[0]} more than once (a damaged or forged zip): refused"
-            )
-        total = 0
-        for info in infos:
-            total += info.file_size
-            if info.file_size > MAX_PART_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1024):
-                raise LSTMError(
-                    f"{self.path}: part {info.filename} would inflate to {info.file_size / 2**20:.0f} MiB "
-                    f"from {info.compress_size / 2**10:.0f} KiB: refused as a zip bomb"
-                )
-        if total > MAX_TOTAL_BYTES:
-            raise LSTMError(f"{self.path}: its parts would inflate to {total / 2**20:.0f} MiB, over the 1 GiB limit")
+        check_package(self.zip, str(self.path))  # parts, sizes and ratios from the zip's directory
         if "[Content_Types].xml" not in self.zip.namelist() or "xl/workbook.xml" not in self.zip.namelist():
             raise LSTMError(f"{self.path}: not an .xlsx workbook (no xl/workbook.xml in the package)")
 
@@ -250,7 +230,7 @@ class Book:
         try:
             with self.zip.open(name) as fh:
                 total = 0
-                while chunk := fh.read(1 << 20):
+                while chunk := fh.read(CHUNK):
                     total += len(chunk)
                     if total > MAX_PART_BYTES:
                         raise LSTMError(f"{self.path}: part {name} inflates past {MAX_PART_BYTES >> 20} MiB")

@@ -8,8 +8,8 @@ the event in the input, which is exactly what the patcher needs to copy every by
 does not change. lxml would do as well but is one more compiled dependency. Entities
 are never expanded: a DOCTYPE is refused at its first event, before any declaration.
 
-Reading streams a part from the zip a megabyte at a time; patching walks the part's
-bytes, which it needs anyway to copy them.
+Reading streams a part from the zip a chunk at a time; so does patching, which keeps
+only the bytes a later event can still need (see ``patch.patch_stream``).
 
 Positions follow OOXML: a ``<row>`` without ``r=`` is the row after the previous one,
 a ``<c>`` without ``r=`` is the column after the previous cell of its row. Both
@@ -38,6 +38,7 @@ __all__ = [
     "scan_sheet",
     "parse_part",
     "tag_at",
+    "match_tag",
     "element_end",
     "pieces",
     "column_index",
@@ -52,12 +53,13 @@ REL_NS = (
 )
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"  # the same in strict OOXML
 MAX_ROW, MAX_COL = SHEET_ROWS, SHEET_COLUMNS  # Excel's last row and column (XFD)
-CHUNK = 1 << 20  # bytes handed to expat at a time
+CHUNK = 1 << 18  # bytes read from a member and handed to expat at a time (256 KiB)
 
 # A start tag at a known offset: its qualified name, attribute bytes (with the whitespace
 # before "/>" or ">", kept as it was) and "/" when empty.
 # Attribute values may hold ">" (it is legal XML), so the quotes are followed.
 _TAG = re.compile(rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*)(/?)>")
+match_tag = _TAG.match  # tag_at without its guard, for loops that run once per cell
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 
@@ -281,11 +283,22 @@ class _SheetWalk:
         kind = _KIND.get(name)
         if kind is None:
             return
+        if kind == _V and not self.read_text:  # patching needs nothing from a <v>: the commonest event
+            return
         if kind == _C:
             if d != 4 or not self.in_row:
                 if self.in_data:
                     raise self.fail("a <c> cell outside a <row>")
                 return
+            ref = attrs.get("r")
+            if ref is not None:  # new_cell's usual case, inlined: a known column of this row, to the right
+                letters = ref.rstrip("0123456789")
+                c = _COLUMNS.get(letters, 0)
+                if self.col < c <= MAX_COL and ref[len(letters) :] == self.r_text:
+                    self.col = c
+                    if self.row is not None:
+                        self.cell = CellEvent(self.r, c, self.p.CurrentByteIndex, -1, attrs.get("t"))
+                    return
             self.new_cell(attrs)
         elif kind == _ROW:
             if d != 3 or not self.in_data:
