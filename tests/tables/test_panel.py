@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import need
+from xl_lstm.core import limits
 from xl_lstm.core.errors import LSTMError
 from xl_lstm.tables import sources as panel_module
 from xl_lstm.tables.panel import Panel, panel_from_frame, read_panel
@@ -114,6 +115,14 @@ def test_a_wide_frame_with_a_date_index_and_a_table_without_dates() -> None:
         expected_long([("a", 1, 1.0), ("a", 2, 2.0), ("a", 3, 3.0), ("b", 2, 5.0), ("b", 3, 6.0)], steps=True),
     )
     assert (steps.frequency, steps.freq_code, steps.names["ds"]) == (STEPS, None, "step")
+
+
+def test_a_wide_table_with_a_series_named_y_is_not_read_as_ids_that_are_dates() -> None:
+    """month, 0, Y: the property test found it read as a long table, the months as series ids."""
+    months = pd.date_range("2020-01-01", periods=8, freq="MS")
+    p = panel_from_frame(pd.DataFrame({"month": months, "0": np.arange(8.0), "Y": np.arange(8.0) + 10}))
+    assert (p.shape, sorted(p.id_order)) == ("wide", ["0", "Y"])
+    assert p.long.groupby("unique_id").size().to_dict() == {"0": 8, "Y": 8}
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
@@ -307,8 +316,9 @@ def test_tables_over_the_budget_are_refused_before_their_cells_are_parsed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = save(wide_frame(), tmp_path / "w.csv")
+    monkeypatch.setattr(limits, "MAX_CELLS", 10)  # a CSV's text is measured against the limits themselves
     monkeypatch.setattr(panel_module, "MAX_CELLS", 10)
-    refused("w.csv: 7 lines is over the limit of", read_panel, path)
+    refused("w.csv: line 4 takes the table to 12 cells (this line has 4 fields), over the limit of", read_panel, path)
     refused("split the table", read_panel, save(wide_frame(), tmp_path / "w.xlsx"))
     refused("6 rows x 4 columns is over the limit", panel_from_frame, wide_frame().set_index("month"))
     refused("p.parquet: 6 rows x 4 columns is over the limit", read_panel, save(wide_frame(), tmp_path / "p.parquet"))
@@ -401,7 +411,7 @@ def test_steps_are_written_under_step_and_the_input_is_never_overwritten(tmp_pat
         "step,forecast,lo-80,hi-80,lo-95,hi-95",
         "4,0.25,-0.75,1.25,-1.75,2.25",
     ]
-    refused("is the table the forecasts are made from", write_panel_forecasts, forecasts_for(p), p, path)
+    refused("is an input of this run", write_panel_forecasts, forecasts_for(p), p, path)
     refused(
         "forecasts are written as .csv, .parquet, .xlsx", write_panel_forecasts, forecasts_for(p), p, tmp_path / "o.txt"
     )

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .csv_column import decimal_comma, describe, plain_number
+from .magnitude import first_unfit, unfit_words
 from .sources import is_blank
 
 __all__ = [
@@ -28,8 +29,10 @@ __all__ = [
     "as_numbers",
     "as_steps",
     "cell_text",
+    "header_dates",
     "kinds",
     "mostly",
+    "numbered_header",
     "shown",
     "stamp",
     "text_date",
@@ -39,6 +42,8 @@ __all__ = [
 
 _SAMPLE = 1000  # cells looked at to tell what a column holds (all of them are checked afterwards)
 _INT = re.compile(r"[+-]?\d+")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")  # a header date names its year: '2021-01', 'Jan 2021', '2021Q1'
+_NUMBERED = re.compile(r"([A-Za-z_ ]*?)(\d+)")  # 'V1', 'x12', '3'
 
 
 # ---- what a cell holds -----------------------------------------------------------------------------
@@ -96,15 +101,15 @@ def mostly(counts: dict[str, int], *kinds: str) -> bool:
 
 # ---- columns as numbers, dates and steps ------------------------------------------------------------
 def as_numbers(col: pd.Series, sep: str) -> tuple[np.ndarray, int | None]:
-    """(rows,) float64 with NaN for a blank cell, and the first cell that is not a number (or None)."""
+    """(rows,) float64 with NaN for a blank cell, and the first cell that is not a number (or None):
+    text, a date, ±inf or a magnitude beyond ``magnitude.MAX_MAGNITUDE`` (every panel reader comes here)."""
     dtype = col.dtype
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         bad = np.flatnonzero(col.notna().to_numpy())
         return np.full(len(col), np.nan), int(bad[0]) if len(bad) else None
     if pd.api.types.is_numeric_dtype(dtype):
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        inf = np.flatnonzero(np.isinf(values))
-        return values, int(inf[0]) if len(inf) else None
+        return values, first_unfit(values)
     cells = col.tolist()
     comma = bool(sep) and decimal_comma([c for c in cells if isinstance(c, str) and c.strip()], sep)
     out = np.empty(len(cells))
@@ -115,13 +120,21 @@ def as_numbers(col: pd.Series, sep: str) -> tuple[np.ndarray, int | None]:
         if isinstance(v, str):
             x = plain_number(v, comma)
         elif isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_):
-            x = float(v)
+            x = _float(v)
         else:
             x = None
-        if x is None or not np.isfinite(x):
+        if x is None or first_unfit(np.array([x])) is not None:
             return out, i
         out[i] = x
     return out, None
+
+
+def _float(v: Any) -> float:
+    """A typed number as float64; an integer too large for one is infinity (refused as such)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
 
 
 def shown(v: Any) -> str:
@@ -135,9 +148,10 @@ def cell_text(v: Any) -> str:
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, str):
-        return describe(v)
-    if isinstance(v, float) and np.isinf(v):
-        return f"{v}, not a finite number"
+        x = plain_number(v) if plain_number(v) is not None else plain_number(v, True)
+        return describe(v) if x is None or first_unfit(np.array([x])) is None else f"{v.strip()!r}: {unfit_words(x)}"
+    if isinstance(v, int | float) and not isinstance(v, bool) and first_unfit(np.array([_float(v)])) is not None:
+        return unfit_words(_float(v))
     if isinstance(v, datetime | date):
         return f"the date {v}, not a number"
     return f"{v!r} ({type(v).__name__}), not a number"
@@ -225,7 +239,10 @@ def _parse_texts(texts: list[str]) -> dict[str, np.datetime64 | None]:
             continue
         if index.tz is not None:
             index = index.tz_localize(None)
-        values = index.as_unit("ns").to_numpy()
+        try:
+            values = index.as_unit("ns").to_numpy()
+        except (ValueError, OverflowError):  # a date before 1677 or after 2262 (e.g. 'M1', year 1): one at a time
+            break
         found.update((t, None if np.isnat(d) else d) for t, d in zip(dates, values, strict=True))  # 'NaT' is no date
         return found
     for t in dates:  # some cell is no date (or they mix time zones): one at a time
@@ -264,6 +281,38 @@ def all_steps(col: pd.Series) -> bool:
         for v in col
     )
     return all(ints) and not col.map(is_blank).all()
+
+
+# ---- what a header says -------------------------------------------------------------------------
+def header_dates(names: list[str]) -> np.ndarray | None:
+    """(len(names),) datetime64[ns] if every name is a date that names its year (2021-01, Jan 2021,
+    2021Q1, a workbook's date cell) and there are two or more, else None. A bare number (2019,
+    20210101) is no header date: a column per year (rows Jan..Dec) is a wide table, not a pivot."""
+    if len(names) < 2:
+        return None
+    out = np.empty(len(names), dtype="datetime64[ns]")
+    for k, name in enumerate(names):
+        t = name.strip()
+        if _INT.fullmatch(t) or plain_number(t) is not None or not _YEAR.search(t):
+            return None
+        ts = text_date(t)
+        if ts is None:
+            return None
+        try:
+            out[k] = ts.as_unit("ns").to_datetime64()
+        except (ValueError, OverflowError):
+            return None
+    return out
+
+
+def numbered_header(names: list[str]) -> bool:
+    """Are the names one prefix and consecutive numbers, three or more (V1, V2, ...; x3, x4, ...; 1, 2, ...)?"""
+    found = [_NUMBERED.fullmatch(n.strip()) for n in names]
+    if len(names) < 3 or not all(found):
+        return False
+    prefixes = {m.group(1) for m in found if m}
+    numbers = [int(m.group(2)) for m in found if m]
+    return len(prefixes) == 1 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 # ---- a date in words -------------------------------------------------------------------------------

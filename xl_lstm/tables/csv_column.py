@@ -17,18 +17,25 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+import sys
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
+from ..core import limits
 from ..core.errors import LSTMError
 
 __all__ = [
     "Cells",
     "Column",
+    "TextColumns",
+    "check_text_budget",
     "column_numbers",
     "decimal_comma",
     "describe",
@@ -36,6 +43,7 @@ __all__ = [
     "plain_number",
     "read_cells",
     "read_column",
+    "read_columns",
     "read_numbers",
 ]
 
@@ -43,7 +51,7 @@ _POINT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _COMMA = re.compile(r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?")
 MISSING = {"na", "n/a", "#n/a", "nan", "null", "none", "-", "--", "?", ".", "missing", "#value!", "#div/0!"}
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
-MAX_BYTES = 512 << 20  # a CSV larger than this is not a series to train an LSTM on in one process
+MAX_BYTES = 128 << 20  # a CSV's bytes read at once, and its text's in memory (4 bytes a character if one is an emoji)
 
 
 @dataclass(frozen=True)
@@ -83,13 +91,71 @@ def _separator(source: str, header: str, sample: str) -> str:
         ) from None
 
 
-def _rows(source: str, text: str, sep: str, skipped: int) -> list[tuple[int, list[str]]]:
-    """(line number, fields) per row; trailing blank lines are dropped, a blank line inside the data is kept."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # a line as the csv module reads it: \n, \r\n or \r ends it
+
+
+def _line_count(text: str, start: int = 0) -> int:
+    """Lines from ``start``, ended by \n, \r\n or \r (the last may have no ending), counted in C."""
+    ends = text.count("\n", start) + text.count("\r", start) - text.count("\r\n", start)
+    return ends + (len(text) > start and text[-1] not in "\r\n")
+
+
+def _lines(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line from ``start``, its ending included: one line at a time, never a list of them."""
+    if text.count("\r", start) != text.count("\r\n", start):  # a lone carriage return ends a line too
+        yield from (m.span() for m in _LINE.finditer(text, start))
+        return
+    n = len(text)
+    while start < n:
+        end = text.find("\n", start)
+        end = n if end < 0 else end + 1
+        yield start, end
+        start = end
+
+
+def check_text_budget(source: str, text: str, start: int, sep: str, skipped: int) -> None:
+    """Refuse CSV text (a file's or stdin's) that takes more than MAX_BYTES of memory, or holds more
+    than MAX_ROWS rows under its first line or MAX_CELLS cells, counted on the text itself before any
+    line is split into fields: a line with 150 M separators is refused at that line, naming it,
+    before it costs a field. A line's cells are its separators + 1 (an upper bound: a quoted
+    separator counts too)."""
+    size = sys.getsizeof(text)
+    if size > MAX_BYTES:
+        wide = " (a character beyond U+FFFF makes every character take 4 bytes)" if max(text) > "\uffff" else ""
+        raise LSTMError(
+            f"{source}: its text takes {size >> 20:,} MiB in memory{wide}, over the limit of {MAX_BYTES >> 20:,} MiB "
+            "read at once; split the table into smaller files"
+        )
+    rows = _line_count(text, start) - 1  # under the header
+    header_end = next(_lines(text, start), (start, start))[1]
+    header = text.count(sep, start, header_end) + 1
+    if rows <= limits.MAX_ROWS and text.count(sep, start) + rows + 1 - header <= limits.MAX_CELLS:
+        return  # the common case, in a few passes of C over the text
+    cells = 0
+    for k, (a, b) in enumerate(_lines(text, start)):
+        if k == 0:
+            continue  # the header's names are no cells
+        fields = text.count(sep, a, b) + 1
+        cells += fields
+        if k > limits.MAX_ROWS or cells > limits.MAX_CELLS:
+            what = f"{k:,} rows" if k > limits.MAX_ROWS else f"{cells:,} cells (this line has {fields:,} fields)"
+            raise LSTMError(
+                f"{source}: line {skipped + k + 1} takes the table to {what}, over the limit of "
+                f"{limits.MAX_ROWS:,} rows and {limits.MAX_CELLS:,} cells read at once; split the table into smaller files"
+            )
+
+
+def _rows(source: str, text: str, start: int, sep: str, skipped: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) per row, one at a time, from ``start``; trailing blank lines are not dropped here."""
+    reader = csv.reader((text[a:b] for a, b in _lines(text, start)), delimiter=sep, strict=True)
     try:
-        rows = [(skipped + reader.line_num, r) for r in reader]
+        for row in reader:
+            yield skipped + reader.line_num, row
     except csv.Error as exc:
         raise LSTMError(f"{source}: cannot read it as CSV (line {reader.line_num}: {exc})") from None
+
+
+def _drop_trailing_blanks(rows: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
     while rows and all(f.strip() == "" for f in rows[-1][1]):
         rows.pop()
     return rows
@@ -138,22 +204,90 @@ class Cells(NamedTuple):
     has_header: bool
 
 
-def read_cells(source: str, text: str) -> Cells:
-    """CSV ``text`` as its rows: names, (line, fields), separator, comments skipped, header or not."""
-    text = text.lstrip("\ufeff")
-    lines = text.splitlines(keepends=True)
-    skipped = next((k for k, line in enumerate(lines) if not line.startswith("#")), len(lines))
-    text, lines = "".join(lines[skipped:]), lines[skipped:]  # comment lines above the header, said in the note
-    if not lines or not lines[0].strip():
+def _start(source: str, text: str) -> tuple[int, int, str]:
+    """(where the header starts, comment lines above it, the separator): the text is not split into lines."""
+    start, skipped = 0, 0
+    for a, _ in _lines(text):
+        if not text.startswith("#", a):
+            start = a
+            break
+        skipped += 1
+    else:
+        start = len(text)
+    header = text[slice(*next(_lines(text, start), (start, start)))].rstrip("\r\n")
+    if not header.strip():
         raise LSTMError(
-            f"{source}: {'is empty' if not text.strip() else 'starts with a blank line; where is the header?'}"
+            f"{source}: {'is empty' if not text[start:].strip() else 'starts with a blank line; where is the header?'}"
         )
-    sep = _separator(source, lines[0], "".join(lines[:20]))
-    rows = _rows(source, text, sep, skipped)
-    header = rows[0][1]
-    has_header = not all(plain_number(f, True) is not None or plain_number(f, False) is not None for f in header)
+    sample_end = start
+    for _, (_, b) in zip(range(20), _lines(text, start), strict=False):
+        sample_end = b
+    return start, skipped, _separator(source, header, text[start:sample_end])
+
+
+def read_cells(source: str, text: str) -> Cells:
+    """CSV ``text`` as its rows: names, (line, fields), separator, comments skipped, header or not.
+    Refused before a line is split if it is over the budget (``check_text_budget``)."""
+    text = text.lstrip("\ufeff")
+    start, skipped, sep = _start(source, text)
+    check_text_budget(source, text, start, sep, skipped)
+    rows = list(_rows(source, text, start, sep, skipped))
+    header = rows[0][1]  # kept even if its fields are blank (','): a header of no names, refused by the caller
+    has_header = _has_header(header)
     names = [f.strip() for f in header] if has_header else [str(k + 1) for k in range(len(header))]
-    return Cells(names, rows[1:] if has_header else rows, sep, skipped, has_header)
+    return Cells(names, _drop_trailing_blanks(rows[1:] if has_header else rows), sep, skipped, has_header)
+
+
+def _has_header(first: list[str]) -> bool:
+    """A first line holding anything but numbers is a header."""
+    return not all(plain_number(f, True) is not None or plain_number(f, False) is not None for f in first)
+
+
+class TextColumns(NamedTuple):
+    """CSV text as one list of cells per column (``read_columns``)."""
+
+    names: list[str]
+    columns: list[list[str]]  # (rows,) per name, each cell stripped of spaces
+    lines: array  # (rows,) the line number of each row
+    sep: str
+    skipped: int
+    has_header: bool
+
+
+def read_columns(source: str, text: str, cache_cells: int = 1 << 18) -> TextColumns:
+    """CSV ``text`` as columns, read one row at a time: no list of rows is kept, a cell seen before
+    (an id, a date) is kept once (up to ``cache_cells`` distinct cells), and the table is refused
+    in one line at a blank row inside it or a row whose fields differ from the header's."""
+    text = text.lstrip("\ufeff")
+    start, skipped, sep = _start(source, text)
+    check_text_budget(source, text, start, sep, skipped)
+    rows = _rows(source, text, start, sep, skipped)
+    first_line, first = next(rows)
+    has_header = _has_header(first)
+    names = [f.strip() for f in first] if has_header else [str(k + 1) for k in range(len(first))]
+    width = len(names)
+    columns: list[list[str]] = [[] for _ in names]
+    lines = array("q")
+    seen: dict[str, str] = {}
+    blank: int | None = None  # a blank line, refused if a row follows it
+    body = rows if has_header else itertools.chain([(first_line, first)], rows)
+    for line, row in body:
+        if not any(f.strip() for f in row):
+            blank = line if blank is None else blank
+            continue
+        if blank is not None:
+            raise LSTMError(f"{source}: line {blank} is blank; every row must hold data (fill or remove it)")
+        if len(row) != width:
+            hint = f" (is {sep!r} also a decimal comma?)" if sep == "," else ""
+            raise LSTMError(f"{source}: line {line} has {len(row)} fields, the header {width}{hint}")
+        for column, cell in zip(columns, row, strict=True):
+            cell = cell.strip()
+            kept = seen.get(cell)
+            if kept is None and len(seen) < cache_cells:
+                seen[cell] = kept = cell
+            column.append(cell if kept is None else kept)
+        lines.append(line)
+    return TextColumns(names, columns, lines, sep, skipped, has_header)
 
 
 def read_numbers(source: str, text: str, column: str | None = None) -> Column:
@@ -221,6 +355,20 @@ def load_text(data: str) -> str:
         raise LSTMError(f"{data}: is a folder, not a CSV file") from None
     except OSError as exc:
         raise LSTMError(f"{data}: cannot read it ({exc.strerror or exc})") from None
+    return _csv_text(data, raw)
+
+
+def read_stdin(stream: BinaryIO, source: str = "stdin") -> str:
+    """CSV text from a stream (stdin's bytes), read no further than the limit: refused past MAX_BYTES
+    before the rest is read, so an endless pipe costs at most MAX_BYTES."""
+    raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise LSTMError(f"{source}: more than {MAX_BYTES >> 20} MiB of CSV; at most {MAX_BYTES >> 20} MiB is read")
+    return _csv_text(source, raw)
+
+
+def _csv_text(data: str, raw: bytes) -> str:
+    """The bytes of a CSV as text: refused in one line if a workbook, not UTF-8 or binary."""
     if raw.startswith(b"PK\x03\x04") or raw.startswith(bytes.fromhex("D0CF11E0")):
         raise LSTMError(
             f"{data}: is a workbook, not CSV; save the sheet as CSV (or use xl-lstm fit on a template workbook)"

@@ -46,6 +46,13 @@ def _values(name: str, v: Any) -> Any:
     return np.asarray(v, dtype=object) if isinstance(v, list | tuple) else v
 
 
+def _column(y: Any) -> pd.Series:
+    """A series' cells as a pandas column, cells of a list kept as they are: pandas 2.2 infers a
+    type from them and overflows on a whole number too large for a float, which the readers name."""
+    kept = isinstance(y, np.ndarray) and y.dtype == object
+    return pd.Series(y, dtype=object if kept else None)
+
+
 def _dates(v: pd.Series) -> pd.DatetimeIndex:
     index = v.index
     return index.to_timestamp() if isinstance(index, pd.PeriodIndex) else pd.DatetimeIndex(index)
@@ -76,12 +83,13 @@ def as_panel(data: Any, *, source: str = "the data") -> Panel:
             raise LSTMError(f"series {name!r} must be one column of numbers, got {type(v).__name__}")
     if len(items) == 1:  # wide, one column: its cells are named by index and column
         name, v = items[0]
-        frame = pd.DataFrame({name: _values(name, v)}, index=_dates(v) if _dated(v) else None)
+        column = _column(_values(name, v))
+        frame = pd.DataFrame({name: column.set_axis(_dates(v)) if _dated(v) else column})
         return panel_from_frame(frame, source=source)
     pieces = []
     for name, v in items:
         y = _values(name, v)
         ds: Any = _dates(v) if _dated(v) else np.arange(1, len(y) + 1, dtype=np.int64)
-        piece = pd.DataFrame({"unique_id": name, "ds": ds, "y": pd.Series(y, dtype=None)})
+        piece = pd.DataFrame({"unique_id": name, "ds": ds, "y": _column(y)})
         pieces.append(piece.set_index(pd.RangeIndex(len(piece))))  # index k: the series' own k-th value
     return panel_from_frame(pd.concat(pieces), source=source)

@@ -17,6 +17,13 @@ Layouts:
   series' first value or after its last are not part of it (series of different lengths);
   a blank inside is refused.
 
+- dates across the header (a pivot table, one row per series): a header of the id column's
+  name then two or more dates that name their year (2021-01, Jan 2021, a workbook's date
+  cells), over a first column that is not dates. Read as the series of each row, blank
+  cells before its first value or after its last not part of it; written back long. A
+  header of numbered columns (V1, V2, ...) over text ids, the M4 layout, is refused: it has
+  no dates to tell a frequency by, and the same header heads ordinary wide tables.
+
 ``column`` picks one value column of a wide table (its dates column stays) or names the value
 column of a long one: one series of a table, read by the same rules.
 
@@ -35,6 +42,7 @@ minutes, every 2 months) keeps its dates and code, with ``STEPS``' season and ho
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,18 +57,21 @@ from .cells import (
     as_numbers,
     as_steps,
     cell_text,
+    header_dates,
     kinds,
     mostly,
+    numbered_header,
     shown,
     text_date,
     time_column,
     when,
 )
+from .csv_column import plain_number
 from .frequency import one_frequency
 from .series_file import STEPS, Frequency
 from .sources import Table, check_budget, frame_table, is_blank, read_table, text_table
 
-__all__ = ["DEFAULT_NAMES", "Panel", "id_column", "panel_from_frame", "read_panel", "read_panel_text"]
+__all__ = ["DEFAULT_NAMES", "Panel", "id_column", "panel_from_frame", "read_panel", "read_panel_text", "series_ids"]
 
 DEFAULT_NAMES = ("unique_id", "ds", "y")
 
@@ -135,6 +146,8 @@ def _layout(table: Table, id_col: str | None, ds_col: str | None, y_col: str | N
                 f"(columns are {', '.join(map(repr, table.names))})"
             )
         found = [f if f is not None else rest.pop(0) for f in found]
+        if id_col is None and found[0] == 0 and mostly(kinds(table.columns[0]), "date"):
+            return None  # dates first, then series, one of them named y: a wide table, not ids that are dates
     i, d, y = (int(f) for f in found if f is not None)
     return i, d, y
 
@@ -143,8 +156,7 @@ def _layout(table: Table, id_col: str | None, ds_col: str | None, y_col: str | N
 def _long_from_long(table: Table, cols: tuple[int, int, int]) -> tuple[pd.DataFrame, list[str]]:
     """(long frame with a 'row' column: each value's source row, id_order) of a long table."""
     src, (ji, jd, jy) = table.source, cols
-    id_cells = table.columns[ji]
-    ids = np.array([v.strip() if isinstance(v, str) else "" if is_blank(v) else str(v) for v in id_cells], dtype=object)
+    ids = series_ids(table, ji)
     empty = np.flatnonzero(ids == "")
     if len(empty):
         raise LSTMError(f"{src}: {table.where(int(empty[0]), ji)} has no series id; every row needs one")
@@ -260,11 +272,117 @@ def _long_from_wide(table: Table, jt: int | None, kind: str | None) -> tuple[pd.
     return long, order
 
 
+def series_ids(table: Table, j: int) -> np.ndarray:
+    """Column ``j`` of a long table as series ids, (rows,) object: text stripped, bytes (a Parquet binary
+    column) decoded as UTF-8, numbers as written, "" for a blank. Refused, naming the cells: bytes that
+    are not UTF-8, and a number and a text that read the same (1 and "1"), which would merge two series."""
+    cells = table.columns[j].tolist()
+    if set(map(type, cells)) == {str}:  # the usual column, 3x faster than the loop below
+        return np.array([v.strip() for v in cells], dtype=object)
+    ids = np.empty(len(cells), dtype=object)  # (rows,)
+    is_text = np.zeros(len(cells), dtype=bool)
+    for i, v in enumerate(cells):
+        if isinstance(v, bytes | bytearray):
+            try:
+                v = bytes(v).decode("utf-8")
+            except UnicodeDecodeError:
+                raise LSTMError(
+                    f"{table.source}: {table.where(i, j)} holds a series id of bytes that are not UTF-8 text "
+                    f"({bytes(v)[:20]!r}); store the ids as text"
+                ) from None
+        if isinstance(v, str):
+            ids[i], is_text[i] = v.strip(), True
+        else:
+            ids[i] = "" if is_blank(v) else str(v)
+    if is_text.any() and not is_text.all():
+        numbers = ~is_text & (ids != "")
+        clash = np.flatnonzero(is_text & pd.Series(ids).isin(set(ids[numbers])).to_numpy())
+        if len(clash):
+            uid = ids[clash[0]]
+            a, b = sorted((int(clash[0]), int(np.flatnonzero(numbers & (ids == uid))[0])))
+            kinds = ("text", "a number") if is_text[a] else ("a number", "text")
+            raise LSTMError(
+                f"{table.source}: series id {uid!r} is {kinds[0]} in {table.where(a, j)} and {kinds[1]} in "
+                f"{table.where(b, j)}; they would be merged into one series: make the id column all text or all numbers"
+            )
+    return ids
+
+
 def id_column(ids: Any) -> pd.Series:
     """Series ids (n,) as one column of text of dtype object, under every pandas: pandas 3
     would infer its own string dtype, pandas 2 object; one dtype keeps every table we return
     the same, whichever pandas is installed."""
     return pd.Series(np.asarray(ids, dtype=object), dtype=object)
+
+
+# ---- one row per series, the dates across the header (a pivot table) -------------------------------
+def _across(table: Table) -> Table | None:
+    """A table whose header is an id column's name then dates (a pivot table: one row per series),
+    turned a quarter round into a wide table (the dates down column 0, one column per row's series)
+    whose cells are named as in the source; None for any other table.
+
+    A header of numbered columns (V1, V2, ...: the M4 files) over text ids is refused: it has no
+    dates, so no frequency, season or hold-out can be told, and the same header also heads
+    ordinary wide tables; guessing the orientation is the silent wrong answer this guards against."""
+    names, src = table.names, table.source
+    if len(names) < 3:
+        return None
+    if (numbered_header(names) or numbered_header(names[1:])) and _text_ids(table.columns[0]):
+        raise LSTMError(
+            f"{src}: holds one row per series under numbered columns ({names[0]!r}, {names[1]!r} ... "
+            f"{names[-1]!r}; the M4 layout), which carry no dates; reshape it to a long table "
+            "(unique_id, ds, y: ds the dates, or the step numbers 1, 2, ...) or put each column's date in the header"
+        )
+    dates = None if mostly(kinds(table.columns[0]), "date") else header_dates(names[1:])
+    if dates is None:
+        return None
+    if header_dates(names[:2]) is not None:
+        raise LSTMError(
+            f"{src}: every column's header is a date ({names[0]!r} ... {names[-1]!r}): one row per series, but no "
+            "column names the series; put their ids in a first column (e.g. store) before the dates"
+        )
+    back = np.flatnonzero(dates[1:] <= dates[:-1])
+    if len(back):
+        k = int(back[0]) + 1
+        raise LSTMError(
+            f"{src}: its header holds dates, one column per date, and they must increase left to right: "
+            f"{names[k + 1]!r} follows {names[k]!r}"
+        )
+    ids = [v.strip() if isinstance(v, str) else "" if is_blank(v) else str(v) for v in table.columns[0]]
+    seen: dict[str, int] = {}
+    for i, uid in enumerate(ids):
+        if uid == "":
+            raise LSTMError(
+                f"{src}: {table.where(i, 0)} has no series id; every row of a table with dates "
+                "across the header is one series, named in its first column"
+            )
+        if uid in seen:
+            raise LSTMError(
+                f"{src}: series {uid!r} is in two rows ({table.where(seen[uid], None)} and "
+                f"{table.where(i, None)}); keep one"
+            )
+        seen[uid] = i
+    rows = [[c.iloc[i] for c in table.columns[1:]] for i in range(table.rows)]  # (series, dates)
+    columns = [pd.Series(dates), *(pd.Series(r, dtype=object) for r in rows)]
+
+    def where(i: int, j: int | None) -> str:  # (date i, series j) -> the source's cell of row j-1, column i+1
+        if j is None or j == 0:
+            return f"the header of column {names[i + 1]!r}"
+        return table.where(j - 1, i + 1)
+
+    return Table(src, ["ds", *ids], columns, table.sep, where, table.detected)
+
+
+def _text_ids(col: pd.Series) -> bool:
+    """Does a column hold text ids ('M1', 'store a'): text cells, none of them a number or a dated text?"""
+    cells = [v for v in col.iloc[:1000] if not is_blank(v)]
+    return bool(cells) and all(
+        isinstance(v, str) and not _DATED.search(v) and plain_number(v) is None and plain_number(v, True) is None
+        for v in cells
+    )
+
+
+_DATED = re.compile(r"\d{4}|\d{1,2}[/.-]\d{1,2}")  # a year, or day and month: text that is a date, not an id
 
 
 # ---- panels -----------------------------------------------------------------------------------------
@@ -303,8 +421,13 @@ def _panel(
     if column is not None:
         table, picked = _one_column(table, column, id_col, ds_col)
         y_col = picked or y_col
-    cols = _layout(table, id_col, ds_col, y_col)
-    if cols is not None:
+    across = _across(table) if column is None and id_col is None and ds_col is None and y_col is None else None
+    cols = _layout(table, id_col, ds_col, y_col) if across is None else None
+    if across is not None:  # one row per series: written back as a long table, the id under its own name
+        long, order = _long_from_wide(across, 0, "dates")
+        shape, unused = "long", []
+        names = {"unique_id": table.names[0] or "unique_id", "ds": "ds", "y": "y"}
+    elif cols is not None:
         long, order = _long_from_long(table, cols)
         shape, names = "long", {k: table.names[j] for k, j in zip(DEFAULT_NAMES, cols, strict=True)}
         unused = [n for j, n in enumerate(table.names) if j not in cols]
@@ -337,7 +460,8 @@ def _panel(
         long["ds"] = long["ds"].astype(np.int64)
     said = frequency.adjective if code is not None and frequency is not STEPS else f"every {code}" if code else "steps"
     note = f"; column{'s' * (len(unused) > 1)} {', '.join(map(repr, unused))} not used" if unused else ""
-    source = f"{table.source} ({shape}: {len(order)} series, {said}{note})"
+    layout = "dates across the header" if across is not None else shape
+    source = f"{table.source} ({layout}: {len(order)} series, {said}{note})"
     return Panel(long, shape, frequency, code, source, order, names, path, table.detected)
 
 

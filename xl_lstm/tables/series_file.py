@@ -5,7 +5,9 @@ per row (its date, written for the data's frequency, or its row number), and the
 frequency's season and hold-out: what the template needs to lay out an analyst's own data.
 
 Exactly means: every row of the file is a step (no row is dropped: a blank row or a value
-such as 'n/a' is refused with its line; a label starting with '#' is data), the separator
+such as 'n/a', ±inf or a magnitude beyond ``magnitude.MAX_MAGNITUDE``, a formula cell with no
+saved value, or a table with its dates across the header is refused with its line or cell;
+a label starting with '#' is data), the separator
 and decimal mark are detected and said, and the column used is named in the result. CSV
 files follow ``csv_column``'s rules, the same as ``xl-lstm forecast``'s.
 """
@@ -19,7 +21,10 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import LSTMError
+from .cells import header_dates
 from .csv_column import column_numbers, describe, load_text, plain_number, read_cells
+from .magnitude import first_unfit, unfit_words
+from .sources import sheet_rows
 
 __all__ = [
     "FREQUENCIES",
@@ -92,9 +97,11 @@ def series_from_table(
     where = Path(source)
     if not table or not next(iter(table.values())):
         raise LSTMError(f"{source}: no rows under the header")
+    _refuse_dates_across(source, list(table))
     date_col = _date_column(where, table, dates)
     name = _value_column(where, table, column, date_col)
     values = _numbers(where, name, table[name])
+    _check_magnitudes(source, name, values, "row", [k + 2 for k in range(len(values))])
     return _series(source, name, values, table, date_col, how)
 
 
@@ -124,33 +131,26 @@ def read_series(path: str | Path, column: str | None = None, dates: str | None =
         return series_from_table(path.name, _read_excel(path), column, dates, "first sheet")
     elif suffix in (".csv", ".txt", ".tsv"):
         cells = read_cells(str(path), load_text(str(path)))  # parsed once, for the numbers and the dates
+        _refuse_dates_across(path.name, cells.names)
         col = column_numbers(str(path), cells, column)
         table = {n: [r[k].strip() if k < len(r) else "" for _, r in cells.body] for k, n in enumerate(cells.names)}
         date_col = _date_column(path, table, dates)
         if date_col == col.name:
             raise LSTMError(f"{path}: column {col.name!r} cannot be both the dates and the numbers; name them")
+        _check_magnitudes(path.name, col.name, col.values, "line", [line for line, _ in cells.body])
         return _series(path.name, col.name, col.values, table, date_col, col.note[col.note.rindex("; ") + 2 : -1])
     raise LSTMError(f"{path}: give a .csv or .xlsx file (got {suffix or 'no extension'})")
 
 
 # ---- reading a workbook ----------------------------------------------------------------------
 def _read_excel(path: Path) -> dict[str, list[str]]:
-    from openpyxl import load_workbook
-
     if not path.is_file():
         raise LSTMError(f"{path}: does not exist" if not path.exists() else f"{path}: not a file")
     if path.stat().st_size > MAX_BYTES:
         raise LSTMError(
             f"{path}: {path.stat().st_size >> 20} MiB is more than the {MAX_BYTES >> 20} MiB read for one series"
         )
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001  openpyxl raises many kinds for a damaged file
-        raise LSTMError(f"{path}: cannot read it as a workbook ({type(exc).__name__})") from None
-    try:
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        wb.close()
+    rows = sheet_rows(path, path.name)
     return table_from_cells(str(path), rows)
 
 
@@ -184,6 +184,16 @@ def _text(v: Any) -> str:
     return repr(float(v)) if isinstance(v, float) else str(v).strip()  # float(): numpy scalars print as np.float64(...)
 
 
+def _refuse_dates_across(source: str, names: list[str]) -> None:
+    """A header of a name then dates is one row per series (a pivot table): no column is a series."""
+    if len(names) >= 3 and header_dates(names[1:]) is not None:
+        raise LSTMError(
+            f"{source}: its header holds dates ({names[1]!r} ... {names[-1]!r}): one row per series, the dates "
+            "across; the template takes one series down a column: give a column of dates and one of values "
+            "(xl-lstm forecast reads this layout as it is)"
+        )
+
+
 # ---- which columns ---------------------------------------------------------------------------
 def _date_column(path: Path, table: dict[str, list[str]], dates: str | None) -> str | None:
     if dates is not None:
@@ -208,6 +218,13 @@ def _value_column(path: Path, table: dict[str, list[str]], column: str | None, d
 def _mostly_numbers(cells: list[str]) -> bool:
     ok = sum(plain_number(c) is not None for c in cells)
     return ok > 0 and ok >= 0.5 * len(cells)
+
+
+def _check_magnitudes(source: str, name: str, values: np.ndarray, unit: str, where: list[int]) -> None:
+    """Refuse ±inf or a value beyond ``magnitude.MAX_MAGNITUDE``, naming the file, column and row (or line)."""
+    k = first_unfit(values)
+    if k is not None:
+        raise LSTMError(f"{source}: column {name!r}, {unit} {where[k]} holds {unfit_words(values[k])}; fix it first")
 
 
 def _numbers(path: Path, name: str, cells: list[str]) -> np.ndarray:

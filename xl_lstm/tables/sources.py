@@ -4,13 +4,16 @@
 (first sheet) file, ``text_table(source, text)`` CSV text (stdin), ``frame_table(df, source)`` takes a DataFrame (a DatetimeIndex becomes its
 first column). Both refuse, in one ``LSTMError`` line, a file or frame over the budget
 (``MAX_FILE_BYTES``, ``MAX_ROWS``, ``MAX_CELLS``) before its cells are parsed, a column
-without a header or named twice, and a blank row. CSV text whose first line holds only numbers
+without a header or named twice, a blank row, and (in a workbook, ``sheet_rows``) a formula
+cell whose value was never saved, which a reader of saved values would take for a blank. CSV text whose first line holds only numbers
 has no header when it is one column (named "1"): a column of numbers is a series. What the cells mean is ``cells``' and
 ``panel``'s business.
 """
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,22 +23,26 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import LSTMError
-from ..core.limits import MAX_ROWS, READ_SUFFIXES, WORKBOOK_SUFFIXES
-from .csv_column import SEPARATORS, decimal_comma, load_text, read_cells
+from ..core.limits import MAX_CELLS, MAX_ROWS, READ_SUFFIXES, WORKBOOK_SUFFIXES
+from ..core.sheet_cells import read_sheet_text
+from ..core.zips import check_package
+from .csv_column import SEPARATORS, decimal_comma, load_text, read_columns
 
 __all__ = [
     "MAX_CELLS",
     "MAX_FILE_BYTES",
+    "MAX_PARQUET_DATA",
     "Table",
     "check_budget",
     "frame_table",
     "is_blank",
     "read_table",
+    "sheet_rows",
     "text_table",
 ]
 
 MAX_FILE_BYTES = 1 << 30  # a table file larger than this is refused before it is read
-MAX_CELLS = 30_000_000  # rows x columns of a source table, checked before its cells are parsed
+MAX_PARQUET_DATA = 64 << 20  # a Parquet file's data, uncompressed, read at once: a few MB on disk may hold GBs of text
 
 
 @dataclass(frozen=True)
@@ -95,25 +102,20 @@ def read_table(path: Path, source: str | None = None) -> Table:
 
 
 def text_table(source: str, text: str) -> Table:
-    """CSV ``text`` (a file's, or stdin's) as a table, by ``csv_column``'s rules; ``source`` names it."""
-    lines = text.count("\n") + (not text.endswith("\n"))
-    head = text.lstrip("\ufeff").split("\n", 1)[0]
-    check_budget(source, lines - 1, 1 + max(head.count(s) for s in (",", ";", "\t")), f"{lines:,} lines")
-    cells = read_cells(source, text)
+    """CSV ``text`` (a file's, or stdin's) as a table, by ``csv_column``'s rules; ``source`` names it.
+    Its size is measured on the text, line by line, before a line is split (``check_text_budget``)."""
+    cells = read_columns(source, text)
     names, width = cells.names, len(cells.names)
     if not cells.has_header and width > 1:
         raise LSTMError(f"{source}: its first line holds only numbers; add a header line naming the columns")
-    if not cells.body:
+    if not cells.lines:
         raise LSTMError(f"{source}: holds a header but no rows")
-    for line, row in cells.body:
-        if not any(f.strip() for f in row):
-            raise LSTMError(f"{source}: line {line} is blank; every row must hold data (fill or remove it)")
-        if len(row) != width:
-            hint = f" (is {cells.sep!r} also a decimal comma?)" if cells.sep == "," else ""
-            raise LSTMError(f"{source}: line {line} has {len(row)} fields, the header {width}{hint}")
     _check_names(source, names, blank_first=True)
-    columns = [pd.Series([r[k].strip() for _, r in cells.body], dtype=object) for k in range(width)]
-    line_of = [line for line, _ in cells.body]
+    columns = []
+    for k in range(width):  # one column at a time: its list of cells goes as its Series comes
+        columns.append(pd.Series(cells.columns[k], dtype=object))
+        cells.columns[k] = []
+    line_of = np.frombuffer(cells.lines, dtype=np.int64)
 
     def where(i: int, j: int | None) -> str:
         return f"line {line_of[i]}" + ("" if j is None else f", column {names[j]!r}")
@@ -129,11 +131,25 @@ def text_table(source: str, text: str) -> Table:
 
 
 def _excel_table(path: Path, name: str) -> Table:
+    return _sheet_table(name, sheet_rows(path, name))
+
+
+def sheet_rows(path: Path, name: str) -> list[list[Any]]:
+    """The first sheet's cells, row by row (None for a blank), as their saved values; refused in one
+    line if the workbook is damaged, over the budget, or holds a formula whose value was never saved.
+
+    Text is read as Excel shows it: ``_xHHHH_`` is the character HHHH (how control characters are
+    stored; openpyxl leaves the escape in). openpyxl has already taken the ``_x005F_`` off a shared
+    string, so a text that itself reads ``_x0041_`` in a workbook Excel wrote comes back as "A"."""
     from openpyxl import load_workbook
     from openpyxl.utils import range_boundaries
 
     try:
+        with zipfile.ZipFile(path) as zf:
+            check_package(zf, name)  # before openpyxl inflates anything: a few KB may hold GBs of shared strings
         wb = load_workbook(path, read_only=True, data_only=True)
+    except LSTMError:
+        raise
     except Exception as exc:  # noqa: BLE001  openpyxl raises many kinds for a damaged file
         raise LSTMError(f"{name}: cannot read it as a workbook ({type(exc).__name__}); is it damaged?") from None
     try:
@@ -148,17 +164,66 @@ def _excel_table(path: Path, name: str) -> Table:
         rows: list[list[Any]] = []
         count = 0
         for row in ws.iter_rows(values_only=True):  # a sheet that states no size (or a wrong one) is counted
-            rows.append(list(row))
+            rows.append([read_sheet_text(v) if isinstance(v, str) and "_x" in v else v for v in row])
             count += len(row)
             if len(rows) > MAX_ROWS + 1 or count > MAX_CELLS:
                 raise _too_big(name, f"its first sheet, at {len(rows):,} rows and {count:,} cells,")
+        if any(v is None for r in rows for v in r):  # only a sheet with blanks can hide an unsaved formula
+            _check_saved_formulas(path, name, ws.title, rows)
     except LSTMError:
         raise
     except Exception as exc:  # noqa: BLE001  a damaged sheet fails while it is read, in many ways
         raise LSTMError(f"{name}: cannot read its first sheet ({type(exc).__name__}); is it damaged?") from None
     finally:
         wb.close()
-    return _sheet_table(name, rows)
+    return rows
+
+
+def _check_saved_formulas(path: Path, name: str, title: str, rows: list[list[Any]]) -> None:
+    """Refuse the first formula cell of the first sheet that holds no saved value.
+
+    openpyxl and pandas write formulas without their value (``<f>B69+1</f><v/>``), and a reader of
+    saved values sees an empty cell: a series would silently lose its last months. The sheet is read
+    again for its formulas; a blank of ``rows`` (the saved values) that holds one is refused, unless
+    its saved value is empty text (``=IF(A2="","",A2)`` is a computed blank, its type ``str``), which
+    only a third reading, of the cells' types, tells and only when some formula cell is blank."""
+    from openpyxl import load_workbook
+
+    blank = []  # (row, column) of formula cells whose saved value is blank
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for i, row in enumerate(wb.worksheets[0].iter_rows(values_only=True)):
+            saved = rows[i] if i < len(rows) else []
+            for j, v in enumerate(row):
+                if v is not None and _is_formula(v) and (j >= len(saved) or saved[j] is None):
+                    blank.append((i, j))
+    finally:
+        wb.close()
+    if not blank:
+        return
+    wanted = set(blank)
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for i, cells in enumerate(wb.worksheets[0].iter_rows()):
+            for j, cell in enumerate(cells):
+                if (i, j) in wanted and cell.data_type != "str":
+                    raise LSTMError(
+                        f"{name}: {_sheet_ref(title)}!{cell.coordinate} holds a formula with no saved value (the file was "
+                        "written by a program that does not compute formulas); open it in Excel or LibreOffice "
+                        "and save it, so that every formula's value is stored"
+                    )
+    finally:
+        wb.close()
+
+
+def _sheet_ref(title: str) -> str:
+    """A sheet's name as Excel writes it before '!': Sheet1, or 'My Sales' quoted (a quote doubled)."""
+    return title if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", title) else "'" + title.replace("'", "''") + "'"
+
+
+def _is_formula(v: Any) -> bool:
+    """Is a cell read with data_only=False a formula: '=...' text, or openpyxl's array or data-table formula?"""
+    return (isinstance(v, str) and v.startswith("=")) or type(v).__name__ in ("ArrayFormula", "DataTableFormula")
 
 
 def is_blank(v: Any) -> bool:
@@ -207,6 +272,12 @@ def _parquet_frame(path: Path, name: str) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001  pyarrow raises several kinds for a file that is not Parquet
         raise LSTMError(f"{name}: cannot read it as Parquet ({type(exc).__name__}); is it damaged?") from None
     check_budget(name, meta.num_rows, meta.num_columns)
+    data = sum(meta.row_group(k).total_byte_size for k in range(meta.num_row_groups))
+    if data > MAX_PARQUET_DATA:
+        raise LSTMError(
+            f"{name}: holds {data >> 20:,} MiB of data uncompressed, over the limit of {MAX_PARQUET_DATA >> 20:,} MiB "
+            "read at once; split the table into smaller files"
+        )
     try:
         return pd.read_parquet(path, engine="pyarrow")
     except Exception as exc:  # noqa: BLE001
@@ -221,7 +292,10 @@ def frame_table(df: pd.DataFrame, source: str) -> Table:
         raise LSTMError(f"{source}: has columns of several header levels; flatten them to one name each")
     check_budget(source, len(df), len(df.columns) + 1)
     labels = df.index
-    if isinstance(df.index, pd.MultiIndex) and all(n is not None for n in df.index.names):
+    if isinstance(df.columns, pd.DatetimeIndex | pd.PeriodIndex) and not isinstance(df.index, pd.RangeIndex):
+        # a pivot table (df.pivot(index="store", columns="month")): its ids are the index
+        df = df.set_axis([str(c) for c in df.columns], axis=1).reset_index()
+    elif isinstance(df.index, pd.MultiIndex) and all(n is not None for n in df.index.names):
         df = df.reset_index()  # e.g. set_index(["unique_id", "ds"])
     elif isinstance(df.index, pd.DatetimeIndex | pd.PeriodIndex):
         index = df.index.to_timestamp() if isinstance(df.index, pd.PeriodIndex) else df.index
