@@ -25,7 +25,8 @@ from typing import Any
 from openpyxl import Workbook
 
 from ..core.errors import LSTMError
-from ..core.files import atomic_write
+from ..core.files import atomic_write, seen
+from ..core.locks import refuse_open
 from ..forecasting.train import Epoch
 from ..workbook.blocks import compute_blocks, place_blocks
 from ..workbook.forecaster_book import compute_forecaster_blocks
@@ -125,14 +126,12 @@ def _fixed_times(core: bytes) -> bytes:
 
 def check_target(path: Path, force: bool) -> None:
     """Refuse a target before any work: not .xlsx, a missing folder, an existing file without
-    ``force``, or a file open in Excel (its ``~$`` lock file beside it)."""
+    ``force``, or a file open in Excel or LibreOffice (its owner file beside it)."""
     if path.suffix.lower() != ".xlsx":
         raise LSTMError(f"{path}: the template is an .xlsx workbook; give a name ending in .xlsx")
     if not path.parent.is_dir():
         raise LSTMError(f"{path}: folder {path.parent} does not exist")
-    lock = path.with_name("~$" + path.name)
-    if lock.exists():
-        raise LSTMError(f"{path}: is open in Excel (lock file {lock.name}); close it first")
+    refuse_open(path)
     if path.exists() and not force:
         raise LSTMError(f"{path} already exists; use --force to replace it")
     if path.is_dir():
@@ -159,6 +158,7 @@ def write_template(
     """
     path = Path(path)
     check_target(path, force)
+    before = seen(path)  # absent, or the file --force replaces: another writer meanwhile is refused, not overwritten
     data = template_bytes(hidden, inputs, steps, series, seed, train_epochs, on_epoch, model=model)
-    atomic_write(path, lambda fh: fh.write(data))
+    atomic_write(path, lambda fh: fh.write(data), expect=before, what="template")
     return path

@@ -13,6 +13,7 @@ from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.series import SeriesLabel
 
+from ..core.sheet_cells import display_text
 from ..lstm.recursive import recursive_forecast
 from .layout import Layout, ref
 from .model import TemplateModel
@@ -50,7 +51,11 @@ def _nice_step(raw: float) -> float:
 
 def style_chart(chart: Any, title: str, y_title: str, y_range: tuple[float, float] | None) -> None:
     """Titles, size, legend on the right, visible axes with labels under the plot, and the value axis's range."""
-    chart.title, chart.y_axis.title, chart.x_axis.title = title, y_title, "t"
+    chart.title, chart.y_axis.title, chart.x_axis.title = (
+        display_text(title),
+        display_text(y_title),
+        "t",
+    )  # data's names
     chart.width, chart.height = 17, 7
     chart.legend.position = "r"
     chart.x_axis.delete = False

@@ -28,7 +28,7 @@ from .charts import axis_range, style_chart
 from .formulas import cell_state, hidden_state, sigmoid, tanh
 from .layout import Layout, define_name, ref
 from .model import TemplateModel
-from .styles import BOLD, fit_columns, header, print_wide, sheet_title, text_cell
+from .styles import BOLD, fit_columns, formula_at, header, label_width, print_wide, put, sheet_title, text_cell
 
 __all__ = ["ForecasterLayout", "add_forecaster_sheets"]
 
@@ -131,22 +131,22 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
         start=2,
     ):
         header(ws, fl.settings_row - 1, c, text)
-        ws.cell(row=fl.settings_row, column=c, value=float(value))
+        put(ws, fl.settings_row, c, float(value))
     define_name(wb, lay, "auto_settings", ref(MODEL, fl.settings_row, 2, fl.settings_row, 7))
-    ws.cell(row=fl.levels_row, column=1, value="level").font = BOLD
+    put(ws, fl.levels_row, 1, "level").font = BOLD
     for q, level in enumerate(f.levels):
-        ws.cell(row=fl.levels_row, column=2 + q, value=float(level))
+        put(ws, fl.levels_row, 2 + q, float(level))
         header(ws, fl.widths_row - 1, 2 + q, f"half-width {round(level * 100)}%")
     define_name(wb, lay, "auto_levels", ref(MODEL, fl.levels_row, 2, fl.levels_row, 1 + fl.L))
     header(ws, fl.widths_row - 1, 1, "k")
     for k in range(fl.n):
-        ws.cell(row=fl.widths_row + k, column=1, value=k + 1)
+        put(ws, fl.widths_row + k, 1, k + 1)
         for q in range(fl.L):
-            ws.cell(row=fl.widths_row + k, column=2 + q, value=float(f.widths[k, q]))
+            put(ws, fl.widths_row + k, 2 + q, float(f.widths[k, q]))
     define_name(wb, lay, "auto_widths", ref(MODEL, fl.widths_row, 2, fl.widths_row + fl.n - 1, 1 + fl.L))
     header(ws, fl.widths_row - 1, fl.indices_col, "season index")
     for j, v in enumerate(p.indices):
-        ws.cell(row=fl.widths_row + j, column=fl.indices_col, value=float(v))
+        put(ws, fl.widths_row + j, fl.indices_col, float(v))
     define_name(
         wb, lay, "auto_indices", ref(MODEL, fl.widths_row, fl.indices_col, fl.widths_row + fl.m - 1, fl.indices_col)
     )
@@ -162,14 +162,14 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
         for gate, g in enumerate(GATES):
             for j in range(H):
                 r = fl.weight_row(k, gate, j)
-                ws.cell(row=r, column=1, value=f"LSTM {k + 1} {g}{j + 1}")
+                put(ws, r, 1, f"LSTM {k + 1} {g}{j + 1}")
                 for c in range(H + 1):
-                    ws.cell(row=r, column=2 + c, value=float(member.W[gate * H + j, c]))
-                ws.cell(row=r, column=fl.b_col, value=float(member.b[gate * H + j]))
-        ws.cell(row=fl.head_row + k, column=1, value=f"LSTM {k + 1} head")
+                    put(ws, r, 2 + c, float(member.W[gate * H + j, c]))
+                put(ws, r, fl.b_col, float(member.b[gate * H + j]))
+        put(ws, fl.head_row + k, 1, f"LSTM {k + 1} head")
         for c in range(H):
-            ws.cell(row=fl.head_row + k, column=2 + c, value=float(member.W_y[0, c]))  # type: ignore[index]
-        ws.cell(row=fl.head_row + k, column=fl.b_col, value=float(member.b_y[0]))  # type: ignore[index]
+            put(ws, fl.head_row + k, 2 + c, float(member.W_y[0, c]))  # type: ignore[index]
+        put(ws, fl.head_row + k, fl.b_col, float(member.b_y[0]))  # type: ignore[index]
     last_w = fl.w_row + 4 * H * fl.K - 1
     define_name(wb, lay, "auto_W", ref(MODEL, fl.w_row, 2, last_w, 2 + H))
     define_name(wb, lay, "auto_b", ref(MODEL, fl.w_row, fl.b_col, last_w, fl.b_col))
@@ -192,14 +192,14 @@ def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Templa
     indices = lay.names["auto_indices"]
     for t in range(fl.T):
         r = r0 + t
-        ws.cell(row=r, column=1, value=t + 1)
+        put(ws, r, 1, t + 1)
         text_cell(ws, r, 2, m.labels[t])
-        ws.cell(row=r, column=3, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
-        ws.cell(row=r, column=4, value=f"=IF({LOG}=1,LN(C{r}),C{r}/{UNIT})")
-        ws.cell(row=r, column=5, value=f"=INDEX({indices},MOD(A{r}-1,{SEASON})+1)")
-        ws.cell(row=r, column=6, value=f"=D{r}-E{r}")
+        formula_at(ws, r, 3, f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+        formula_at(ws, r, 4, f"=IF({LOG}=1,LN(C{r}),C{r}/{UNIT})")
+        formula_at(ws, r, 5, f"=INDEX({indices},MOD(A{r}-1,{SEASON})+1)")
+        formula_at(ws, r, 6, f"=D{r}-E{r}")
         if t:
-            ws.cell(row=r, column=7, value=f"=(F{r}-F{r - 1})/{SIGMA}")
+            formula_at(ws, r, 7, f"=(F{r}-F{r - 1})/{SIGMA}")
     define_name(wb, lay, "auto_transform", ref(TRANSFORMS, r0, 4, r0 + fl.T - 1, 7))
     fit_columns(ws, r0 - 1)
     ws.freeze_panes = ws.cell(row=r0, column=3)
@@ -228,30 +228,30 @@ def _member_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, k: int) -> No
         header(ws, r0 - 1, fl.c_col(j), f"C{j + 1}")
         header(ws, r0 - 1, fl.h_col(j), f"h{j + 1}")
     header(ws, r0 - 1, fl.y_col, "y")
-    ws.cell(row=r0, column=1, value=0)
+    put(ws, r0, 1, 0)
     for j in range(H):
-        ws.cell(row=r0, column=fl.c_col(j), value=0.0)
-        ws.cell(row=r0, column=fl.h_col(j), value=0.0)
+        put(ws, r0, fl.c_col(j), 0.0)
+        put(ws, r0, fl.h_col(j), 0.0)
     y_col = get_column_letter(fl.y_col)
     head = fl.head_row + k
     w_y = ref(MODEL, head, 2, head, 1 + H)
     for i in range(1, fl.state_rows + 1):
         r = r0 + i
-        ws.cell(row=r, column=1, value=i)
+        put(ws, r, 1, i)
         if i <= fl.T_h - 1:  # u of step i + 1
-            ws.cell(row=r, column=2, value=f"={ref(TRANSFORMS, fl.first_row + i, 7, absolute=False)}")
+            formula_at(ws, r, 2, f"={ref(TRANSFORMS, fl.first_row + i, 7, absolute=False)}")
         else:
-            ws.cell(row=r, column=2, value=f"={y_col}{r - 1}")
+            formula_at(ws, r, 2, f"={y_col}{r - 1}")
         h_prev = ref("", r - 1, fl.h_col(0), r - 1, fl.h_col(H - 1), absolute=False)
         x = f"$B{r}"
         for j in range(H):
             c_prev = f"{get_column_letter(fl.c_col(j))}{r - 1}"
             zi, zf, zg, zo = (_z(fl, k, g, j, h_prev, x) for g in range(4))
             c = f"{get_column_letter(fl.c_col(j))}{r}"
-            ws.cell(row=r, column=fl.c_col(j), value="=" + cell_state(sigmoid(zf), c_prev, sigmoid(zi), tanh(zg)))
-            ws.cell(row=r, column=fl.h_col(j), value="=" + hidden_state(sigmoid(zo), c))
+            formula_at(ws, r, fl.c_col(j), "=" + cell_state(sigmoid(zf), c_prev, sigmoid(zi), tanh(zg)))
+            formula_at(ws, r, fl.h_col(j), "=" + hidden_state(sigmoid(zo), c))
         h_row = ref("", r, fl.h_col(0), r, fl.h_col(H - 1), absolute=False)
-        ws.cell(row=r, column=fl.y_col, value=f"=SUMPRODUCT({w_y},{h_row})+{ref(MODEL, head, fl.b_col)}")
+        formula_at(ws, r, fl.y_col, f"=SUMPRODUCT({w_y},{h_row})+{ref(MODEL, head, fl.b_col)}")
     define_name(wb, lay, f"auto_states_{k + 1}", ref(name, r0 + 1, 2, r0 + fl.state_rows, fl.y_col))
     ws.freeze_panes = ws.cell(row=r0 + 1, column=3)
     print_wide(ws)
@@ -284,35 +284,31 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     for k in range(1, n + 1):
         r, ru = r0 + k - 1, u0 + k - 1
         for row in (r, ru):
-            ws.cell(row=row, column=1, value=k)
+            put(ws, row, 1, k)
             text_cell(ws, row, 2, m.labels[fl.T_h + k - 1])
-        ws.cell(row=r, column=3, value=f"={PHI}^A{r}")
-        ws.cell(row=r, column=4, value=f"=INDEX({indices},MOD({fl.T_h}+A{r}-1,{SEASON})+1)")
-        ws.cell(row=ru, column=3, value=f"=C{r}")
-        ws.cell(row=ru, column=4, value=f"=D{r}")
+        formula_at(ws, r, 3, f"={PHI}^A{r}")
+        formula_at(ws, r, 4, f"=INDEX({indices},MOD({fl.T_h}+A{r}-1,{SEASON})+1)")
+        formula_at(ws, ru, 3, f"=C{r}")
+        formula_at(ws, ru, 4, f"=D{r}")
         for j in range(K):
-            ws.cell(
-                row=r, column=col["u"] + j, value=f"={ref(f'LSTM {j + 1}', fl.u_hat_row(k), fl.y_col, absolute=False)}"
-            )
+            formula_at(ws, r, col["u"] + j, f"={ref(f'LSTM {j + 1}', fl.u_hat_row(k), fl.y_col, absolute=False)}")
         for row in (r, ru):
             for j in range(K):
                 u, d = (f"{letter(col[q] + j)}{row}" for q in ("u", "d"))
                 prev = d_last if k == 1 else f"{letter(col['d'] + j)}{row - 1}"
-                ws.cell(row=row, column=col["d"] + j, value=f"={prev}+{SIGMA}*C{row}*{u}")
-                ws.cell(row=row, column=col["y"] + j, value=f"=IF({LOG}=1,EXP({d}+D{row}),({d}+D{row})*{UNIT})")
+                formula_at(ws, row, col["d"] + j, f"={prev}+{SIGMA}*C{row}*{u}")
+                formula_at(ws, row, col["y"] + j, f"=IF({LOG}=1,EXP({d}+D{row}),({d}+D{row})*{UNIT})")
             ys = f"{letter(col['y'])}{row}:{letter(col['y'] + K - 1)}{row}"
-            ws.cell(row=row, column=col["fc"], value=f"=MEDIAN({ys})")
+            formula_at(ws, row, col["fc"], f"=MEDIAN({ys})")
         fc = f"{letter(col['fc'])}{r}"
         for q in range(L):
             w = ref(MODEL, fl.widths_row + k - 1, 2 + q)
-            ws.cell(row=r, column=col["fc"] + 1 + 2 * q, value=f"={fc}-{w}*{SCALE}")
-            ws.cell(row=r, column=col["fc"] + 2 + 2 * q, value=f"={fc}+{w}*{SCALE}")
+            formula_at(ws, r, col["fc"] + 1 + 2 * q, f"={fc}-{w}*{SCALE}")
+            formula_at(ws, r, col["fc"] + 2 + 2 * q, f"={fc}+{w}*{SCALE}")
         t = fl.T_h + k - 1  # 0-based step of the actual
-        ws.cell(row=r, column=actual_col, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+        formula_at(ws, r, actual_col, f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
         t_naive = fl.T_h - m.season + (k - 1) % m.season
-        ws.cell(
-            row=r, column=naive_col, value=f"={ref('Inputs', lay.first_row + t_naive, lay.raw_col, absolute=False)}"
-        )
+        formula_at(ws, r, naive_col, f"={ref('Inputs', lay.first_row + t_naive, lay.raw_col, absolute=False)}")
     u_last = u0 + n - 1
     u_hist = ref(TRANSFORMS, fl.first_row + 1, 7, fl.first_row + fl.T_h - 1, 7)
     for j in range(K):
@@ -327,8 +323,11 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
                 str(n),
             ]
         )
-        ws.cell(row=u0, column=col["u"] + j).value = ArrayFormula(
-            ref("", u0, col["u"] + j, u_last, col["u"] + j, absolute=False), f"=LSTM_FORECAST({args})"
+        formula_at(
+            ws,
+            u0,
+            col["u"] + j,
+            ArrayFormula(ref("", u0, col["u"] + j, u_last, col["u"] + j, absolute=False), f"=LSTM_FORECAST({args})"),
         )
     define_name(wb, lay, "auto_forecast_steps", ref(FORECASTER, r0, 3, last, col["fc"] - 1))
     define_name(wb, lay, "auto_forecast_formulas", ref(FORECASTER, r0, col["fc"], last, col["fc"] + 2 * L))
@@ -354,14 +353,14 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     for c, pcol in ((3, col["fc"]), (4, naive_col)):
         p = ref("", r0, pcol, last, pcol, absolute=False)
         smape = f"=100*SUMPRODUCT(2*ABS({a}-{p})/(ABS({a})+ABS({p})))/{n}"
-        ws.cell(row=mr, column=c, value=smape).number_format = "0.00"
+        formula_at(ws, mr, c, smape).number_format = "0.00"
         mase = f"=(SUMPRODUCT(ABS({a}-{p}))/{n})/(SUMPRODUCT(ABS({later}-{lagged}))/{fl.T_h - s})"
-        ws.cell(row=mr + 1, column=c, value=mase).number_format = "0.000"
-    ws.cell(row=mr, column=2, value="sMAPE (%)").font = BOLD
-    ws.cell(row=mr + 1, column=2, value="MASE").font = BOLD
+        formula_at(ws, mr + 1, c, mase).number_format = "0.000"
+    put(ws, mr, 2, "sMAPE (%)").font = BOLD
+    put(ws, mr + 1, 2, "MASE").font = BOLD
     define_name(wb, lay, "auto_metrics", ref(FORECASTER, mr, 3, mr + 1, 4))
     fit_columns(ws, r0 - 1)
-    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.labels) + 2)
+    ws.column_dimensions["B"].width = label_width(m.labels)
     ws.freeze_panes = ws.cell(row=r0, column=3)
     print_wide(ws)
     band = compute_forecaster_blocks(f, m.raw[:, 0], fl.T_h, m.season)["auto_forecast_formulas"].astype(float)

@@ -43,7 +43,12 @@ __all__ = [
 MAX_HIDDEN, MAX_INPUTS = 64, 12
 TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the template's weights are trained, as xl-lstm fit does
 FORECASTER_LEVELS = DEFAULT_LEVELS  # the forecaster's interval levels in a template: 80% and 95%
-MAX_CELLS = 2_000_000  # formula and value cells a template may hold; openpyxl builds ~100k a second
+# Formula and value cells a template may hold: openpyxl keeps every cell of the book as a Python
+# object until it is saved, ~3.2 KB a cell at the peak (measured at H=4, untrained: 2,000 steps,
+# 108,000 cells, 474 MiB; 4,000 steps, 216,000 cells, 818 MiB; 8,000 steps, 432,000 cells, 1.7 GB
+# and 120 s): 200,000 cells stay under 1 GB (3,703 steps at H=4). Most of the time is the
+# forecaster's training, which even an untrained template does (~3/4 of it at 1,000 steps).
+MAX_CELLS = 200_000
 MIN_TEMPLATE_VALUES = 8  # steps of the shortest template: a few to train on, a few held out
 
 
@@ -160,8 +165,8 @@ def template_model(
     cells = T * (12 * H + 4 * D + 2)  # both States sheets and the Inputs sheet
     if cells > MAX_CELLS:
         raise LSTMError(
-            f"a template of {T:,} steps with H={H} holds about {cells:,} cells, more than the "
-            f"{MAX_CELLS:,} it builds; use --steps {MAX_CELLS // (12 * H + 4 * D + 2):,} or fewer, or fewer --hidden units"
+            f"a template of {T:,} steps with H={H} holds about {cells:,} cells, more than the {MAX_CELLS:,} it builds "
+            f"within 1 GB of memory; use --steps {MAX_CELLS // (12 * H + 4 * D + 2)} or fewer, or fewer --hidden units"
         )
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)

@@ -20,9 +20,12 @@ from .styles import (
     TINTS,
     fill,
     fit_columns,
+    formula_at,
     header,
+    label_width,
     number_format,
     print_wide,
+    put,
     sheet_title,
     text_cell,
     tint,
@@ -49,38 +52,38 @@ def weights_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     for k, q in enumerate(GATES):
         for j in range(H):
             r = r0 + k * H + j
-            label = ws.cell(row=r, column=1, value=f"{q}{j + 1}")
+            label = put(ws, r, 1, f"{q}{j + 1}")
             label.fill, label.font = fill(TINTS[q]), BOLD
             for c, v in enumerate(p.W[k * H + j], start=2):
-                ws.cell(row=r, column=c, value=float(v))
-            ws.cell(row=r, column=lay.b_col, value=float(p.b[k * H + j]))
+                put(ws, r, c, float(v))
+            put(ws, r, lay.b_col, float(p.b[k * H + j]))
     number_format(ws, r0, 2, r0 + 4 * H - 1, lay.b_col, "0.0000")
     define_name(wb, lay, "lstm_W", ref("Weights", r0, 2, r0 + 4 * H - 1, 1 + H + D))
     define_name(wb, lay, "lstm_b", ref("Weights", r0, lay.b_col, r0 + 4 * H - 1, lay.b_col))
 
     hr = lay.head_row
-    ws.cell(row=hr - 2, column=1, value="Output head:  y = W_y · h + b_y  (predicts the next scaled input)").font = BOLD
+    put(ws, hr - 2, 1, "Output head:  y = W_y · h + b_y  (predicts the next scaled input)").font = BOLD
     header(ws, hr - 1, 1, "output")
     for j in range(H):
         header(ws, hr - 1, 2 + j, f"h{j + 1}")
     header(ws, hr - 1, lay.b_col, "b_y")
     for d in range(D):
-        ws.cell(row=hr + d, column=1, value=f"y{d + 1}").font = BOLD
+        put(ws, hr + d, 1, f"y{d + 1}").font = BOLD
         for j in range(H):
-            ws.cell(row=hr + d, column=2 + j, value=float(p.W_y[d, j]))  # type: ignore[index]
-        ws.cell(row=hr + d, column=lay.b_col, value=float(p.b_y[d]))  # type: ignore[index]
+            put(ws, hr + d, 2 + j, float(p.W_y[d, j]))  # type: ignore[index]
+        put(ws, hr + d, lay.b_col, float(p.b_y[d]))  # type: ignore[index]
     number_format(ws, hr, 2, hr + D - 1, lay.b_col, "0.0000")
     define_name(wb, lay, "lstm_W_y", ref("Weights", hr, 2, hr + D - 1, 1 + H))
     define_name(wb, lay, "lstm_b_y", ref("Weights", hr, lay.b_col, hr + D - 1, lay.b_col))
 
     sr = lay.scaler_row
-    ws.cell(row=sr - 2, column=1, value="Scaler:  x = (value - center) / scale").font = BOLD
+    put(ws, sr - 2, 1, "Scaler:  x = (value - center) / scale").font = BOLD
     for d in range(D):
         header(ws, sr - 1, 2 + d, f"x{d + 1}")
     for k, (label, vec) in enumerate((("center", m.center), ("scale", m.scale))):
-        ws.cell(row=sr + k, column=1, value=label).font = BOLD
+        put(ws, sr + k, 1, label).font = BOLD
         for d in range(D):
-            ws.cell(row=sr + k, column=2 + d, value=float(vec[d])).number_format = "0.000"
+            put(ws, sr + k, 2 + d, float(vec[d])).number_format = "0.000"
     define_name(wb, lay, "lstm_scaler", ref("Weights", sr, 2, sr + 1, 1 + D))
     ws.column_dimensions["A"].width = 12
     ws.freeze_panes = ws.cell(row=r0, column=2)
@@ -100,20 +103,20 @@ def inputs_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     center_row = lay.scaler_row
     for t in range(lay.T):
         r = r0 + t
-        ws.cell(row=r, column=1, value=t + 1)
+        put(ws, r, 1, t + 1)
         text_cell(ws, r, 2, m.labels[t])
         for d in range(D):
-            ws.cell(row=r, column=lay.raw_col + d, value=float(m.raw[t, d]))
+            put(ws, r, lay.raw_col + d, float(m.raw[t, d]))
             raw = get_column_letter(lay.raw_col + d) + str(r)
             center = ref("Weights", center_row, 2 + d)
             scale = ref("Weights", center_row + 1, 2 + d)
-            ws.cell(row=r, column=lay.x_col + d, value=f"=({raw}-{center})/{scale}").number_format = "0.0000"
+            formula_at(ws, r, lay.x_col + d, f"=({raw}-{center})/{scale}").number_format = "0.0000"
     last = r0 + lay.T - 1
     define_name(wb, lay, "lstm_series", ref("Inputs", r0, lay.raw_col, last, lay.raw_col + D - 1))
     define_name(wb, lay, "lstm_inputs", ref("Inputs", r0, lay.x_col, last, lay.x_col + D - 1))
     define_name(wb, lay, "lstm_history", ref("Inputs", r0, lay.raw_col, last - lay.horizon, lay.raw_col + D - 1))
     fit_columns(ws, r0 - 1)
-    ws.column_dimensions["B"].width = max(10.0, 1.1 * max(len(t) for t in m.labels) + 2)
+    ws.column_dimensions["B"].width = label_width(m.labels)
     ws.freeze_panes = ws.cell(row=r0, column=3)
     print_wide(ws, landscape=False)
 
@@ -144,21 +147,19 @@ def _states_header(ws: Any, lay: Layout) -> None:
             header(ws, 3, c0 + j, f"{q}{j + 1}", TINTS[q])
     # t = 0: the starting state, zeros
     r = lay.state_row0
-    ws.cell(row=r, column=1, value=0)
+    put(ws, r, 1, 0)
     for q in ("C", "h"):
         for j in range(lay.H):
-            ws.cell(row=r, column=lay.block_col(q) + j, value=0.0)
+            put(ws, r, lay.block_col(q) + j, 0.0)
 
 
 def _states_rows(ws: Any, lay: Layout, native: bool) -> None:
     H, D = lay.H, lay.D
     for t in range(1, lay.T + 1):
         r, prev = lay.state_row(t), lay.state_row(t - 1)
-        ws.cell(row=r, column=1, value=t)
+        put(ws, r, 1, t)
         for d in range(D):
-            ws.cell(
-                row=r, column=2 + d, value=f"={ref('Inputs', lay.first_row + t - 1, lay.x_col + d, absolute=False)}"
-            )
+            formula_at(ws, r, 2 + d, f"={ref('Inputs', lay.first_row + t - 1, lay.x_col + d, absolute=False)}")
         x = ref("", r, 2, r, 1 + D, absolute=False)
         if native:
             native_row(ws, lay, r, prev, x)
@@ -166,9 +167,7 @@ def _states_rows(ws: Any, lay: Layout, native: bool) -> None:
             h_prev = ref("", prev, lay.block_col("h"), prev, lay.block_col("h") + H - 1, absolute=False)
             c_prev = ref("", prev, lay.block_col("C"), prev, lay.block_col("C") + H - 1, absolute=False)
             span = ref("", r, lay.gate_col, r, lay.gate_col + 6 * H - 1, absolute=False)
-            ws.cell(row=r, column=lay.gate_col).value = ArrayFormula(
-                span, f"=LSTM_STEP({x},{h_prev},{c_prev},lstm_W,lstm_b)"
-            )
+            formula_at(ws, r, lay.gate_col, ArrayFormula(span, f"=LSTM_STEP({x},{h_prev},{c_prev},lstm_W,lstm_b)"))
 
 
 def _heat_maps(ws: Any, lay: Layout, r0: int, r1: int) -> None:
@@ -234,23 +233,23 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     warm = lay.state_row(T_h)
     for k in range(n):
         r = r0 + k
-        ws.cell(row=r, column=1, value=k)
+        put(ws, r, 1, k)
         if k == 0:
             for q in ("C", "h"):
                 for j in range(H):
                     src = ref("States (formulas)", warm, lay.block_col(q) + j, absolute=False)
-                    ws.cell(row=r, column=lay.block_col(q) + j, value=f"={src}")
+                    formula_at(ws, r, lay.block_col(q) + j, f"={src}")
         else:
             for d in range(D):
-                ws.cell(row=r, column=2 + d, value=f"={get_column_letter(lay.fc_y_col + d)}{r - 1}")
+                formula_at(ws, r, 2 + d, f"={get_column_letter(lay.fc_y_col + d)}{r - 1}")
             native_row(ws, lay, r, r - 1, ref("", r, 2, r, 1 + D, absolute=False))
         h_row = ref("", r, lay.block_col("h"), r, lay.block_col("h") + H - 1, absolute=False)
         for d in range(D):
             y = get_column_letter(lay.fc_y_col + d) + str(r)
-            ws.cell(row=r, column=lay.fc_y_col + d, value=f"={sum_product_head(lay, d, h_row)}")
+            formula_at(ws, r, lay.fc_y_col + d, f"={sum_product_head(lay, d, h_row)}")
             center = ref("Weights", lay.scaler_row, 2 + d)
             scale = ref("Weights", lay.scaler_row + 1, 2 + d)
-            ws.cell(row=r, column=lay.fc_value_col + d, value=f"={y}*{scale}+{center}")
+            formula_at(ws, r, lay.fc_value_col + d, f"={y}*{scale}+{center}")
     last = r0 + n - 1
     number_format(ws, r0, 2, last, lay.fc_value_col - 1, "0.0000")
     number_format(ws, r0, lay.fc_value_col, last, lay.fc_value_col + D - 1, "0.0")
@@ -266,10 +265,15 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     for k in range(n):
         r, t = r0 + k, T_h + k  # 0-based step index of the actual
         text_cell(ws, r, s, m.labels[t])
-        ws.cell(row=r, column=s + 1, value=f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
-    ws.cell(row=r0, column=s + 2).value = ArrayFormula(
-        ref("", r0, s + 2, last, s + 1 + D, absolute=False),
-        "=LSTM_FORECAST(lstm_history,lstm_W,lstm_b,lstm_W_y,lstm_b_y,lstm_horizon,lstm_scaler)",
+        formula_at(ws, r, s + 1, f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
+    formula_at(
+        ws,
+        r0,
+        s + 2,
+        ArrayFormula(
+            ref("", r0, s + 2, last, s + 1 + D, absolute=False),
+            "=LSTM_FORECAST(lstm_history,lstm_W,lstm_b,lstm_W_y,lstm_b_y,lstm_horizon,lstm_scaler)",
+        ),
     )
     number_format(ws, r0, s + 1, last, s + 1 + D, "0.0")
     define_name(wb, lay, "lstm_actuals", ref("Forecast", r0, s + 1, last, s + 1))
@@ -277,11 +281,11 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
 
     # settings and metrics below the side table
     mr = last + 3
-    ws.cell(row=mr, column=s, value="horizon").font = BOLD
-    ws.cell(row=mr, column=s + 1, value=n)
+    put(ws, mr, s, "horizon").font = BOLD
+    put(ws, mr, s + 1, n)
     define_name(wb, lay, "lstm_horizon", ref("Forecast", mr, s + 1))
-    ws.cell(row=mr + 1, column=s, value="season").font = BOLD
-    ws.cell(row=mr + 1, column=s + 1, value=m.season)
+    put(ws, mr + 1, s, "season").font = BOLD
+    put(ws, mr + 1, s + 1, m.season)
     define_name(wb, lay, "lstm_season", ref("Forecast", mr + 1, s + 1))
     tr = mr + 3
     header(ws, tr - 1, s, "metric")
@@ -301,21 +305,27 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         "MASE": f"={get_column_letter(s + 1)}{tr}/(SUMPRODUCT(ABS({later}-{lagged}))/{T_h - m_})",
     }
     for k, formula in enumerate(native.values()):
-        ws.cell(row=tr + k, column=s + 1, value=formula).number_format = "0.000"
-    ws.cell(row=tr, column=s + 2).value = ArrayFormula(
-        ref("", tr, s + 2, tr + 4, s + 3, absolute=False),
-        f"=LSTM_METRICS(lstm_actuals,{ref('', r0, s + 2, last, s + 2)},lstm_season,{ref('Inputs', hist_first, lay.raw_col, hist_last, lay.raw_col)})",
+        formula_at(ws, tr + k, s + 1, formula).number_format = "0.000"
+    formula_at(
+        ws,
+        tr,
+        s + 2,
+        ArrayFormula(
+            ref("", tr, s + 2, tr + 4, s + 3, absolute=False),
+            f"=LSTM_METRICS(lstm_actuals,{ref('', r0, s + 2, last, s + 2)},lstm_season,{ref('Inputs', hist_first, lay.raw_col, hist_last, lay.raw_col)})",
+        ),
     )
     for k, metric in enumerate(native):
-        ws.cell(row=tr + k, column=s, value=metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
+        put(ws, tr + k, s, metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
     define_name(wb, lay, "lstm_metrics_formulas", ref("Forecast", tr, s + 1, tr + 4, s + 1))
     define_name(wb, lay, "lstm_metrics_udf", ref("Forecast", tr, s + 2, tr + 4, s + 3))
     fit_columns(ws, r0 - 1)
-    ws.column_dimensions[get_column_letter(s)].width = max(10.0, 1.1 * max(len(t) for t in m.labels) + 2)
+    ws.column_dimensions[get_column_letter(s)].width = label_width(m.labels)
     ws.freeze_panes = ws.cell(row=r0, column=2)
     print_wide(ws)
 
 
 def conf_sheet(wb: Workbook) -> None:
     ws = wb.create_sheet("xlwings.conf")
-    ws["A1"], ws["B1"] = "UDF Modules", "xl_lstm.udfs"
+    put(ws, 1, 1, "UDF Modules")
+    put(ws, 1, 2, "xl_lstm.udfs")

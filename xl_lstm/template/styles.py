@@ -1,5 +1,6 @@
-"""How a template looks: one colour per quantity, fonts, titles, headers, text cells, number
-formats, column widths and printing one page wide."""
+"""How a template looks, and how its cells are filled: ``put`` for data and labels (text stays
+text, through ``core.sheet_cells``), ``formula_at`` for our own formulas; one colour per
+quantity, fonts, titles, headers, number formats, column widths and printing one page wide."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from ..core.sheet_cells import put_formula, put_value
 
 __all__ = [
     "ACTUAL_COLOUR",
@@ -16,13 +19,18 @@ __all__ = [
     "TINTS",
     "fill",
     "fit_columns",
+    "formula_at",
     "header",
+    "label_width",
     "number_format",
     "print_wide",
+    "put",
     "sheet_title",
     "text_cell",
     "tint",
 ]
+
+MAX_WIDTH = 255.0  # characters: the widest column Excel has
 
 GATE_COLOURS = {  # one colour per quantity, used for headers, heat maps and chart lines
     "i": "1F77B4",  # input gate: blue
@@ -49,24 +57,34 @@ def fill(hex_colour: str) -> PatternFill:
     return PatternFill("solid", start_color=hex_colour, end_color=hex_colour)
 
 
+def put(ws: Any, row: int, col: int, value: Any) -> Any:
+    """Data or a label into a cell, which it returns: text stays text (a series name "=cmd|..." or a
+    date label is never a formula), numbers numbers; text too long for a cell is refused naming it."""
+    return put_value(
+        ws.cell(row=row, column=col), value, lambda: f"sheet {ws.title!r}, cell {get_column_letter(col)}{row}"
+    )
+
+
+def formula_at(ws: Any, row: int, col: int, formula: Any) -> Any:
+    """One of our own formulas (text starting with "=", or an ``ArrayFormula``) into a cell, which it returns."""
+    return put_formula(ws.cell(row=row, column=col), formula)
+
+
 def sheet_title(ws: Any, text: str, note: str = "") -> None:
-    """The sheet's title in A1 and a note under it in A2."""
-    ws["A1"] = text
-    ws["A1"].font = TITLE
+    """The sheet's title in A1 and a note under it in A2 (text: they may hold the data's names)."""
+    put(ws, 1, 1, text).font = TITLE
     if note:
-        ws["A2"] = note
-        ws["A2"].font = Font(italic=True, color="595959")
+        put(ws, 2, 1, note).font = Font(italic=True, color="595959")
 
 
 def text_cell(ws: Any, row: int, col: int, text: str) -> None:
     """A text cell that stays text: a label such as "=cmd|..." from the user's data is never a formula."""
-    cell = ws.cell(row=row, column=col)
-    cell.value = text
-    cell.data_type = "s"
+    put(ws, row, col, text)
 
 
 def header(ws: Any, row: int, col: int, text: str, colour: str | None = None) -> None:
-    cell = ws.cell(row=row, column=col, value=text)
+    """A bold centred header; text always, as a value column's name from the data may start with "="."""
+    cell = put(ws, row, col, text)
     cell.font = BOLD
     cell.alignment = Alignment(horizontal="center")
     if colour:
@@ -82,10 +100,15 @@ def number_format(ws: Any, r0: int, c0: int, r1: int, c1: int, fmt: str) -> None
 def fit_columns(ws: Any, header_row: int, minimum: float = 8.0) -> None:
     """Widen each column to show its header in full (bold text is about 1.2 characters a letter)."""
     for cell in ws[header_row]:
-        if isinstance(cell.value, str) and not cell.value.startswith("="):
+        if cell.data_type == "s" and cell.value:
             letter = get_column_letter(cell.column)
             width = max(minimum, 1.2 * len(cell.value) + 2, ws.column_dimensions[letter].width or 0)
-            ws.column_dimensions[letter].width = width
+            ws.column_dimensions[letter].width = min(width, MAX_WIDTH)
+
+
+def label_width(labels: list[str]) -> float:
+    """A column's width to show its labels in full, at most Excel's widest column."""
+    return min(MAX_WIDTH, max(10.0, 1.1 * max(len(t) for t in labels) + 2))
 
 
 def print_wide(ws: Any, landscape: bool = True) -> None:
