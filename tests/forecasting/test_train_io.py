@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,10 +15,10 @@ from xl_lstm.forecasting.train import fit_one_lstm, forecast_one_lstm
 from xl_lstm.lstm.recursive import recursive_forecast
 from xl_lstm.scripts import fit_book
 from xl_lstm.tables.datasets import load_airpassengers
-from xl_lstm.workbook.contract import INPUT_NAMES, WorkbookModel, model_blocks, read_model
+from xl_lstm.workbook.contract import INPUT_NAMES, KEPT_NAMES, WorkbookModel, model_blocks, read_model
 from xl_lstm.workbook.fit import fit_workbook, train_on
 from xl_lstm.workbook.refresh import refresh_file
-from xl_lstm.workbook.xlsx import Book
+from xl_lstm.workbook.xlsx import Book, CellRange, column_letters
 
 AIR = load_airpassengers().to_numpy()
 
@@ -94,31 +95,36 @@ def test_set_blocks_must_fit_their_ranges(tmp_path: Path, template_bytes: bytes)
 
 
 class FakeRange:
-    """What xlwings' Range gives the script: .options(...).value to read, .value = ... to write."""
+    """What xlwings' Range gives the script: .options(...).value to read, .value = ... to write,
+    and where it is (.sheet.name, .address)."""
 
-    def __init__(self, value: np.ndarray) -> None:
+    def __init__(self, value: np.ndarray, where: CellRange) -> None:
         self.value = value
+        self.sheet = SimpleNamespace(name=where.sheet)
+        self.address = f"${column_letters(where.c0)}${where.r0}:${column_letters(where.c1)}${where.r1}"
 
     def options(self, *args: object, **kwargs: object) -> FakeRange:
         return self
 
 
 class FakeName:
-    def __init__(self, value: np.ndarray) -> None:
-        self.refers_to_range = FakeRange(value)
+    def __init__(self, value: np.ndarray, where: CellRange) -> None:
+        self.refers_to_range = FakeRange(value, where)
+
+
+def fake_book() -> tuple[SimpleNamespace, dict[str, FakeName]]:
+    """The template as the xlwings script sees it: its defined names, their values and places."""
+    with Book(TEMPLATE) as book:
+        kept = [n for n in KEPT_NAMES if n in book.names and n not in INPUT_NAMES]
+        names = {n: FakeName(book.numbers(n), book.range(n)) for n in (*INPUT_NAMES, *kept)}
+    return SimpleNamespace(names=names), names
 
 
 def test_the_xlwings_script_trains_and_writes_the_blocks() -> None:
     """The button trains exactly what xl-lstm fit trains (one recipe), and writes it through the names."""
     with Book(TEMPLATE) as book:
-        names = {n: FakeName(book.numbers(n)) for n in INPUT_NAMES}
         _, expected = train_on(book, seed=0)  # what xl-lstm fit writes
-
-    class FakeBook:
-        pass
-
-    fake = FakeBook()
-    fake.names = names  # type: ignore[attr-defined]
+    fake, names = fake_book()
     written = fit_book(fake, seed=0)
     for name, block in expected.items():
         np.testing.assert_array_equal(names[name].refers_to_range.value, block)
@@ -126,6 +132,17 @@ def test_the_xlwings_script_trains_and_writes_the_blocks() -> None:
     del names["lstm_W"]
     with pytest.raises(LSTMError, match="no defined name lstm_W"):
         fit_book(fake)
+
+
+def test_the_xlwings_script_refuses_weights_over_an_input_before_training() -> None:
+    """lstm_b pointed at lstm_series' cells: writing the weights would destroy the series."""
+    fake, names = fake_book()
+    series = names["lstm_series"].refers_to_range
+    before = np.array(series.value, copy=True)
+    names["lstm_b"].refers_to_range.sheet, names["lstm_b"].refers_to_range.address = series.sheet, series.address
+    with pytest.raises(LSTMError, match=r"output block lstm_b \(.*\) overlaps input block lstm_series"):
+        fit_book(fake)
+    np.testing.assert_array_equal(series.value, before)
 
 
 # ---- the commands ----------------------------------------------------------------------------------------
