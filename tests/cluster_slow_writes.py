@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import xl_lstm.runs.panel_files
 import xl_lstm.workbook.refresh
@@ -22,7 +22,7 @@ MARKS = Path(os.environ["XL_LSTM_TEST_MARKS"])
 SECONDS = float(os.environ["XL_LSTM_TEST_WRITE_SECONDS"])
 
 
-def slow_atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+def slow_atomic_write(path: Path, write: Callable[[BinaryIO], object], **how: Any) -> None:
     def write_then_wait(fh: BinaryIO) -> None:
         write(fh)
         fh.flush()
@@ -31,7 +31,7 @@ def slow_atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         time.sleep(SECONDS)
         mark.unlink()
 
-    atomic_write(path, write_then_wait)
+    atomic_write(path, write_then_wait, **how)  # how: atomic_write's own keywords (expect=, what=)
 
 
 xl_lstm.workbook.refresh.atomic_write = slow_atomic_write  # type: ignore[assignment]

@@ -39,9 +39,12 @@ Workers = list[subprocess.Popen[bytes]]
 
 
 @contextmanager
-def dask_cluster(folder: Path, *, slow_writes: float | None = None) -> Iterator[tuple[str, Workers, Path]]:
-    """``dask scheduler`` and two ``dask worker --nthreads 1 --no-nanny`` on 127.0.0.1: (address,
-    the workers' processes, marks folder); every process group killed on leaving, whatever happened."""
+def dask_cluster(
+    folder: Path, *, slow_writes: float | None = None, cwd: Path | None = None
+) -> Iterator[tuple[str, Workers, Path]]:
+    """``dask scheduler`` and two ``dask worker --nthreads 1 --no-nanny`` on 127.0.0.1 (started in
+    the folder ``cwd``, if given): (address, the workers' processes, marks folder); every process
+    group killed on leaving, whatever happened."""
     dask = need_program("dask", "distributed")
     distributed = need("distributed")
     need("dask.dataframe")
@@ -59,7 +62,7 @@ def dask_cluster(folder: Path, *, slow_writes: float | None = None) -> Iterator[
     def start(*argv: str, log: str) -> subprocess.Popen[bytes]:
         with open(folder / log, "wb") as out:
             proc = subprocess.Popen(
-                [dask, *argv], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                [dask, *argv], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
             )
         procs.append(proc)
         return proc
@@ -326,3 +329,59 @@ def test_a_worker_killed_mid_forecast_loses_nothing(tmp_path: Path) -> None:
     assert refused_lines(many.stderr) == refused_lines(one.stderr)
     pd.testing.assert_frame_equal(read_parts(parts), sorted_rows(pd.read_parquet(tmp_path / "one.parquet")))
     assert sorted(p.name for p in parts.iterdir()) == [f"part-{k:05d}.parquet" for k in range(8)]  # nothing else
+
+
+# ---- relative paths: the client's files, never a worker's ------------------------------------------
+def same_names(folder: Path, decoy_y: float | None = None) -> Path:
+    """A folder holding book.xlsx (stale) and data/sales.parquet; the decoy's series are other ones."""
+    folder.mkdir()
+    (folder / "book.xlsx").write_bytes(stale_workbook(3 if decoy_y is None else 7))
+    (folder / "data").mkdir()
+    table = (
+        monthly(4) if decoy_y is None else monthly(2).assign(unique_id=lambda d: "decoy-" + d["unique_id"].astype(str))
+    )
+    table.to_parquet(folder / "data" / "sales.parquet", index=False)
+    return folder
+
+
+def test_relative_paths_name_the_clients_files_not_those_of_a_worker_started_elsewhere(tmp_path: Path) -> None:
+    here = same_names(tmp_path / "client")
+    there = same_names(tmp_path / "worker", decoy_y=1.0)  # the workers' own folder: same names, other files
+    decoy = {p.relative_to(there): p.read_bytes() for p in there.rglob("*") if p.is_file()}
+    want = tmp_path / "want.xlsx"
+    want.write_bytes(stale_workbook(3))
+    assert xl_lstm("refresh", str(want)).returncode == 0
+    with dask_cluster(tmp_path / "dask", cwd=there) as (address, _, _):
+        refreshed = cli("refresh", "book.xlsx", "--scheduler", address, cwd=here, env=ENV, timeout=120)
+        forecast = cli(
+            "forecast", "data", "--scheduler", address, "--output", "parts", *FAST, cwd=here, env=ENV, timeout=120
+        )
+    assert refreshed.returncode == 0 and refreshed.stdout.splitlines()[-1] == "1 of 1 refreshed", refreshed.stderr
+    assert parts_of(here / "book.xlsx") == parts_of(want)  # the client's book is the one refreshed
+    assert forecast.returncode == 0 and "48 forecasts of 4 series" in forecast.stdout, forecast.stderr
+    ids = set(read_parts(here / "parts")["unique_id"])
+    assert ids == set(monthly(4)["unique_id"])  # fitted and forecast on the client's data/, written beside it
+    assert {p.relative_to(there): p.read_bytes() for p in there.rglob("*") if p.is_file()} == decoy  # untouched
+
+
+def test_a_worker_that_cannot_see_the_clients_file_says_so_naming_the_path_and_the_worker(tmp_path: Path) -> None:
+    from xl_lstm.runs.cluster import read_seen, refresh_seen, worker_name
+
+    missing = str(tmp_path / "elsewhere" / "book.xlsx")
+    for line in (refresh_seen(missing, False, None).error, read_seen(missing).error):
+        assert line is not None and line.startswith(f"{missing}: the worker {worker_name()} cannot see")
+        assert "does not exist" not in line and "\n" not in line
+
+
+def test_a_worker_that_cannot_see_the_parts_folder_refuses_the_part_in_one_line(tmp_path: Path) -> None:
+    from xl_lstm.runs.cluster import forecast_and_write, worker_name
+    from xl_lstm.runs.panel_files import Plan
+
+    folder = str(tmp_path / "not-here")
+    plan = Plan("data", "MS", [], {}, {}, [])
+    done = forecast_and_write(monthly(1), b"", 3, 6, (0.8,), plan, folder, csv=False)
+    assert (done.series, done.paths) == (0, [])
+    assert done.refused == {
+        "part 3": f"{folder}: the worker {worker_name()} cannot see this path of the client's; "
+        "the workers must see the client's files at the same paths (a shared file system)"
+    }

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import LSTMError
+from ..core.files import file_key, refuse_input, same_file
 from ..core.limits import WORKBOOK_SUFFIXES
 from ..workbook.paths import write_path
 from ..workbook.refresh import RefreshResult, refresh_file
@@ -76,18 +77,28 @@ def expand(paths: list[str], patterns: list[str] | tuple[str, ...] = ()) -> list
 
 
 def check_outputs(sources: list[str], output: str | None) -> None:
-    """Refuse, before any work, two sources that would be written to the same file of --output DIR."""
+    """Refuse, before any work, two sources that would be written to the same file of --output DIR,
+    or a source's refreshed copy that would replace another file this run refreshes.
+
+    Files are compared by ``core.files.file_key`` (resolved, without case: one file on the
+    disks of Windows and macOS), so two names that differ only in case are one output.
+    """
     if output is None:
         return
+    read = {file_key(s): s for s in sources}
     seen: dict[str, str] = {}
     for s in sources:
-        name = Path(s).name
-        if name in seen:
+        target = Path(output) / Path(s).name
+        key = file_key(target)
+        if key in seen:
             raise LSTMError(
-                f"{Path(output) / name}: both {seen[name]} and {s} would be written to it; "
+                f"{target}: both {seen[key]} and {s} would be written to it; "
                 "refresh them into different --output folders"
             )
-        seen[name] = s
+        seen[key] = s
+        other = read.get(key)
+        if other is not None and other != s and not same_file(target, s):  # its own file: write_path says so
+            refuse_input(target, [other], f"refreshed copy of {s}")
 
 
 def refresh_outcome(source: str, values_only: bool, output: str | None) -> Outcome:

@@ -18,6 +18,12 @@ and written as ``DIR/part-NNNNN.parquet`` (``.csv`` too on request), whole or no
 refresh: each workbook is one task (``batch.refresh_outcome``), run by a worker that sees
 the same paths (a shared file system), atomically as on one machine.
 
+Paths: every path (a workbook, a table, the --output folder) is made absolute and resolved
+here, on the client (``on_client``), before it goes to a worker. A worker started in another
+folder would otherwise read and write its own ``book.xlsx`` or ``data/``, and report success.
+A worker that cannot see a path the client sees (another machine, no shared file system)
+says so in one line naming the path and the worker (``unseen``), never "does not exist".
+
 Failures: a worker that dies (killed, out of memory, its machine gone) loses nothing: the
 scheduler runs its tasks again on other workers, and rebuilds the partitions it held from
 the files. A task is safe to run twice: a part or a workbook is written to a temporary file
@@ -30,8 +36,11 @@ dask is imported only here, and this module only for ``--scheduler``: xl_lstm wo
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 import pickle
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,16 +113,55 @@ def connect(address: str, workers: int = 2) -> Iterator[Any]:
         yield client
 
 
+# ---- paths -----------------------------------------------------------------------------------------
+def on_client(path: str | Path) -> str:
+    """``path`` as the client means it, absolute and resolved here: what every worker is sent,
+    since a relative path would be resolved against the worker's own folder."""
+    return str(Path(path).resolve())
+
+
+def worker_name() -> str:
+    """The worker running this task (its name and address), or this machine's name outside dask."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return socket.gethostname()
+    return f"{worker.name} ({worker.address})" if str(worker.name) != worker.address else worker.address
+
+
+def unseen(*paths: str | None) -> str | None:
+    """The one line saying that this worker cannot see a path the client sent, or None if it sees them all."""
+    for path in paths:
+        if path is not None and not os.path.exists(path):
+            return (
+                f"{path}: the worker {worker_name()} cannot see this path of the client's; "
+                "the workers must see the client's files at the same paths (a shared file system)"
+            )
+    return None
+
+
 # ---- refresh ---------------------------------------------------------------------------------------
+def refresh_seen(source: str, values_only: bool, output: str | None) -> Outcome:
+    """``batch.refresh_outcome`` on a worker, if the worker sees the workbook (and the --output folder)."""
+    line = unseen(source, output)
+    if line is not None:
+        return Outcome(source, None, line, 0.0)
+    return refresh_outcome(source, values_only, output)
+
+
 def on_cluster(client: Any) -> Runner:
-    """A ``refresh_many`` runner: one task per workbook, yielding each Outcome as it finishes."""
+    """A ``refresh_many`` runner: one task per workbook (its path resolved here), yielding each Outcome as it finishes."""
     from distributed import as_completed
 
     def run(todo: list[str], values_only: bool, output: str | None) -> Iterator[Outcome]:
-        futures = client.map(refresh_outcome, todo, values_only=values_only, output=output, retries=RETRIES, pure=False)
+        paths = [on_client(s) for s in todo]
+        out = None if output is None else on_client(output)
+        futures = client.map(refresh_seen, paths, values_only=values_only, output=out, retries=RETRIES, pure=False)
         source_of = {f.key: s for f, s in zip(futures, todo, strict=True)}
         for fut in as_completed(futures):
-            yield _outcome(fut, source_of[fut.key])
+            yield dataclasses.replace(_outcome(fut, source_of[fut.key]), source=source_of[fut.key])  # as typed
 
     return run
 
@@ -157,10 +205,21 @@ def forecast_and_write(
     its network buffers, not even 8-byte aligned, and NumPy's matrix product takes another
     path on such arrays whose sums differ in the last bit (seen: one value in 480). Unpickled,
     they are NumPy's own aligned arrays, and the numbers are the single machine's, exactly."""
+    line = unseen(folder)
+    if line is not None:  # said once per part, not retried: another worker would not see it either
+        return PartDone(index, 0, 0, {f"part {index}": line}, [], [])
     model: AutoModel = pickle.loads(model_bytes)  # noqa: S301  our own model, sent by our own client
     out = forecast_part(rows, model, horizon, levels, plan)
     paths = write_part(out.table, folder, index, plan.names, csv) if len(out.table) else []
     return PartDone(index, len(out.table) // horizon, len(out.table), out.refused, out.notes, [str(p) for p in paths])
+
+
+def read_seen(path: str, every: list[str] | None = None) -> FileRead:
+    """``panel_files.read_file`` on a worker, if the worker sees the file: else the file is refused in one line."""
+    line = unseen(path)
+    if line is not None:
+        return FileRead.refused_with(path, line)
+    return read_file(path, every or ())
 
 
 def _summary(read: FileRead) -> FileRead:
@@ -200,10 +259,13 @@ def forecast_on_cluster(
     from distributed import as_completed
 
     cfg = (config or AutoConfig()).changed(**settings)
-    files = table_files(data)
-    folder = output_folder(output)
+    files = [on_client(f) for f in table_files(on_client(data))]
+    for f in files:  # the client's own view first: a path typed wrong is said as such, here
+        if not os.path.exists(f):
+            raise LSTMError(f"{f}: no such file")
+    folder = output_folder(on_client(output))
     clock = Clock()
-    reads = client.map(read_file, [str(f) for f in files], retries=RETRIES, pure=False)
+    reads = client.map(read_seen, files, every=files, retries=RETRIES, pure=False)
     summaries: list[FileRead] = client.gather(client.map(_summary, reads, pure=False))
     plan = plan_files(summaries, str(data))
     good = [reads[k] for k in plan.good]

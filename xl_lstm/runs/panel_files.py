@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from ..core.errors import LSTMError
@@ -30,7 +31,9 @@ from ..core.limits import DEFAULT_LEVELS
 from ..forecasting.auto import AutoConfig, AutoModel
 from ..forecasting.panels import Forecasts, fit_panel, fit_sample, forecast_panel, level_columns
 from ..forecasting.train import Epoch
+from ..tables.cells import when
 from ..tables.frequency import frequency_words
+from ..tables.magnitude import check_finite_forecasts
 from ..tables.panel import Panel, panel_from_frame, read_panel
 from ..tables.writers import table_writer
 
@@ -50,6 +53,7 @@ __all__ = [
     "read_file",
     "table_files",
     "table_frequency",
+    "with_file",
     "write_part",
 ]
 
@@ -85,18 +89,50 @@ class FileRead:
     rows: int
     error: str | None = None
 
+    @classmethod
+    def refused_with(cls, path: str | Path, line: str) -> FileRead:
+        """A file that could not be read, and the one line saying why."""
+        return cls(str(path), pd.DataFrame(columns=list(LONG)), [], None, {}, 0, line)
+
     def summary(self) -> FileRead:
         """Without its rows: what the client of a cluster needs to plan."""
         return dataclasses.replace(self, long=self.long.iloc[:0])
 
 
-def read_file(path: str | Path) -> FileRead:
-    """``read_panel`` of one file; a refusal is kept as its line, never raised."""
+def read_file(path: str | Path, every: Sequence[str] = ()) -> FileRead:
+    """``read_panel`` of one file; a refusal is kept as its line, never raised. Each row keeps
+    its file (a ``file`` column, categorical over ``every`` file of the run: a byte or two a
+    row, and the same categories in every file, so that concatenating them keeps the codes),
+    so that two rows of one series and date from two files are said by their files' names."""
     try:
         p = read_panel(path)
     except LSTMError as exc:
-        return FileRead(str(path), pd.DataFrame(columns=list(LONG)), [], None, {}, 0, str(exc))
-    return FileRead(str(path), p.long, p.id_order, p.freq_code, p.names, len(p.long))
+        return FileRead.refused_with(path, str(exc))
+    return FileRead(str(path), with_file(p.long, str(path), every), p.id_order, p.freq_code, p.names, len(p.long))
+
+
+def with_file(long: pd.DataFrame, path: str, every: Sequence[str] = ()) -> pd.DataFrame:
+    """``long`` with the column ``file``: ``path``, one of the categories ``every`` (default: itself)."""
+    files = list(every) or [path]
+    codes = np.full(len(long), files.index(path), dtype=np.int32)
+    return long.assign(file=pd.Categorical.from_codes(codes, categories=files))
+
+
+def _twice(rows: pd.DataFrame, uid: object, source: str) -> str | None:
+    """The line for a series with two rows for one date, naming the two files they came from
+    (read_panel already refuses two in one file): None if that is not what is wrong with it."""
+    if "file" not in rows:
+        return None
+    twice = rows[rows.duplicated("ds", keep=False)].sort_values("ds", kind="stable")
+    if twice.empty:
+        return None
+    first = twice[twice["ds"] == twice["ds"].iloc[0]]
+    files = list(dict.fromkeys(str(f) for f in first["file"]))
+    in_files = f"in both {files[0]} and {files[1]}" if len(files) > 1 else f"twice in {files[0]}"
+    return (
+        f"{source}: series {uid!r} has two rows for {when(twice['ds'].to_numpy(), 0)}, {in_files}; "
+        "keep one (a series may span files, but each date once)"
+    )
 
 
 def table_frequency(reads: Sequence[FileRead]) -> tuple[str | None, dict[str, str]]:
@@ -147,7 +183,7 @@ def check_long(
         try:
             own = _as_panel(rows, source).freq_code
         except LSTMError as exc:
-            refused[str(uid)] = str(exc)
+            refused[str(uid)] = _twice(rows, uid, source) or str(exc)
             continue
         if own != code:
             refused[str(uid)] = (
@@ -183,6 +219,7 @@ def part_name(index: int) -> str:
 def write_part(table: pd.DataFrame, folder: str | Path, index: int, names: dict[str, str], csv: bool) -> list[Path]:
     """Part ``index`` of the forecasts (columns renamed to the data's names of unique_id and ds)
     as .parquet (and .csv), each replaced whole; temporary files of a killed earlier write go first."""
+    check_finite_forecasts(table, f"part {index}")
     frame = table.rename(columns={k: v for k, v in names.items() if k in ("unique_id", "ds")})
     written = []
     for suffix in (".parquet", ".csv") if csv else (".parquet",):
@@ -273,7 +310,8 @@ def forecast_files(
     ``xl_lstm.runs.cluster.forecast_on_cluster``, with the whole panel as one part."""
     cfg = (config or AutoConfig()).changed(**settings)
     clock = Clock()
-    reads = [read_file(f) for f in table_files(data)]
+    files = [str(f) for f in table_files(data)]
+    reads = [read_file(f, files) for f in files]
     plan = plan_files([r.summary() for r in reads], str(data))
     every = pd.concat([reads[k].long for k in plan.good], ignore_index=True)
     fit_ids = fit_sample(plan.ids, sample, cfg.seed)
