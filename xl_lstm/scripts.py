@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from .workbook.contract import XlwingsNames
+from .workbook.blocks import check_places
+from .workbook.contract import TRAINED_NAMES, XlwingsNames
 from .workbook.fit import train_on
 
 __all__ = ["fit_book", "lstm_fit", "lstm_fit_caller", "lstm_template_caller", "template_from_selection"]
@@ -31,6 +32,7 @@ __all__ = ["fit_book", "lstm_fit", "lstm_fit_caller", "lstm_template_caller", "t
 def fit_book(book: Any, *, seed: int = 0) -> dict[str, np.ndarray]:
     """Train on the workbook's history and write the weights into it; returns what was written."""
     names = XlwingsNames(book)
+    check_places(TRAINED_NAMES, names.locate, names.path)  # no weight block over an input: before training
     _, blocks = train_on(names, seed=seed)
     for name, values in blocks.items():
         names.write(name, values)

@@ -11,14 +11,16 @@ of the run is refused before any work.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import LSTMError
+from ..core.files import seen
 from ..core.limits import WRITE_SUFFIXES
+from .outputs import check_output_place
 from .progress import CountBar, training_bars
+from .text import say, say_lines
 
 if TYPE_CHECKING:
     from ..tables.panel import Panel
@@ -44,6 +46,8 @@ def forecast_command(args: argparse.Namespace) -> int:
         settings["season"] = args.season
     _check_cluster_options(args)
     _check_output(args)
+    if args.output and args.scheduler is None:
+        check_output_place(args.output)  # a missing or read-only folder: said before the fit, not after
     if args.scheduler is not None:
         return _forecast_cluster(args, levels, settings)
     if args.data != "-" and args.column is None and Path(args.data).is_dir():
@@ -64,15 +68,16 @@ def _check_cluster_options(args: argparse.Namespace) -> None:
         raise LSTMError("--scheduler forecasts the series of a table or a folder of tables, not one column or stdin")
     if not args.output:
         raise LSTMError("--scheduler writes the forecasts as parts into a folder: give --output DIR")
-
-
-def _same(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    if not Path(args.data).exists():  # here, before connecting: the workers are sent this machine's paths
+        raise LSTMError(f"{args.data}: no such file or folder (here, at {Path(args.data).resolve()})")
 
 
 def _check_output(args: argparse.Namespace) -> None:
     """Before any work: the output is no input of the run (the table, a table of the folder, the
-    folder), and a file output has a suffix a writer takes (.csv, .parquet, .xlsx)."""
+    folder), and a file output has a suffix a writer takes (.csv, .parquet, .xlsx). Files are
+    compared as every writer compares them (``core.files.same_file``)."""
+    from ..core.files import same_file
+
     if not args.output:
         return
     out = Path(args.output)
@@ -83,27 +88,28 @@ def _check_output(args: argparse.Namespace) -> None:
     if args.data == "-":
         return
     data = Path(args.data)
-    if _same(out, data):
+    if same_file(out, data):
         raise LSTMError(f"{out}: is the input table; write the forecasts to another file")
-    if data.is_dir() and _same(out.parent, data):
+    if data.is_dir() and same_file(out.parent, data):
         raise LSTMError(f"{out}: is inside the folder of tables read; write the forecasts elsewhere")
-    if args.scheduler is not None and data.exists() and _same(data.parent, out):
+    if args.scheduler is not None and data.exists() and same_file(data.parent, out):
         raise LSTMError(f"{out}: holds the table read; write the parts into another folder")
 
 
 def _read(args: argparse.Namespace) -> Panel:
     """DATA (a table file, or - for stdin) as a panel, by the one table reader; --column: one series of it."""
+    from ..tables.csv_column import read_stdin
     from ..tables.panel import read_panel, read_panel_text
 
     if args.data == "-":
-        return read_panel_text(sys.stdin.read(), source="stdin", column=args.column)
+        return read_panel_text(read_stdin(sys.stdin.buffer), source="stdin", column=args.column)
     return read_panel(args.data, column=args.column, source=args.data)
 
 
 def _say(args: argparse.Namespace, lines: list[str]) -> None:
     if not args.quiet:
         for line in lines:
-            print(f"xl-lstm: {line}", file=sys.stderr)
+            say(f"xl-lstm: {line}", sys.stderr)
 
 
 def _read_notes(args: argparse.Namespace, panel: Panel) -> list[str]:
@@ -120,6 +126,7 @@ def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], setting
     from ..forecasting.panels import fit, forecast
     from ..tables.writers import forecast_frame_shape, write_panel_forecasts
 
+    before = None if args.output is None else seen(args.output)  # replaced only if still this when written
     panel = _read(args)
     _say(args, _read_notes(args, panel))
     with training_bars(args.quiet) as bar:
@@ -128,17 +135,17 @@ def _forecast_table(args: argparse.Namespace, levels: tuple[float, ...], setting
     _say(args, result.notes)
     _refusals(result.refused)
     if args.output:
-        path = write_panel_forecasts(result.table, panel, args.output)
-        print(f"wrote {path}: {len(result.table):,} forecasts of {len(result)} series{_refused_count(result.refused)}")
+        path = write_panel_forecasts(result.table, panel, args.output, expect=before)
+        say(f"wrote {path}: {len(result.table):,} forecasts of {len(result)} series{_refused_count(result.refused)}")
     else:
-        print(forecast_frame_shape(result.table, panel).to_string(index=False))
+        say_lines(forecast_frame_shape(result.table, panel).to_string(index=False))
     return 1 if result.refused else 0
 
 
 def _refusals(refused: dict[str, str]) -> None:
     """Each refused file or series: its one line on stderr (always, as refresh says each failed file)."""
     for line in refused.values():
-        print(f"xl-lstm: {line}", file=sys.stderr)
+        say(f"xl-lstm: {line}", sys.stderr)
 
 
 def _refused_count(refused: dict[str, str]) -> str:
@@ -148,8 +155,10 @@ def _refused_count(refused: dict[str, str]) -> str:
 def _forecast_files(args: argparse.Namespace, levels: tuple[float, ...], settings: dict) -> int:
     """A folder of tables on this machine: one panel, written as one long table (or printed)."""
     from ..runs.panel_files import forecast_files
+    from ..tables.magnitude import check_finite_forecasts
     from ..tables.writers import table_writer
 
+    before = None if args.output is None else seen(args.output)  # replaced only if still this when written
     with training_bars(args.quiet) as bar:
         result = forecast_files(args.data, args.horizon, levels, sample=args.fit_sample, on_epoch=bar, **settings)
     _say(args, result.notes)
@@ -159,10 +168,11 @@ def _forecast_files(args: argparse.Namespace, levels: tuple[float, ...], setting
         from ..core.files import atomic_write
 
         path = Path(args.output)
-        atomic_write(path, table_writer(path, table))
-        print(f"wrote {path}: {len(table):,} forecasts of {result.series} series{_refused_count(result.refused)}")
+        check_finite_forecasts(table, path.name)
+        atomic_write(path, table_writer(path, table), expect=before, what="forecast")
+        say(f"wrote {path}: {len(table):,} forecasts of {result.series} series{_refused_count(result.refused)}")
     else:
-        print(table.to_string(index=False))
+        say_lines(table.to_string(index=False))
     return 1 if result.refused else 0
 
 
@@ -197,7 +207,7 @@ def _forecast_cluster(args: argparse.Namespace, levels: tuple[float, ...], setti
     _say(args, result.notes)
     _refusals(result.refused)
     parts = len([p for p in result.parts if p.suffix == ".parquet"])
-    print(
+    say(
         f"wrote {args.output}: {result.rows:,} forecasts of {result.series} series in {parts} parts"
         f"{_refused_count(result.refused)}"
     )

@@ -24,6 +24,7 @@ Every failure is one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -31,14 +32,30 @@ from ..core.errors import LSTMError
 from ..workbook.contract import WORKBOOK_FIT
 from .demo import demo
 from .forecast import forecast_command
+from .progress import close_bars
+from .text import say, say_lines
 from .workbooks import fit_command, refresh, template_command
+
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")  # 37,037: how our own messages print a count
+
+
+def whole_number(text: str) -> int:
+    """A whole number as typed: 37037, 37_037, or 37,037 with commas between groups of three
+    (the way every message prints counts, so a number a message suggests is taken as shown)."""
+    if THOUSANDS.fullmatch(text.strip()):
+        text = text.replace(",", "")
+    return int(text)
+
+
+def _whole(text: str) -> int:
+    try:
+        return whole_number(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -62,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the main job: write a template workbook for the shipped airline series, refresh it, print the forecast",
     )
     p_demo.add_argument("--hidden", type=_positive, default=4, help="hidden units H (default 4)")
-    p_demo.add_argument("--seed", type=int, default=0, help="seed of the deterministic initialisation (default 0)")
+    p_demo.add_argument("--seed", type=_whole, default=0, help="seed of the deterministic initialisation (default 0)")
     p_demo.add_argument(
         "--output",
         "--out",
@@ -129,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"passes over the history (default {WORKBOOK_FIT.epochs}, the workbook recipe)",
     )
-    p_fit.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
+    p_fit.add_argument("--seed", type=_whole, default=0, help="seed of the initial weights (default 0)")
     p_fit.add_argument("--quiet", action="store_true", help="no progress bar")
     p_fc = sub.add_parser(
         "forecast",
@@ -154,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_fc.add_argument("--hidden", type=_positive, default=16, help="hidden units H (default 16)")
     p_fc.add_argument("--members", type=_positive, default=3, help="LSTMs in the median, odd (default 3)")
     p_fc.add_argument("--updates", type=_positive, default=400, help="training steps per LSTM (default 400)")
-    p_fc.add_argument("--seed", type=int, default=0, help="seed of the first LSTM (default 0)")
+    p_fc.add_argument("--seed", type=_whole, default=0, help="seed of the first LSTM (default 0)")
     p_fc.add_argument(
         "--output", metavar="OUT", help="write the forecasts here (.csv, .parquet or .xlsx) in the table's own shape"
     )
@@ -187,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            print(demo(args.hidden, args.seed, args.output))
+            say_lines(demo(args.hidden, args.seed, args.output))
         elif args.command == "template":
             return template_command(args)
         elif args.command == "refresh":
@@ -197,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "forecast":
             return forecast_command(args)
     except LSTMError as exc:
-        print(f"xl-lstm: {exc}", file=sys.stderr)
+        close_bars()  # the error's line starts a line of its own, not after a bar
+        say(f"xl-lstm: {exc}", sys.stderr)
         return 2
     return 0
 

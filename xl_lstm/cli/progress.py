@@ -6,18 +6,42 @@ drawn, and ``end`` writes one closing line. Library code never prints: it report
 callbacks (``Epoch`` for training, a count for files and parts), and these classes are the
 callbacks the CLI hands it. tqdm rather than our own carriage returns: it knows terminals'
 widths, rates and remaining times, and writes nothing when told it is disabled.
+
+An error ends the command wherever it happens: ``close_bars`` (called before the error is
+printed) removes every bar still drawn, so that the error's line starts a line of its own
+instead of being written after a half-drawn bar.
 """
 
 from __future__ import annotations
 
 import sys
+import weakref
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
+from .text import printable
+
 if TYPE_CHECKING:
     from ..forecasting.train import Epoch
+
+
+_DRAWN: weakref.WeakSet[tqdm] = weakref.WeakSet()  # every bar made here and not yet closed
+
+
+def _bar(**kwargs: object) -> tqdm:
+    """A tqdm bar that ``close_bars`` knows of."""
+    bar = tqdm(**kwargs)  # type: ignore[call-overload]
+    _DRAWN.add(bar)
+    return bar
+
+
+def close_bars() -> None:
+    """Remove every bar still drawn (leave=False clears its line): what is printed next starts a line."""
+    for bar in list(_DRAWN):
+        bar.close()
+        _DRAWN.discard(bar)
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -66,7 +90,7 @@ class TrainingBars(_Closing):
             self._close()
             self.phases.append(e.phase)
             if self.terminal and not self.quiet:
-                self.bar = tqdm(total=e.epochs, desc=e.phase, unit="epoch", file=self.stream, leave=False)
+                self.bar = _bar(total=e.epochs, desc=e.phase, unit="epoch", file=self.stream, leave=False)
         self.epochs += 1
         self.last = e
         if self.bar is not None:
@@ -105,14 +129,14 @@ class CountBar(_Closing):
         self.total, self.what, self.label, self.quiet, self.closing = total, what, label, quiet, closing
         self.done = self.failed = 0
         show = _is_terminal(self.stream) and not quiet
-        self.bar = tqdm(total=total, desc=label, unit=what, file=self.stream, leave=False) if show else None
+        self.bar = _bar(total=total, desc=label, unit=what, file=self.stream, leave=False) if show else None
 
     def say(self, line: str) -> None:
         """A line of its own (a failure, a note), above the bar on a terminal."""
         if self.bar is not None:
-            self.bar.write(line, file=self.stream)
+            self.bar.write(printable(line), file=self.stream)
         else:
-            print(line, file=self.stream, flush=True)
+            print(printable(line), file=self.stream, flush=True)
 
     def step(self, ok: bool = True) -> None:
         self.done += 1
