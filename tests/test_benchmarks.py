@@ -33,7 +33,8 @@ def test_udf_benchmark_runs() -> None:
 
 def test_refresh_benchmark_runs() -> None:
     lines = _quick("bench_refresh.py")
-    assert any(line.startswith("ratio refresh / openpyxl:") for line in lines)
+    for label in ("time, refresh / openpyxl load + save:", "memory, refresh peak / size on disk:"):
+        assert any(line.startswith(label) for line in lines), lines
 
 
 @pytest.mark.bench
@@ -67,3 +68,9 @@ def test_scale_benchmark_runs() -> None:
     ]
     assert any(line.startswith("1,000,000 series: fit ") for line in lines)
     assert any(line.startswith("10,000 workbooks: ") for line in lines)
+
+
+@pytest.mark.slow
+def test_budgets_benchmark_runs() -> None:
+    lines = _quick("bench_budgets.py")
+    assert len(lines) == 6 and "refused: t.csv: line 3 " in lines[4]  # a header and five cases; the wide line named
