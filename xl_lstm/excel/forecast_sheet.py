@@ -1,6 +1,6 @@
 """The Forecast Sheet: the selected table forecast onto a new sheet, as Excel's Data → Forecast Sheet does.
 
-    cells (a header row, then the rows under it)  ->  panel_from_cells   (the one table reader: long or wide)
+    cells (a header row, then the rows under it)  ->  cells_table, panel_from_frame   (the one table reader: long or wide)
     panel  ->  fit, forecast                      (the automatic forecaster, the CLI's horizon)
     panel less its last values  ->  fit, forecast  ->  sMAPE, MASE vs seasonal naive   (held-out accuracy)
     ->  SheetContent: blocks of cells and charts at fixed places  ->  write_sheet(book) on a new sheet
@@ -40,8 +40,9 @@ from ..core.version import __version__
 from ..forecasting.auto import AutoConfig
 from ..forecasting.metrics import mase, seasonal_naive, smape
 from ..forecasting.panels import Fitted, Forecasts, fit, forecast, panel_horizon, panel_series
-from ..tables.panel import Panel, panel_from_cells
+from ..tables.panel import Panel, panel_from_frame
 from ..tables.series_file import hold_out
+from ..tables.sources import cells_table
 
 __all__ = [
     "CHART_COLUMNS",
@@ -135,7 +136,7 @@ def forecast_sheet(
     column and one or more value columns, or a long table ``unique_id, ds, y``), whose first cell is at
     sheet row ``top``, column ``left``; ``source`` (e.g. "Sheet1!A1:B49") starts every message."""
     settings = settings or SheetSettings()
-    panel = panel_from_cells(source, rows, top=top, left=left)
+    panel = panel_from_frame(cells_table(source, rows, top=top, left=left, what="the selection"))
     series = panel_series(panel)
     horizon = panel_horizon(panel, settings.horizon)
     season, held = hold_out(panel.frequency, min(y.size for y in series.values()))

@@ -69,18 +69,9 @@ from .cells import (
 from .csv_column import plain_number
 from .frequency import one_frequency
 from .series_file import STEPS, Frequency
-from .sources import Table, cells_table, check_budget, frame_table, is_blank, read_table, text_table
+from .sources import Table, check_budget, frame_table, is_blank, read_table, text_table
 
-__all__ = [
-    "DEFAULT_NAMES",
-    "Panel",
-    "id_column",
-    "panel_from_cells",
-    "panel_from_frame",
-    "read_panel",
-    "read_panel_text",
-    "series_ids",
-]
+__all__ = ["DEFAULT_NAMES", "Panel", "id_column", "panel_from_frame", "read_panel", "read_panel_text", "series_ids"]
 
 DEFAULT_NAMES = ("unique_id", "ds", "y")
 
@@ -475,22 +466,16 @@ def _panel(
 
 
 def panel_from_frame(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Table,
     *,
     id_col: str | None = None,
     ds_col: str | None = None,
     y_col: str | None = None,
     source: str = "the table",
 ) -> Panel:
-    """A DataFrame, long or wide (see the module's docstring), as a Panel; bad input is one LSTMError line."""
-    return _panel(frame_table(df, source), id_col, ds_col, y_col, None)
-
-
-def panel_from_cells(source: str, rows: list[list[Any]], *, top: int = 1, left: int = 1) -> Panel:
-    """A range of worksheet cells (a header row, then the rows under it; blank = None) as a Panel, long or
-    wide, read as a workbook's first sheet is; ``top``, ``left``: the sheet row and column of the range's
-    first cell, so every message names the sheet's own cell (``sources.cells_table``)."""
-    return _panel(cells_table(source, rows, top=top, left=left, what="the selection"), None, None, None, None)
+    """A DataFrame, long or wide (see the module's docstring), or worksheet cells (``sources.cells_table``: a
+    selected range, each cell named by its sheet address) as a Panel; bad input is one LSTMError line."""
+    return _panel(df if isinstance(df, Table) else frame_table(df, source), id_col, ds_col, y_col, None)
 
 
 def read_panel(
