@@ -21,6 +21,9 @@ import pytest
 import xl_lstm as xl
 from tests.pyodide import runner
 from tests.pyodide.runner import selection_book
+from xl_lstm.excel.forecast_sheet import SheetSettings, forecast_sheet, new_sheet_name
+from xl_lstm.forecasting.auto import AutoConfig
+from xl_lstm.forecasting.metrics import seasonal_naive
 from xl_lstm.tables.datasets import load_airpassengers
 
 UPDATES = 50  # the script's `updates` argument in every run (the forecaster's default is 400)
@@ -184,7 +187,7 @@ def test_wide_selection_gets_a_new_sheet_with_the_forecasts(results: dict[str, A
     actions = res["actions"]
     assert actions[0]["func"] == "addSheet" and actions[0]["args"] == [2, "Forecast Sheet"]
     cells = written(actions, 2)
-    assert cells[(1, 1)][0] == ["Forecast Sheet: Data!B3:C51"]
+    assert cells[(1, 1)] == [["Forecast Sheet: Data!B3:C51"]]
     want = api_forecast({"passengers": VALUES})
     check_forecast_table(cells[(4, 1)], want, ["passengers"], "month")
     check_accuracy(cells[(4, 9)], {"passengers": VALUES})
@@ -259,3 +262,46 @@ def test_timing_is_printed(results: dict[str, Any], capsys: pytest.CaptureFixtur
     assert all(math.isfinite(results[k]["seconds"]) for k in BOOKS)
     with capsys.disabled():
         print(f"\nForecast Sheet on CPython (updates={UPDATES}): {line}")
+
+
+# ---- the pieces, without a workbook -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("taken", "name"),
+    [
+        (["Sheet1"], "Forecast Sheet"),
+        (["Sheet1", "forecast sheet"], "Forecast Sheet 2"),  # Excel's names ignore case
+        (["Forecast Sheet", "Forecast Sheet 2", "Forecast Sheet 4"], "Forecast Sheet 3"),
+    ],
+)
+def test_new_sheet_name_never_takes_a_name_in_use(taken: list[str], name: str) -> None:
+    assert new_sheet_name(taken) == name
+
+
+def test_settings_from_the_scripts_arguments() -> None:
+    """0 means the default; anything but a whole number in range is one line naming the argument."""
+    assert SheetSettings.of(0, 0) == SheetSettings()
+    assert SheetSettings.of(24, 50) == SheetSettings(24, AutoConfig(updates=50))
+    with pytest.raises(xl.LSTMError, match=r"^horizon must be a whole number from 0 to 10000 \(0: from the dates"):
+        SheetSettings.of(-1, 0)
+    with pytest.raises(
+        xl.LSTMError, match=r"^updates must be a whole number ≥ 0 \(0: the forecaster's default\), got 2.5"
+    ):
+        SheetSettings.of(0, 2.5)  # type: ignore[arg-type]
+
+
+def test_seasonal_naive_repeats_the_last_season() -> None:
+    y = np.arange(1.0, 11.0)  # 1 .. 10
+    np.testing.assert_array_equal(seasonal_naive(y, 4, 6), [7, 8, 9, 10, 7, 8])
+    np.testing.assert_array_equal(seasonal_naive(y, 1, 3), [10, 10, 10])
+    with pytest.raises(xl.LSTMError, match="at least season = 12 numbers"):
+        seasonal_naive(y, 12, 3)
+
+
+def test_a_user_horizon_is_forecast_and_the_hold_out_stays_the_frequencys() -> None:
+    """horizon 18 on 48 months: 18 rows of forecasts, the last 12 months still held out for the accuracy;
+    the pure function, the cells given as xlwings hands them over (dates as datetimes, blanks as None)."""
+    rows = [["month", "passengers"], *([d, float(v)] for d, v in zip(DATES, VALUES, strict=True))]
+    content = forecast_sheet("Data!A1:B49", rows, settings=SheetSettings(18, AutoConfig(updates=UPDATES)))
+    assert len(content.blocks["forecasts"].values) == 1 + 18
+    assert content.accuracy["passengers"].held_out == 12
+    assert content.blocks["forecasts"].values[-1][1] == dt.datetime(1954, 6, 1)

@@ -314,8 +314,9 @@ def test_fit_script_refusals_are_one_line(runs: dict[str, Any], name: str) -> No
 
 # ---- the Forecast Sheet script --------------------------------------------------------------------
 def test_forecast_sheet_in_pyodide_is_the_api_forecast(runs: dict[str, Any]) -> None:
-    """In Pyodide, lstm_forecast_sheet adds "Forecast Sheet" and writes the forecasts of xl.fit and xl.forecast
-    (computed here, on CPython) to 1e-10 (measured: 1.4e-14), with ordered intervals, and the held-out accuracy by hand."""
+    """In Pyodide, lstm_forecast_sheet adds "Forecast Sheet" and writes the forecasts of xl.fit and
+    xl.forecast (computed here, on CPython) to 1e-10 (measured: 1.4e-14), with ordered intervals, and the
+    held-out accuracy computed by hand."""
     result = sheet_script(runs["pyodide"], "wide")
     assert "raised" not in result, result
     assert result["actions"][0]["func"] == "addSheet" and result["actions"][0]["args"] == [2, "Forecast Sheet"]

@@ -15,7 +15,7 @@ Lite ``@script`` and the classic RunPython caller) share every line.
 
 The new sheet (rows and columns 1-based):
 
-    A1            the title; A2 what was read
+    A1            the title: Forecast Sheet: Sheet1!A1:B49
     A4:G...       series | date | forecast | lo-80 | hi-80 | lo-95 | hi-95, one row per series and step ahead
     I4:N...       the held-out accuracy: series | held out | sMAPE and MASE of the forecaster and of seasonal naive
     below it      series | values | log | season (the forecaster's choices per series), then one line per note
@@ -226,7 +226,7 @@ def _layout(
     header = ["series", panel.names.get("ds", "date") or "date", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
     body = [[_cell(v) for v in row] for row in table[columns].itertuples(index=False)]
     blocks = {
-        "title": Block(1, 1, [[f"{SHEET_NAME}: {source}"], [f"read {panel.source}"]]),
+        "title": Block(1, 1, [[f"{SHEET_NAME}: {source}"]]),
         "forecasts": Block(*FORECAST_AT, [header, *body]),
     }
     r, c = ACCURACY_AT
@@ -251,7 +251,7 @@ def _layout(
     for k, uid in enumerate(charted):
         top, left = CHART_DATA_AT[0], CHART_DATA_AT[1] + 6 * k
         rows = _chart_rows(dates[uid], series[uid], result, uid)
-        blocks[f"chart {uid}"] = Block(top, left, [[uid, "", "", "", ""], list(CHART_COLUMNS), *rows])
+        blocks[f"chart {uid}"] = Block(top, left, [[uid, None, None, None, None], list(CHART_COLUMNS), *rows])
         n = len(rows)
         charts.append(ChartSpec(uid, (top + 1, left + 1, n + 1, 4), (top + 2, left, n), (r + CHART_ROWS * k, c)))
     return SheetContent(blocks, charts, result, accuracy, notes)
@@ -262,15 +262,15 @@ def _dates_by_series(panel: Panel) -> dict[str, list[Any]]:
 
 
 def _chart_rows(dates: list[Any], y: np.ndarray, result: Forecasts, uid: str) -> list[list[Any]]:
-    """date | actual | forecast | lower 95% | upper 95%: the history, then the steps ahead; the last actual
-    is repeated in the three forecast columns so that the lines join."""
+    """date | actual | forecast | lower 95% | upper 95%: the history, then the steps ahead (None: an empty
+    cell, a gap in the line); the last actual is repeated in the three forecast columns so that the lines join."""
     r = result[uid]
     future = [_cell(d) for d in result.table.loc[result.table["unique_id"] == uid, "ds"].to_numpy()]
-    rows: list[list[Any]] = [[d, float(v), "", "", ""] for d, v in zip(dates, y, strict=True)]
+    rows: list[list[Any]] = [[d, float(v), None, None, None] for d, v in zip(dates, y, strict=True)]
     last = float(y[-1])
     rows[-1][2:] = [last, last, last]
     for k, d in enumerate(future):
-        rows.append([d, "", float(r.mean[k]), float(r.lower[0.95][k]), float(r.upper[0.95][k])])
+        rows.append([d, None, float(r.mean[k]), float(r.lower[0.95][k]), float(r.upper[0.95][k])])
     return rows
 
 
