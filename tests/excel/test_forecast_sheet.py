@@ -90,6 +90,11 @@ REFUSALS = {
         "LSTMError: no series to fit on: every one was refused, e.g. series 'sales' has 1 values; "
         "the forecaster needs at least 5",
     ),
+    "no-header": (
+        selection_book({"Data": wide_rows()}, "B4:C51"),
+        "LSTMError: Data!B4:C51: row 4, the first selected, holds no column names, only numbers or dates; "
+        "select the header row (e.g. month | sales) with the table",
+    ),
     "header-twice": (
         selection_book({"Data": edited(edited(wide_rows(1, 1), 1, 3, "month"), 2, 3, 1.0)}, "A1:C49"),
         "LSTMError: Data!A1:C49: two columns are named 'month'; give every column its own name",
@@ -248,8 +253,8 @@ def test_a_taken_name_gets_the_next_number(results: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", list(REFUSALS))
 def test_bad_selections_stop_with_one_line_and_write_nothing(results: dict[str, Any], name: str) -> None:
-    """Text in a number cell, a blank inside, one row, one value, a header named twice: the package's one
-    line, naming the cell at its sheet address, and no sheet added."""
+    """Text in a number cell, a blank inside, one row, one value, no header, a header named twice: the
+    package's one line, naming the cell at its sheet address, and no sheet added."""
     res = results[name]
     assert res["raised"] == REFUSALS[name][1]
     assert "\n" not in res["raised"]

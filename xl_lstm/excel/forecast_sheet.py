@@ -136,6 +136,7 @@ def forecast_sheet(
     column and one or more value columns, or a long table ``unique_id, ds, y``), whose first cell is at
     sheet row ``top``, column ``left``; ``source`` (e.g. "Sheet1!A1:B49") starts every message."""
     settings = settings or SheetSettings()
+    _check_header(source, rows, top)
     panel = panel_from_frame(cells_table(source, rows, top=top, left=left, what="the selection"))
     series = panel_series(panel)
     horizon = panel_horizon(panel, settings.horizon)
@@ -157,6 +158,17 @@ def forecast_sheet(
         notes.append(f"charts of the first {MAX_CHARTS} series; the forecast table holds all {len(result)}")
     notes.append(f"made by xl_lstm {__version__}")
     return _layout(source, panel, series, fitted, result, accuracy, notes, charted)
+
+
+def _check_header(source: str, rows: list[list[Any]], top: int) -> None:
+    """Refuse a selection whose first row holds numbers or dates and no text: its header was left out,
+    and the reader would take the first values for names (and lose them)."""
+    first = [v for v in (rows[0] if rows else []) if v is not None and v != ""]
+    if first and not any(isinstance(v, str) for v in first):
+        raise LSTMError(
+            f"{source}: row {top}, the first selected, holds no column names, only numbers or dates; "
+            "select the header row (e.g. month | sales) with the table"
+        )
 
 
 def held_out_accuracy(
