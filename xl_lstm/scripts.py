@@ -7,6 +7,12 @@
                       (dates and numbers) and run
                       RunPython "import xl_lstm.scripts as s; s.lstm_template_caller()"
 
+    Forecast Sheet:   select a table (a header row, then dates and one or more value columns, or
+                      unique_id, ds, y) and run lstm_forecast_sheet (Lite) or
+                      RunPython "import xl_lstm.scripts as s; s.lstm_forecast_sheet_caller()"
+                      (classic): the forecasts, intervals, held-out accuracy and a chart on a new
+                      sheet (xl_lstm.excel.forecast_sheet).
+
 Both read the workbook's model and history through the workbook contract
 (``contract.read_model``), train with the workbook recipe (``contract.WORKBOOK_FIT``: the
 same model ``xl-lstm fit`` and the template make) and write lstm_W, lstm_b, lstm_W_y,
@@ -26,7 +32,15 @@ from .workbook.blocks import check_places
 from .workbook.contract import TRAINED_NAMES, XlwingsNames
 from .workbook.fit import train_on
 
-__all__ = ["fit_book", "lstm_fit", "lstm_fit_caller", "lstm_template_caller", "template_from_selection"]
+__all__ = [
+    "fit_book",
+    "lstm_fit",
+    "lstm_fit_caller",
+    "lstm_forecast_sheet",
+    "lstm_forecast_sheet_caller",
+    "lstm_template_caller",
+    "template_from_selection",
+]
 
 
 def fit_book(book: Any, *, seed: int = 0) -> dict[str, np.ndarray]:
@@ -71,3 +85,21 @@ def lstm_template_caller() -> None:
     """
     book = xw.Book.caller()
     xw.Book(str(template_from_selection(book, book.selection)))
+
+
+@xw.script
+def lstm_forecast_sheet(book: xw.Book, horizon: int = 0, updates: int = 0) -> None:
+    """xlwings Lite: forecast the selected table onto a new sheet, "Forecast Sheet" (Data → Forecast Sheet).
+
+    horizon: steps ahead (0: from the dates' frequency); updates: training updates per LSTM (0: the default)."""
+    from .excel.forecast_sheet import SheetSettings, run  # pandas and training: only when a sheet is made
+
+    run(book, book.selection, SheetSettings.of(horizon, updates))
+
+
+def lstm_forecast_sheet_caller(horizon: int = 0, updates: int = 0) -> None:
+    """Classic xlwings (RunPython): the same for the workbook that called, from its selection."""
+    from .excel.forecast_sheet import SheetSettings, run
+
+    book = xw.Book.caller()
+    run(book, book.selection, SheetSettings.of(horizon, updates))

@@ -38,6 +38,7 @@ import pytest
 
 import xl_lstm
 from tests.conftest import IN_CI, ROOT, need_program
+from tests.excel import test_forecast_sheet as sheet_tests
 from tests.excel.test_udfs_xlwings import BAD, GOOD, METRIC_CALLS, UDFS
 from tests.pyodide import runner
 from tests.pyodide.runner import RANGES, SHEETS, WRITES, lite_book
@@ -70,9 +71,15 @@ SCRIPT_RUNS = {
         },
     ),
 }
+# The Forecast Sheet script on a selection of 48 months, with 50 training updates per LSTM (its `updates`
+# argument; the default is 400) so that it takes seconds, and on a selection it refuses.
+SHEET_RUNS = {"wide": sheet_tests.BOOKS["wide"], "text": sheet_tests.REFUSALS["text"][0]}
 REQUEST = {
     "calls": list(CALLS.values()),
-    "scripts": [{"name": "lstm_fit", "book": book} for book in SCRIPT_RUNS.values()],
+    "scripts": [
+        *({"name": "lstm_fit", "book": book} for book in SCRIPT_RUNS.values()),
+        *({"name": "lstm_forecast_sheet", "book": book, "args": sheet_tests.ARGS} for book in SHEET_RUNS.values()),
+    ],
     "bench": {"T": 1000, "H": 4, "calls": 3},  # the template's size; benchmarks/bench_pyodide.py times more
 }
 
@@ -125,14 +132,14 @@ def value(results: dict[str, Any], name: str) -> Any:
     return res["value"]
 
 
-def assert_same_cells(got: Any, want: Any, where: str) -> None:
-    """Two spilled results: the same shape, texts and error cells, numbers (all floats) to 1e-12."""
+def assert_same_cells(got: Any, want: Any, where: str, rel: float = 1e-12) -> None:
+    """Two spilled results: the same shape, texts and error cells, numbers (all floats) to ``rel`` (1e-12)."""
     assert isinstance(got, list) and isinstance(want, list) and len(got) == len(want), (where, got, want)
     for r, (grow, wrow) in enumerate(zip(got, want, strict=True)):
         assert len(grow) == len(wrow), (where, r, grow, wrow)
         for c, (g, w) in enumerate(zip(grow, wrow, strict=True)):
             if isinstance(w, float):
-                assert isinstance(g, float) and math.isclose(g, w, rel_tol=1e-12, abs_tol=1e-12), (where, r, c, g, w)
+                assert isinstance(g, float) and math.isclose(g, w, rel_tol=rel, abs_tol=1e-12), (where, r, c, g, w)
             else:
                 assert g == w, (where, r, c, g, w)
 
@@ -221,12 +228,18 @@ def test_registration_is_the_same(runs: dict[str, Any]) -> None:
 
 # ---- the @script that trains from the sheet -----------------------------------------------------
 def script(response: dict[str, Any], name: str) -> dict[str, Any]:
-    return dict(zip(SCRIPT_RUNS, response["scripts"]["results"], strict=True))[name]
+    results = response["scripts"]["results"]
+    return dict(zip(SCRIPT_RUNS, results[: len(SCRIPT_RUNS)], strict=True))[name]
+
+
+def sheet_script(response: dict[str, Any], name: str) -> dict[str, Any]:
+    results = response["scripts"]["results"]
+    return dict(zip(SHEET_RUNS, results[len(SCRIPT_RUNS) :], strict=True))[name]
 
 
 def test_script_is_registered(runs: dict[str, Any]) -> None:
-    """custom_scripts_meta lists lstm_fit, the button xlwings Lite shows in its task pane."""
-    assert [s["function_name"] for s in runs["pyodide"]["scripts"]["meta"]] == ["lstm_fit"]
+    """custom_scripts_meta lists lstm_fit and lstm_forecast_sheet, the buttons xlwings Lite shows in its task pane."""
+    assert [s["function_name"] for s in runs["pyodide"]["scripts"]["meta"]] == ["lstm_fit", "lstm_forecast_sheet"]
     assert runs["pyodide"]["scripts"]["meta"] == runs["cpython"]["scripts"]["meta"]
 
 
@@ -295,8 +308,40 @@ SCRIPT_REFUSALS = {
 @pytest.mark.parametrize("name", list(SCRIPT_REFUSALS))
 def test_fit_script_refusals_are_one_line(runs: dict[str, Any], name: str) -> None:
     """A workbook that lacks a name, or holds text in the history, stops the script with the same one line."""
-    assert script(runs["pyodide"], name) == {"raised": SCRIPT_REFUSALS[name]}
-    assert script(runs["cpython"], name) == {"raised": SCRIPT_REFUSALS[name]}
+    assert script(runs["pyodide"], name) == {"raised": SCRIPT_REFUSALS[name], "actions": []}
+    assert script(runs["cpython"], name) == {"raised": SCRIPT_REFUSALS[name], "actions": []}
+
+
+# ---- the Forecast Sheet script --------------------------------------------------------------------
+def test_forecast_sheet_in_pyodide_is_the_api_forecast(runs: dict[str, Any]) -> None:
+    """In Pyodide, lstm_forecast_sheet adds "Forecast Sheet" and writes the forecasts of xl.fit and
+    xl.forecast (computed here, on CPython) to 1e-10 (measured: 1.4e-14), with ordered intervals, and the
+    held-out accuracy computed by hand."""
+    result = sheet_script(runs["pyodide"], "wide")
+    assert "raised" not in result, result
+    assert result["actions"][0]["func"] == "addSheet" and result["actions"][0]["args"] == [2, "Forecast Sheet"]
+    cells = sheet_tests.written(result["actions"], 2)
+    want = sheet_tests.api_forecast({"passengers": sheet_tests.VALUES})
+    sheet_tests.check_forecast_table(cells[(4, 1)], want, ["passengers"], "month", rtol=1e-10)
+    sheet_tests.check_accuracy(cells[(4, 9)], {"passengers": sheet_tests.VALUES}, rtol=1e-10)
+
+
+def test_forecast_sheet_in_pyodide_equals_cpython(runs: dict[str, Any]) -> None:
+    """The same actions in the same order, at the same places, with the same texts; numbers to 1e-10
+    (50 updates of Adam on WebAssembly's rounding, see test_fit_script_equals_cpython)."""
+    got, want = sheet_script(runs["pyodide"], "wide")["actions"], sheet_script(runs["cpython"], "wide")["actions"]
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert {k: v for k, v in g.items() if k != "values"} == {k: v for k, v in w.items() if k != "values"}
+        assert_same_cells(g["values"] or [], w["values"] or [], g["func"], rel=1e-10)
+
+
+def test_forecast_sheet_refusal_is_the_same_line(runs: dict[str, Any]) -> None:
+    """Text in a number cell stops the script with the package's one line, in Pyodide as on CPython, before
+    any sheet is added."""
+    want = {"raised": sheet_tests.REFUSALS["text"][1], "actions": []}
+    assert sheet_script(runs["pyodide"], "text") == want
+    assert sheet_script(runs["cpython"], "text") == want
 
 
 # ---- cost, printed next to CPython's (a test does not assert speed) ------------------------------
@@ -310,6 +355,10 @@ def test_cold_and_cached_cost_is_printed(runs: dict[str, Any], capsys: pytest.Ca
         for r in table:
             assert all(math.isfinite(r[c]) and r[c] > 0 for c in columns), r
             lines.append(f"{r['function']:<22} {runtime:<8}" + "".join(f"{r[c]:>13.0f}" for c in columns))
+    for runtime, key in (("Pyodide", "pyodide"), ("CPython", "cpython")):
+        seconds = sheet_script(runs[key], "wide")["seconds"]
+        assert math.isfinite(seconds) and seconds > 0
+        lines.append(f"lstm_forecast_sheet, 48 months, updates={sheet_tests.UPDATES}: {runtime} {seconds:.2f} s")
     load = runs["node"]["seconds"]
     lines.append(
         "Pyodide load, s: "

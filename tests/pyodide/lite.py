@@ -9,9 +9,11 @@ A request may hold:
 
 - ``"calls"``: Office.js payloads (tests/xlwings_driver.py) -> ``{"results": [...], "meta": ...}``
   through ``xlwings.server.custom_functions_call`` and ``custom_functions_meta``;
-- ``"scripts"``: ``[{"name": "lstm_fit", "book": <book JSON>}]`` -> per script the actions it
-  queued on the ``xw.Book(json=...)`` (what Lite sends back to Excel), or ``{"raised": ...}``,
-  run through ``xlwings.server.custom_scripts_call`` as Lite runs an @script;
+- ``"scripts"``: ``[{"name": "lstm_fit", "book": <book JSON>, "args": [...]}]`` -> per script the
+  actions it queued on the ``xw.Book(json=...)`` (what Lite sends back to Excel) and its seconds, or
+  ``{"raised": ..., "actions": [...]}`` (what it queued before), run through
+  ``xlwings.server.custom_scripts_call`` as Lite runs an @script (``args``: the script's arguments
+  after the book, as App Mode's form sends them; optional);
 - ``"bench"``: ``{"T": 1000, "H": 32, "calls": 20}`` -> microseconds per call of LSTM_STEP and
   LSTM_SEQUENCE: the engine alone, the function cold (result cache cleared) and cached, and
   the same through custom_functions_call.
@@ -67,9 +69,11 @@ async def scripts(runs: list[dict[str, Any]]) -> dict[str, Any]:
         book = xw.Book(json=run["book"])
         t0 = time.perf_counter()
         try:
-            await xlwings.server.custom_scripts_call(module, run["name"], typehint_to_value={xw.Book: book})
+            await xlwings.server.custom_scripts_call(
+                module, run["name"], typehint_to_value={xw.Book: book}, args=run.get("args")
+            )
         except Exception as exc:  # noqa: BLE001  (reported, not fatal: the test decides)
-            results.append({"raised": f"{type(exc).__name__}: {exc}"})
+            results.append({"raised": f"{type(exc).__name__}: {exc}", "actions": book.json()["actions"]})
             continue
         results.append({"actions": book.json()["actions"], "seconds": time.perf_counter() - t0})
     return {"results": results, "meta": xlwings.server.custom_scripts_meta(module)}

@@ -172,4 +172,18 @@ def lite_book(sheets: list[str], blocks: dict[str, tuple[CellRange, list[list[An
     }
 
 
+def selection_book(sheets: dict[str, list[list[Any]]], selection: str, active: str | None = None) -> dict[str, Any]:
+    """The book JSON of a workbook whose sheets hold ``sheets``' cells from A1 (name -> rows), with ``selection``
+    selected on the ``active`` sheet (default: the first). Dates are given as Office.js sends a cell formatted
+    as a date (``"2024-01-01T00:00:00.000Z"``), blanks as ""."""
+    names = list(sheets)
+    return {
+        "client": "Office.js",
+        "version": "0.37.8",
+        "book": {"name": "sales.xlsx", "active_sheet_index": names.index(active or names[0]), "selection": selection},
+        "sheets": [{"name": n, "values": rows, "pictures": [], "tables": []} for n, rows in sheets.items()],
+        "names": [],
+    }
+
+
 SHEETS, RANGES = template_ranges()  # the template workbook, read with xl_lstm.workbook.xlsx

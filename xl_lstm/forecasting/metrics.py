@@ -14,7 +14,7 @@ import numpy as np
 from ..core.checks import check_whole, finite_array, shape_str
 from ..core.errors import LSTMError
 
-__all__ = ["METRICS", "error_metrics", "mae", "mape", "mase", "rmse", "smape"]
+__all__ = ["METRICS", "error_metrics", "mae", "mape", "mase", "rmse", "seasonal_naive", "smape"]
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -82,6 +82,17 @@ def _naive_scale(name: str, history: Any, season: int) -> float:
     if y.size <= season:
         raise LSTMError(f"{name} must have more than season = {season} numbers for MASE, got {y.size}")
     return _finite("MASE's naive scale", name, lambda: np.mean(np.abs(y[season:] - y[:-season])))
+
+
+def seasonal_naive(history: Any, season: int, horizon: int) -> np.ndarray:
+    """The seasonal naive forecast (horizon,): step k repeats the value one season before it,
+    y_(n+k) = y_(n-m+((k-1) mod m)); season 1 is the naive forecast (the last value, repeated)."""
+    check_whole("season", season, 1)
+    check_whole("horizon", horizon, 1)
+    y = finite_array("history", history, np.dtype(np.float64)).ravel()
+    if y.size < season:
+        raise LSTMError(f"history must have at least season = {season} numbers for seasonal naive, got {y.size}")
+    return y[y.size - season + np.arange(horizon) % season]
 
 
 def mase(actual: Any, predicted: Any, season: int = 1, history: Any = None) -> float:

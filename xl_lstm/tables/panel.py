@@ -466,15 +466,16 @@ def _panel(
 
 
 def panel_from_frame(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Table,
     *,
     id_col: str | None = None,
     ds_col: str | None = None,
     y_col: str | None = None,
     source: str = "the table",
 ) -> Panel:
-    """A DataFrame, long or wide (see the module's docstring), as a Panel; bad input is one LSTMError line."""
-    return _panel(frame_table(df, source), id_col, ds_col, y_col, None)
+    """A DataFrame, long or wide (see the module's docstring), or worksheet cells (``sources.cells_table``: a
+    selected range, each cell named by its sheet address) as a Panel; bad input is one LSTMError line."""
+    return _panel(df if isinstance(df, Table) else frame_table(df, source), id_col, ds_col, y_col, None)
 
 
 def read_panel(

@@ -33,6 +33,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_PARQUET_DATA",
     "Table",
+    "cells_table",
     "check_budget",
     "frame_table",
     "is_blank",
@@ -131,7 +132,7 @@ def text_table(source: str, text: str) -> Table:
 
 
 def _excel_table(path: Path, name: str) -> Table:
-    return _sheet_table(name, sheet_rows(path, name))
+    return cells_table(name, sheet_rows(path, name))
 
 
 def sheet_rows(path: Path, name: str) -> list[list[Any]]:
@@ -237,15 +238,22 @@ def is_blank(v: Any) -> bool:
     return isinstance(v, float | np.floating) and bool(np.isnan(v))
 
 
-def _sheet_table(source: str, rows: list[list[Any]]) -> Table:
-    """A worksheet's cells (header in row 1, blank = None) as a table; blank rows at the end are no rows."""
+def cells_table(
+    source: str, rows: list[list[Any]], *, top: int = 1, left: int = 1, what: str = "the first sheet"
+) -> Table:
+    """Worksheet cells (a header row, then one row per step; blank = None or "") as a table; blank rows at
+    the end are no rows. ``top``, ``left``: the sheet row and column of ``rows[0][0]``, so that every
+    message names the sheet's own cell (a selection that starts at C5 names C7, not A3); ``what``
+    names the cells in messages ("the first sheet", "the selection")."""
     from openpyxl.utils import get_column_letter
 
+    rows = [list(r) for r in rows]
     while rows and all(is_blank(v) for v in rows[-1]):
         rows.pop()
     if not rows:
-        raise LSTMError(f"{source}: the first sheet is empty")
+        raise LSTMError(f"{source}: {what} is empty")
     width = max(k + 1 for r in rows for k, v in enumerate(r) if not is_blank(v))
+    check_budget(source, len(rows) - 1, width)
     names = [str(v).strip() if not is_blank(v) else "" for v in (rows[0] + [None] * width)[:width]]
     _check_names(source, names, blank_first=True)
     if len(rows) < 2:
@@ -253,11 +261,11 @@ def _sheet_table(source: str, rows: list[list[Any]]) -> Table:
     body = [(r + [None] * width)[:width] for r in rows[1:]]
     for k, r in enumerate(body):
         if all(is_blank(v) for v in r):
-            raise LSTMError(f"{source}: row {k + 2} of the first sheet is blank; every row must hold data")
+            raise LSTMError(f"{source}: row {k + top + 1} of {what} is blank; every row must hold data")
     columns = [pd.Series([r[j] for r in body], dtype=object) for j in range(width)]
 
     def where(i: int, j: int | None) -> str:
-        return f"row {i + 2}" if j is None else f"cell {get_column_letter(j + 1)}{i + 2}"
+        return f"row {i + top + 1}" if j is None else f"cell {get_column_letter(j + left)}{i + top + 1}"
 
     return Table(source, names, columns, "", where)
 
