@@ -24,6 +24,7 @@ from xl_lstm.core.sheet_cells import (
     put_value,
     read_sheet_text,
     sheet_text,
+    typed_text,
 )
 
 # text a user's table may hold: any characters (control characters, CR, U+FFFE, lone surrogates
@@ -157,3 +158,16 @@ def test_our_formulas_take_their_own_path() -> None:
 def test_display_text_holds_no_control_character_and_is_short() -> None:
     assert display_text("a\x00b\r") == "a\ufffdb\ufffd"
     assert len(display_text("y" * 1000)) == 255 and display_text("y" * 1000).endswith("…")
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", '=HYPERLINK("http://x","x")', "+1", "-1", "@SUM(A1)", "#N/A", "007", "'quoted", "plain"]
+)
+def test_typed_text_gets_excels_text_prefix(text: str) -> None:
+    """Through Excel's object model a string is read as if typed: the prefix keeps every one of them text."""
+    assert typed_text(text, "Forecast Sheet: series") == "'" + text
+
+
+def test_typed_text_too_long_for_a_cell_is_refused_naming_where() -> None:
+    with pytest.raises(LSTMError, match=r"^Forecast Sheet: series 'x': the text is 40,000 characters"):
+        typed_text("x" * 40_000, "Forecast Sheet: series 'x'")

@@ -26,6 +26,7 @@ from xl_lstm.forecasting.auto import AutoConfig
 from xl_lstm.forecasting.metrics import seasonal_naive
 from xl_lstm.tables.datasets import load_airpassengers
 
+TEXT = "'"  # Excel's text prefix, before every cell of words from the data (core.sheet_cells.typed_text)
 UPDATES = 50  # the script's `updates` argument in every run (the forecaster's default is 400)
 ARGS = [0, UPDATES]  # horizon 0: from the dates' frequency (12 for months)
 PASSENGERS = load_airpassengers().iloc[:48]  # 1949-01 .. 1952-12
@@ -47,10 +48,13 @@ def wide_rows(top: int = 3, left: int = 2) -> list[list[Any]]:
     return rows
 
 
-def long_rows() -> list[list[Any]]:
+HOSTILE_IDS = ('=HYPERLINK("http://example.com","x")', "007")  # a formula, and text Excel would make a number
+
+
+def long_rows(ids: tuple[str, str] = ("air", "twice")) -> list[list[Any]]:
     """unique_id | ds | y: two series, the passengers and the same doubled plus 10."""
     rows: list[list[Any]] = [["unique_id", "ds", "y"]]
-    for uid, ys in (("air", VALUES), ("twice", 2 * VALUES + 10)):
+    for uid, ys in zip(ids, (VALUES, 2 * VALUES + 10), strict=True):
         rows += [[uid, office_date(d), float(v)] for d, v in zip(DATES, ys, strict=True)]
     return rows
 
@@ -67,6 +71,7 @@ OTHER = [["notes"], ["the data are on the next sheet"]]
 BOOKS = {
     "wide": selection_book({"Notes": OTHER, "Data": wide_rows()}, "B3:C51", active="Data"),
     "long": selection_book({"Data": long_rows()}, "A1:C97"),
+    "formula-ids": selection_book({"Data": long_rows(HOSTILE_IDS)}, "A1:C97"),
     "name-taken": selection_book({"Data": wide_rows(1, 1), "Forecast Sheet": [["an older one"]]}, "A1:B49"),
 }
 REFUSALS = {
@@ -143,9 +148,9 @@ def check_forecast_table(
     cells: list[list[Any]], want: xl.Forecasts, ids: list[str], date_name: str, rtol: float = 1e-12
 ) -> None:
     """series | date | forecast | lo-80 | hi-80 | lo-95 | hi-95: the API's numbers (to rtol), ordered intervals."""
-    assert cells[0] == ["series", date_name, "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert cells[0] == ["series", TEXT + date_name, "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
     body = cells[1:]
-    assert [r[0] for r in body] == [u for u in ids for _ in range(12)]
+    assert [r[0] for r in body] == [TEXT + u for u in ids for _ in range(12)]
     future = [f"{1953 + k // 12}-{k % 12 + 1:02d}-01" for k in range(12)]  # the 12 months after 1952-12
     assert [r[1] for r in body] == future * len(ids)
     got = np.array([r[2:] for r in body], dtype=float)  # (series x 12, 5)
@@ -167,11 +172,12 @@ def check_accuracy(cells: list[list[Any]], series: dict[str, np.ndarray], rtol: 
     assert cells[0] == ["series", "held out", "sMAPE %", "MASE", "seasonal naive sMAPE %", "seasonal naive MASE"]
     index = pd.DatetimeIndex(DATES[:36])
     cut = xl.forecast(xl.fit({k: pd.Series(y[:36], index=index) for k, y in series.items()}, 12, updates=UPDATES))
-    assert [r[0] for r in cells[1:]] == list(series)
+    assert [r[0] for r in cells[1:]] == [TEXT + k for k in series]
     for row in cells[1:]:
-        y = series[row[0]]
+        uid = row[0].removeprefix(TEXT)
+        y = series[uid]
         train, actual, naive = y[:36], y[36:], y[24:36]
-        predicted = cut[row[0]].mean
+        predicted = cut[uid].mean
         want = [
             smape_by_hand(actual, predicted),
             mase_by_hand(actual, predicted, train, 12),
@@ -192,7 +198,7 @@ def test_wide_selection_gets_a_new_sheet_with_the_forecasts(results: dict[str, A
     actions = res["actions"]
     assert actions[0]["func"] == "addSheet" and actions[0]["args"] == [2, "Forecast Sheet"]
     cells = written(actions, 2)
-    assert cells[(1, 1)] == [["Forecast Sheet: Data!B3:C51"]]
+    assert cells[(1, 1)] == [[TEXT + "Forecast Sheet: Data!B3:C51"]]
     want = api_forecast({"passengers": VALUES})
     check_forecast_table(cells[(4, 1)], want, ["passengers"], "month")
     check_accuracy(cells[(4, 9)], {"passengers": VALUES})
@@ -200,9 +206,10 @@ def test_wide_selection_gets_a_new_sheet_with_the_forecasts(results: dict[str, A
     prep = fitted.model.preps["passengers"]
     assert cells[(7, 9)] == [
         ["series", "values", "log", "season"],
-        ["passengers", 48, "yes" if prep.log else "no", prep.season],
+        [TEXT + "passengers", 48, "yes" if prep.log else "no", prep.season],
     ]
-    notes = [r[0] for r in cells[(10, 9)]]
+    assert all(r[0].startswith(TEXT) for r in cells[(10, 9)])
+    notes = [r[0].removeprefix(TEXT) for r in cells[(10, 9)]]
     assert notes[0] == "read Data!B3:C51 (wide: 1 series, monthly)"
     assert f"chose: {fitted.model.describe()}" in notes
     assert any(n.startswith("held out the last 12 values of each series") for n in notes)
@@ -214,7 +221,7 @@ def test_wide_selection_gets_a_line_chart_of_history_forecast_and_bounds(results
     value columns with the dates as its x axis, titled by the series."""
     actions = results["wide"]["actions"]
     data = written(actions, 2)[(3, 16)]
-    assert data[0][0] == "passengers" and data[1] == ["date", "actual", "forecast", "lower 95%", "upper 95%"]
+    assert data[0][0] == TEXT + "passengers" and data[1] == ["date", "actual", "forecast", "lower 95%", "upper 95%"]
     rows = data[2:]
     assert len(rows) == 48 + 12
     assert [r[1] for r in rows[:48]] == VALUES.tolist()
@@ -242,6 +249,21 @@ def test_long_selection_forecasts_every_series(results: dict[str, Any]) -> None:
     check_forecast_table(cells[(4, 1)], api_forecast(series), ["air", "twice"], "ds")
     check_accuracy(cells[(4, 9)], series)
     assert [a["args"][3] for a in actions if a["func"] == "addChart"] == ["$Q$4:$T$64", "$W$4:$Z$64"]
+
+
+def test_ids_that_excel_would_read_as_a_formula_or_a_number_stay_text(results: dict[str, Any]) -> None:
+    """A series named =HYPERLINK(...) or 007 is written with Excel's text prefix in every block (table,
+    accuracy, choices, chart data): Excel shows the id and runs nothing. No string written starts with a
+    character Excel would take as a formula."""
+    res = results["formula-ids"]
+    assert "raised" not in res, res
+    cells = written(res["actions"], 1)
+    series = dict(zip(HOSTILE_IDS, (VALUES, 2 * VALUES + 10), strict=True))
+    check_forecast_table(cells[(4, 1)], api_forecast(series), list(HOSTILE_IDS), "ds")
+    check_accuracy(cells[(4, 9)], series)
+    strings = [v for block in cells.values() for row in block for v in row if isinstance(v, str)]
+    assert not [v for v in strings if v.startswith(("=", "+", "-", "@", "#"))]
+    assert {TEXT + u for u in HOSTILE_IDS} <= set(strings)
 
 
 def test_a_taken_name_gets_the_next_number(results: dict[str, Any]) -> None:

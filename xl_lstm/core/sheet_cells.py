@@ -25,7 +25,16 @@ import numpy as np
 
 from .errors import LSTMError
 
-__all__ = ["MAX_CELL_CHARS", "display_text", "put_formula", "put_value", "read_sheet_text", "sheet_text"]
+__all__ = [
+    "MAX_CELL_CHARS",
+    "TEXT_PREFIX",
+    "display_text",
+    "put_formula",
+    "put_value",
+    "read_sheet_text",
+    "sheet_text",
+    "typed_text",
+]
 
 MAX_CELL_CHARS = 32_767  # characters one worksheet cell holds (Excel's limit; openpyxl silently cuts at it)
 
@@ -66,6 +75,18 @@ def display_text(text: str, limit: int = 255) -> str:
     U+FFFD and at most ``limit`` characters (the rest as "…"), which any XML and any program can hold."""
     clean = _CONTROL.sub("\ufffd", text)
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+TEXT_PREFIX = "'"  # Excel's text prefix: what follows it is text, and the prefix is not part of the value
+
+
+def typed_text(text: str, where: Where) -> str:
+    """Text from data for a cell set through Excel's object model (xlwings' ``Range.value``, classic or
+    Lite): Excel reads such a string as if it were typed, so "=1+1" becomes a formula, "#N/A" an error,
+    "007" the number 7 and "1/2" a date. With Excel's text prefix first it stays the text it was. Text
+    longer than a cell holds is refused in one line naming ``where``."""
+    sheet_text(text, where)  # the length check only: the object model takes the text itself
+    return TEXT_PREFIX + text
 
 
 def _blank(v: Any) -> bool:

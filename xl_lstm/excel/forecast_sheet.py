@@ -22,6 +22,11 @@ The new sheet (rows and columns 1-based):
     P3 onwards    the chart data, 6 columns per charted series: its name, then date | actual | forecast |
                   lower 95% | upper 95% (the last actual repeated in the forecast columns, so the lines meet)
     charts        one per charted series (the first MAX_CHARTS), stacked under the notes in column I
+
+Excel reads a string set through its object model as if it were typed ("=1+1" a formula, "007" the
+number 7), so every cell of words that holds data (ids, the date column's name, the notes, the title)
+is written with Excel's text prefix, an apostrophe, which Excel does not show nor keep in the value
+(``core.sheet_cells.typed_text``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import pandas as pd
 
 from ..core.checks import check_whole
 from ..core.errors import LSTMError
+from ..core.sheet_cells import typed_text
 from ..core.limits import MAX_HORIZON
 from ..core.version import __version__
 from ..forecasting.auto import AutoConfig
@@ -235,14 +241,15 @@ def _layout(
 ) -> SheetContent:
     table = result.table
     columns = ["unique_id", "ds", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
-    header = ["series", panel.names.get("ds", "date") or "date", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
-    body = [[_cell(v) for v in row] for row in table[columns].itertuples(index=False)]
+    date_name = _text(panel.names.get("ds", "date") or "date", "the date column's name")
+    header = ["series", date_name, "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
+    body = [[_id(uid), *(_cell(v) for v in rest)] for uid, *rest in table[columns].itertuples(index=False)]
     blocks = {
-        "title": Block(1, 1, [[f"{SHEET_NAME}: {source}"]]),
+        "title": Block(1, 1, [[_text(f"{SHEET_NAME}: {source}", "the title")]]),
         "forecasts": Block(*FORECAST_AT, [header, *body]),
     }
     r, c = ACCURACY_AT
-    acc_rows = [[uid, a.held_out, a.smape, a.mase, a.naive_smape, a.naive_mase] for uid, a in accuracy.items()]
+    acc_rows = [[_id(uid), a.held_out, a.smape, a.mase, a.naive_smape, a.naive_mase] for uid, a in accuracy.items()]
     blocks["accuracy"] = Block(
         r,
         c,
@@ -253,20 +260,30 @@ def _layout(
     )
     r += len(acc_rows) + 2
     preps = fitted.model.preps
-    choice_rows = [[uid, int(series[uid].size), "yes" if p.log else "no", p.season] for uid, p in preps.items()]
+    choice_rows = [[_id(uid), int(series[uid].size), "yes" if p.log else "no", p.season] for uid, p in preps.items()]
     blocks["choices"] = Block(r, c, [["series", "values", "log", "season"], *choice_rows])
     r += len(choice_rows) + 2
-    blocks["notes"] = Block(r, c, [[line] for line in notes])
+    blocks["notes"] = Block(r, c, [[_text(line, "a note")] for line in notes])
     r += len(notes) + 1
     charts = []
     dates = _dates_by_series(panel)
     for k, uid in enumerate(charted):
         top, left = CHART_DATA_AT[0], CHART_DATA_AT[1] + 6 * k
         rows = _chart_rows(dates[uid], series[uid], result, uid)
-        blocks[f"chart {uid}"] = Block(top, left, [[uid, None, None, None, None], list(CHART_COLUMNS), *rows])
+        blocks[f"chart {uid}"] = Block(top, left, [[_id(uid), None, None, None, None], list(CHART_COLUMNS), *rows])
         n = len(rows)
         charts.append(ChartSpec(uid, (top + 1, left + 1, n + 1, 4), (top + 2, left, n), (r + CHART_ROWS * k, c)))
     return SheetContent(blocks, charts, result, accuracy, notes)
+
+
+def _text(text: str, what: str) -> str:
+    """Text for a cell that holds words: from the data (ids, names) or ours with data in them (notes, the
+    title), always with Excel's text prefix, so that nothing becomes a formula, an error, a number or a date."""
+    return typed_text(str(text), f"{SHEET_NAME}: {what}")
+
+
+def _id(uid: Any) -> str:
+    return _text(uid, f"series {uid!r:.40}")
 
 
 def _dates_by_series(panel: Panel) -> dict[str, list[Any]]:
