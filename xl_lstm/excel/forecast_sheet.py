@@ -40,8 +40,8 @@ import pandas as pd
 
 from ..core.checks import check_whole
 from ..core.errors import LSTMError
-from ..core.sheet_cells import typed_text
 from ..core.limits import MAX_HORIZON
+from ..core.sheet_cells import typed_text
 from ..core.version import __version__
 from ..forecasting.auto import AutoConfig
 from ..forecasting.metrics import mase, seasonal_naive, smape
