@@ -184,11 +184,11 @@ def states_sheet(wb: Workbook, lay: Layout, native: bool) -> None:
     name = "States (formulas)" if native else "States"
     ws = wb.create_sheet(name)
     how = (
-        "Native formulas only: SUMPRODUCT, EXP, TANH. Works in any spreadsheet program, without Python."
+        "native formulas only (SUMPRODUCT, EXP, TANH), no Python needed"
         if native
-        else "Each row: =LSTM_STEP(x, h of the row above, C of the row above, lstm_W, lstm_b), an array formula over 6H cells."
+        else "=LSTM_STEP(x, h above, C above, lstm_W, lstm_b) over 6H cells"
     )
-    sheet_title(ws, f"{name}: one row per time step", how)
+    sheet_title(ws, f"{name}: one row per time step; {how}")  # no note: row 2 holds the gates' names
     _states_header(ws, lay)
     _states_rows(ws, lay, native)
     r0, r1 = lay.state_row(1), lay.state_row(lay.T)
