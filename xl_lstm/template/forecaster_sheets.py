@@ -7,8 +7,9 @@ stored values from there. Sheets:
     Forecaster model   auto_settings, auto_levels, auto_widths, auto_indices, auto_W, auto_b, auto_W_y, auto_b_y
     Transforms         t | label | y | a | s | d | u  (auto_transform: a..u)
     LSTM k             u fed in | C (H) | h (H) | y, from t = 1 (row 5; row 4 holds the zero state)
-    Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive,
-                       then the same from =LSTM_FORECAST, the metrics and a chart with the bands
+    Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive
+                       | the bounds stacked for the chart (auto_bands); the metrics, the chart with the bands,
+                       then (on a page of its own) the same from =LSTM_FORECAST
 """
 
 from __future__ import annotations
