@@ -24,7 +24,6 @@ __all__ = [
     "fit_columns",
     "formula_at",
     "header",
-    "label_width",
     "number_format",
     "print_setup",
     "put",
@@ -112,11 +111,6 @@ def text_width(text: str) -> float:
     return min(MAX_WIDTH, 1.2 * len(text) + 2)
 
 
-def label_width(labels: list[str]) -> float:
-    """A column's width to show its labels in full (``text_width``), at least a number's."""
-    return max(NUMBER_WIDTH, max(text_width(t) for t in labels))
-
-
 def fit_columns(ws: Any, rows: Iterable[int] = (), labels: Iterable[int] = ()) -> None:
     """Every used column at least a number's width (``NUMBER_WIDTH``), and wide enough for the text
     of its cells in the header ``rows`` and of every cell below the title (rows 1-2, which may run
@@ -151,7 +145,8 @@ def print_setup(ws: Any, header_rows: tuple[int, int] | None = None, label_colum
     """How every sheet prints (and renders to PDF), one rule: portrait when the used columns fit a
     portrait page at 100 %, else landscape; one page wide when that keeps the scale at least
     ``MIN_SCALE`` %, else at ``MIN_SCALE`` % over as many pages across as needed. A table's header
-    rows (and its first ``label_columns`` columns) are repeated on every page, with gridlines."""
+    rows and its first ``label_columns`` columns are repeated on every page; a sheet of long tables
+    (header rows repeated) prints its gridlines, one with charts or notes between its tables does not."""
     width = _sheet_pixels(ws)
     orientation = "portrait" if width <= PAGE_PIXELS["portrait"] else "landscape"
     ws.page_setup.orientation = orientation
@@ -163,6 +158,6 @@ def print_setup(ws: Any, header_rows: tuple[int, int] | None = None, label_colum
         ws.page_setup.scale = MIN_SCALE
     if header_rows is not None:
         ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
-        ws.print_options.gridLines = True
     if label_columns:
         ws.print_title_cols = f"A:{get_column_letter(label_columns)}"
+    ws.print_options.gridLines = header_rows is not None
