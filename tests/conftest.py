@@ -115,6 +115,7 @@ MODULE_MARKS = {
     "tests/excel/test_pyodide.py": ("pyodide", "slow"),
     "tests/template/test_template.py": ("libreoffice", "slow"),
     "tests/template/test_forecaster_book.py": ("libreoffice", "slow"),
+    "tests/template/test_printing.py": ("libreoffice", "slow"),
     "tests/workbook/test_corpus.py": ("libreoffice", "slow"),
     "tests/workbook/test_refresh.py": ("libreoffice", "slow"),
 }

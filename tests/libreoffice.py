@@ -8,7 +8,10 @@ profile folder, so calls may run concurrently.
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +80,7 @@ def pdf_pages(pdf: Path, work: Path, dpi: int = 60) -> list[Path]:
     return sorted(work.glob("page*.ppm"))
 
 
-__all__ = ["pdf_pages", "recalculate", "soffice", "to_pdf"]
+__all__ = ["PdfPage", "Word", "pdf_layout", "pdf_pages", "pdf_words", "recalculate", "soffice", "to_pdf"]
 
 
 def page_text(pdf: Path, page: int) -> str:
@@ -111,3 +114,52 @@ def read_ppm(path: Path) -> np.ndarray:
         raise ValueError(f"{path}: not an 8-bit binary PPM")
     pixels = np.frombuffer(data, np.uint8, count=width * height * 3, offset=pos + 1)
     return pixels.reshape(height, width, 3)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a PDF page as pdftotext -bbox places it, in points from the page's top left."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    width: float  # points
+    height: float
+    words: list[Word]
+
+
+_PAGE = re.compile(r'<page width="([0-9.]+)" height="([0-9.]+)">(.*?)</page>', re.S)
+_WORD = re.compile(r'<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>')
+
+
+def pdf_words(pdf: Path) -> list[PdfPage]:
+    """Every page of ``pdf``: its size and its words with their boxes (pdftotext -bbox)."""
+    exe = need_program("pdftotext", "Debian package poppler-utils")
+    out = subprocess.run([exe, "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=120).stdout
+    return [
+        PdfPage(
+            float(w),
+            float(h),
+            [Word(html.unescape(t), float(a), float(b), float(c), float(d)) for a, b, c, d, t in _WORD.findall(body)],
+        )
+        for w, h, body in _PAGE.findall(out)
+    ]
+
+
+def pdf_layout(pdf: Path) -> list[str]:
+    """The text of every page of ``pdf`` laid out as printed, columns kept apart (pdftotext -layout)."""
+    exe = need_program("pdftotext", "Debian package poppler-utils")
+    out = subprocess.run(
+        [exe, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+    return out.split("\f")[:-1]  # one form feed after each page

@@ -92,6 +92,7 @@ def expected_shapes(H: int, D: int, T: int, n: int, f: BookForecaster | None = N
             "auto_forecast_steps": (n, 2 + 3 * K),
             "auto_forecast_formulas": (n, 1 + 2 * L),
             "auto_naive": (n, 1),
+            "auto_bands": (n, 2 * L),
             "auto_forecast_udf_members": (n, K),
             "auto_forecast_udf_steps": (n, 2 * K),
             "auto_forecast_udf": (n, 1),

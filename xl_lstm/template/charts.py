@@ -1,6 +1,8 @@
 """The template's charts: the gates, C and h over time, and the forecast against the actuals.
 
-``style_chart`` and ``axis_range`` are shared with the forecaster's band chart.
+``style_chart``, ``axis_range`` and ``chart_anchor`` are shared with the forecaster's band chart.
+Charts sit in slots of ``CHART_ROWS`` rows, ``CHARTS_PER_PAGE`` to a printed page with a page
+break between pages, so no chart is cut by a page's edge.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.series import SeriesLabel
+from openpyxl.worksheet.pagebreak import Break
 
 from ..core.sheet_cells import display_text
 from ..lstm.recursive import recursive_forecast
 from .layout import Layout, ref
 from .model import TemplateModel
-from .styles import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS, print_wide, sheet_title
+from .styles import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS, print_setup, sheet_title
 
-__all__ = ["axis_range", "charts_sheet", "style_chart"]
+__all__ = ["CHART_ROWS", "axis_range", "chart_anchor", "charts_sheet", "style_chart"]
+
+CHART_HEIGHT, CHART_WIDTH = 6.8, 17.0  # cm: three to a portrait page, inside its width (A4 or Letter)
+ROW_POINTS = 15.0  # the height of every row of a sheet of charts, so a slot's height is known
+CHART_ROWS = 14  # rows per chart: 14 rows of 15 points are 7.4 cm, the chart and a gap
+CHARTS_PER_PAGE = 3  # 3 title rows and 3 slots are 45 rows, 675 points: inside a page less 0.5 inch margins
 
 DASHES = ("solid", "dash", "sysDot", "dashDot", "lgDash", "sysDash", "lgDashDot", "sysDashDot")
 
@@ -40,6 +48,7 @@ def _time_chart(title: str, y_title: str, y_range: tuple[float, float] | None, s
     chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, steps
     chart.x_axis.majorUnit = _nice_step(steps / 8)
     chart.x_axis.numFmt = "0"
+    chart.x_axis.axPos = "b"
     return chart
 
 
@@ -56,7 +65,7 @@ def style_chart(chart: Any, title: str, y_title: str, y_range: tuple[float, floa
         display_text(y_title),
         "t",
     )  # data's names
-    chart.width, chart.height = 17, 7
+    chart.width, chart.height = CHART_WIDTH, CHART_HEIGHT
     chart.legend.position = "r"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -81,6 +90,17 @@ def axis_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
     return float(np.floor((lo - margin) / step) * step), float(np.ceil((hi + margin) / step) * step)
 
 
+def chart_anchor(ws: Any, index: int, first_row: int = 4) -> str:
+    """The cell where chart ``index`` (0, 1, ...) of a column of charts from ``first_row`` goes:
+    ``CHART_ROWS`` rows each, ``CHARTS_PER_PAGE`` to a printed page, a page break before each page's first."""
+    row = first_row + CHART_ROWS * index
+    if index and index % CHARTS_PER_PAGE == 0:
+        ws.row_breaks.append(Break(id=row - 1))  # the break comes after row id
+    for r in range(row, row + CHART_ROWS):
+        ws.row_dimensions[r].height = ROW_POINTS
+    return f"A{row}"
+
+
 def charts_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     """The sheet Charts: each gate, C and h from States (formulas), and the forecast from Forecast."""
     ws = wb.create_sheet("Charts")
@@ -90,15 +110,12 @@ def charts_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     src = wb["States (formulas)"]
     r0, r1 = lay.state_row(1), lay.state_row(lay.T)
     names = {"i": "Input gate i", "f": "Forget gate f", "g": "Candidate g", "o": "Output gate o"}
-    anchors = iter(f"A{4 + 15 * k}" for k in range(8))
+    anchors = (chart_anchor(ws, k) for k in range(CHARTS_ON_SHEET))
     for q, title in names.items():
         chart = _time_chart(title, q, (-1.0, 1.0) if q == "g" else (0.0, 1.0), lay.T)
         _add_units(chart, src, lay, q, r0, r1)
         ws.add_chart(chart, next(anchors))
-    chart = _time_chart("Cell state C and hidden state h", "C, h", None, lay.T)
-    _add_units(chart, src, lay, "C", r0, r1)
-    _add_units(chart, src, lay, "h", r0, r1)
-    ws.add_chart(chart, next(anchors))
+    ws.add_chart(_memory_chart(src, lay, r0, r1), next(anchors))
 
     fc = wb["Forecast"]
     s, f0, f1 = lay.fc_side_col, lay.fc_row0, lay.fc_row0 + lay.horizon - 1
@@ -109,7 +126,28 @@ def charts_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         _add_line(chart, fc, col, f0 - 1, f0, f1, colour, "solid", 28575)
     chart.set_categories(Reference(fc, min_col=s, min_row=f0, max_row=f1))
     ws.add_chart(chart, next(anchors))
-    print_wide(ws, landscape=False)
+    print_setup(ws)
+
+
+CHARTS_ON_SHEET = 7  # the four gates, C and h, the forecast, and the forecaster's (``forecaster_sheets``)
+
+
+def _memory_chart(src: Any, lay: Layout, r0: int, r1: int) -> ScatterChart:
+    """C on the left axis and h, between -1 and 1, on its own axis on the right (C reaches 15 or
+    more, which drew h as a flat line on a shared axis)."""
+    chart = _time_chart("Cell state C, hidden state h (right)", "C", None, lay.T)
+    _add_units(chart, src, lay, "C", r0, r1)
+    right = _time_chart("", "h", (-1.0, 1.0), lay.T)
+    _add_units(right, src, lay, "h", r0, r1)
+    # h's own pair of axes, as spreadsheet programs write a secondary axis: a hidden time axis
+    # and a value axis on the right
+    right.x_axis.axId, right.y_axis.axId = 300, 200
+    right.x_axis.crossAx, right.y_axis.crossAx = 200, 300
+    right.x_axis.delete, right.x_axis.title = True, None
+    right.y_axis.crosses, right.y_axis.axPos = "max", "r"
+    right.y_axis.majorGridlines = None
+    chart += right  # one plot area, two value axes
+    return chart
 
 
 def _add_units(chart: ScatterChart, src: Any, lay: Layout, q: str, r0: int, r1: int) -> None:

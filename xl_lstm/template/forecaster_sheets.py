@@ -7,8 +7,9 @@ stored values from there. Sheets:
     Forecaster model   auto_settings, auto_levels, auto_widths, auto_indices, auto_W, auto_b, auto_W_y, auto_b_y
     Transforms         t | label | y | a | s | d | u  (auto_transform: a..u)
     LSTM k             u fed in | C (H) | h (H) | y, from t = 1 (row 5; row 4 holds the zero state)
-    Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive,
-                       then the same from =LSTM_FORECAST, the metrics and a chart with the bands
+    Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive
+                       | the bounds stacked for the chart (auto_bands); the metrics, the chart with the bands,
+                       then (on a page of its own) the same from =LSTM_FORECAST
 """
 
 from __future__ import annotations
@@ -18,17 +19,31 @@ from typing import Any
 
 import numpy as np
 from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference
+from openpyxl.chart import AreaChart, LineChart, Reference
+from openpyxl.chart.legend import LegendEntry
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.pagebreak import Break
 
 from ..lstm.params import GATES
-from ..workbook.forecaster_book import BookForecaster, compute_forecaster_blocks
-from .charts import axis_range, style_chart
+from ..workbook.forecaster_book import BookForecaster, band_order, compute_forecaster_blocks
+from .charts import CHART_ROWS, CHARTS_ON_SHEET, axis_range, chart_anchor, style_chart
 from .formulas import cell_state, hidden_state, sigmoid, tanh
 from .layout import Layout, define_name, ref
 from .model import TemplateModel
-from .styles import BOLD, fit_columns, formula_at, header, label_width, print_wide, put, sheet_title, text_cell
+from .styles import (
+    BOLD,
+    fit_columns,
+    formula_at,
+    header,
+    number_format,
+    print_setup,
+    put,
+    sheet_title,
+    text_cell,
+    tint,
+)
 
 __all__ = ["ForecasterLayout", "add_forecaster_sheets"]
 
@@ -175,8 +190,10 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
     define_name(wb, lay, "auto_b", ref(MODEL, fl.w_row, fl.b_col, last_w, fl.b_col))
     define_name(wb, lay, "auto_W_y", ref(MODEL, fl.head_row, 2, fl.head_row + fl.K - 1, 1 + H))
     define_name(wb, lay, "auto_b_y", ref(MODEL, fl.head_row, fl.b_col, fl.head_row + fl.K - 1, fl.b_col))
-    ws.column_dimensions["A"].width = 14
-    print_wide(ws)
+    number_format(ws, fl.widths_row, 2, fl.widths_row + max(fl.n, fl.m) - 1, fl.indices_col, "0.0000")
+    number_format(ws, fl.w_row, 2, fl.head_row + fl.K - 1, fl.b_col, "0.0000")
+    fit_columns(ws, rows=(fl.settings_row - 1, fl.widths_row - 1, fl.w_row - 1, fl.head_row - 1), labels=(1,))
+    print_setup(ws, label_columns=1)
 
 
 def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel) -> None:
@@ -201,9 +218,10 @@ def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Templa
         if t:
             formula_at(ws, r, 7, f"=(F{r}-F{r - 1})/{SIGMA}")
     define_name(wb, lay, "auto_transform", ref(TRANSFORMS, r0, 4, r0 + fl.T - 1, 7))
-    fit_columns(ws, r0 - 1)
+    number_format(ws, r0, 4, r0 + fl.T - 1, 7, "0.0000")
+    fit_columns(ws, rows=(r0 - 1,), labels=(2,))
     ws.freeze_panes = ws.cell(row=r0, column=3)
-    print_wide(ws, landscape=False)
+    print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=2)
 
 
 def _z(fl: ForecasterLayout, k: int, gate: int, j: int, h_prev: str, x: str) -> str:
@@ -253,8 +271,10 @@ def _member_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, k: int) -> No
         h_row = ref("", r, fl.h_col(0), r, fl.h_col(H - 1), absolute=False)
         formula_at(ws, r, fl.y_col, f"=SUMPRODUCT({w_y},{h_row})+{ref(MODEL, head, fl.b_col)}")
     define_name(wb, lay, f"auto_states_{k + 1}", ref(name, r0 + 1, 2, r0 + fl.state_rows, fl.y_col))
+    number_format(ws, r0 + 1, 2, r0 + fl.state_rows, fl.y_col, "0.0000")
+    fit_columns(ws, rows=(r0 - 1,))
     ws.freeze_panes = ws.cell(row=r0 + 1, column=3)
-    print_wide(ws)
+    print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=1)
 
 
 def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel, f: BookForecaster) -> None:
@@ -267,15 +287,23 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
         "interval = forecast ± half-width · scale. Below: the same from =LSTM_FORECAST.",
     )
     r0, last = 5, 5 + n - 1
-    u0 = last + 22  # first row of the LSTM_FORECAST table, under the metrics and the chart
+    chart_row = last + 6  # the chart under the metrics, then the LSTM_FORECAST table on a page of its own
+    u0 = chart_row + CHART_ROWS + 2
     col = {"u": 5, "d": 5 + K, "y": 5 + 2 * K, "fc": 5 + 3 * K}
     actual_col, naive_col = col["fc"] + 1 + 2 * L, col["fc"] + 2 + 2 * L
+    band_col = naive_col + 1  # auto_bands: 2L columns, what the chart stacks
     heads = ["k", m.about.period, "φ^k", "s"]
     heads += [f"û {j + 1}" for j in range(K)] + [f"d̂ {j + 1}" for j in range(K)] + [f"ŷ {j + 1}" for j in range(K)]
     heads += ["forecast"] + [f"{side} {round(q * 100)}%" for q in f.levels for side in ("lower", "upper")]
     heads += ["actual", "seasonal naive"]
+    bounds = band_order(f.levels)  # the bounds from the bottom up
+    bound_names = [heads[col["fc"] + 2 * q + side] for q, side in bounds]
+    heads += [f"{'from' if b == 0 else 'to'} {name}" for b, name in enumerate(bound_names)]
     for c, text in enumerate(heads, start=1):
         header(ws, r0 - 1, c, text)
+    put(
+        ws, r0 - 2, band_col, "For the chart: the intervals stacked, the lowest bound, then the gap up to each next"
+    ).font = BOLD
     for c, text in enumerate(heads[: col["fc"]], start=1):
         header(ws, u0 - 1, c, text.replace("û", "û (LSTM_FORECAST)") if text.startswith("û") else text)
     d_last = ref(TRANSFORMS, fl.first_row + fl.T_h - 1, 6)
@@ -309,6 +337,9 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
         formula_at(ws, r, actual_col, f"={ref('Inputs', lay.first_row + t, lay.raw_col, absolute=False)}")
         t_naive = fl.T_h - m.season + (k - 1) % m.season
         formula_at(ws, r, naive_col, f"={ref('Inputs', lay.first_row + t_naive, lay.raw_col, absolute=False)}")
+        cells = [f"{letter(col['fc'] + 1 + 2 * q + side)}{r}" for q, side in bounds]
+        for b, cell in enumerate(cells):
+            formula_at(ws, r, band_col + b, f"={cell}" if b == 0 else f"={cell}-{cells[b - 1]}")
     u_last = u0 + n - 1
     u_hist = ref(TRANSFORMS, fl.first_row + 1, 7, fl.first_row + fl.T_h - 1, 7)
     for j in range(K):
@@ -332,11 +363,12 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     define_name(wb, lay, "auto_forecast_steps", ref(FORECASTER, r0, 3, last, col["fc"] - 1))
     define_name(wb, lay, "auto_forecast_formulas", ref(FORECASTER, r0, col["fc"], last, col["fc"] + 2 * L))
     define_name(wb, lay, "auto_naive", ref(FORECASTER, r0, naive_col, last, naive_col))
+    define_name(wb, lay, "auto_bands", ref(FORECASTER, r0, band_col, last, band_col + 2 * L - 1))
     define_name(wb, lay, "auto_forecast_udf_members", ref(FORECASTER, u0, col["u"], u_last, col["u"] + K - 1))
     define_name(wb, lay, "auto_forecast_udf_steps", ref(FORECASTER, u0, col["d"], u_last, col["y"] + K - 1))
     define_name(wb, lay, "auto_forecast_udf", ref(FORECASTER, u0, col["fc"], u_last, col["fc"]))
     for top, bottom in ((r0, last), (u0, u_last)):
-        for c0, c1, fmt in ((3, col["y"] - 1, "0.0000"), (col["y"], naive_col, "0.0")):
+        for c0, c1, fmt in ((3, col["y"] - 1, "0.0000"), (col["y"], naive_col + (2 * L if top == r0 else 0), "0.0")):
             for cells in ws.iter_rows(min_row=top, max_row=bottom, min_col=c0, max_col=c1):
                 for cell in cells:
                     cell.number_format = fmt
@@ -359,50 +391,65 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     put(ws, mr, 2, "sMAPE (%)").font = BOLD
     put(ws, mr + 1, 2, "MASE").font = BOLD
     define_name(wb, lay, "auto_metrics", ref(FORECASTER, mr, 3, mr + 1, 4))
-    fit_columns(ws, r0 - 1)
-    ws.column_dimensions["B"].width = label_width(m.labels)
+    fit_columns(ws, rows=(r0 - 1, u0 - 1, mr - 1), labels=(2,))
     ws.freeze_panes = ws.cell(row=r0, column=3)
-    print_wide(ws)
+    ws.row_breaks.append(Break(id=u0 - 2))
+    print_setup(ws, label_columns=2)
     band = compute_forecaster_blocks(f, m.raw[:, 0], fl.T_h, m.season)["auto_forecast_formulas"].astype(float)
     y_range = axis_range(np.concatenate([band.ravel(), m.raw[fl.T_h :, 0]]), pad=0.05)  # the bands and the actuals
-    _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, f"F{last + 2}", y_range)
-    if "Charts" in wb.sheetnames:  # and beside the LSTM's charts, after its forecast chart
-        _band_chart(ws, m, fl, r0, last, col["fc"], actual_col, naive_col, "A94", y_range, wb["Charts"])
+    _band_chart(ws, m, f.levels, r0, last, band_col, (naive_col, actual_col, col["fc"]), f"A{chart_row}", y_range)
+    if "Charts" in wb.sheetnames:  # and under the LSTM's charts, after its forecast chart
+        at = chart_anchor(wb["Charts"], CHARTS_ON_SHEET - 1)
+        _band_chart(ws, m, f.levels, r0, last, band_col, (naive_col, actual_col, col["fc"]), at, y_range, wb["Charts"])
+
+
+BAND_BLUE = "2171B5"  # the intervals' bands: tints of one blue, the narrowest darkest
 
 
 def _band_chart(
     ws: Any,
     m: TemplateModel,
-    fl: ForecasterLayout,
+    levels: np.ndarray,
     r0: int,
     r1: int,
-    fc_col: int,
-    actual_col: int,
-    naive_col: int,
+    band_col: int,
+    line_cols: tuple[int, int, int],
     at: str,
     y_range: tuple[float, float],
     on: Any = None,
 ) -> None:
-    """The forecast, its bands, the actuals and seasonal naive over the forecast's dates (data on
-    ``ws``, the chart on ``on``, default ``ws``)."""
-    chart = LineChart()
-    style_chart(chart, f"Forecast of {m.about.name} with its intervals, against the actuals", m.about.unit, y_range)
-    chart.x_axis.title = m.about.period
-    chart.height, chart.width = 8, 17
-    cols = [fc_col + 1 + 2 * q + side for q in range(fl.L - 1, -1, -1) for side in (0, 1)]
-    for c in [*cols, naive_col, actual_col, fc_col]:
-        chart.add_data(Reference(ws, min_col=c, min_row=r0 - 1, max_row=r1), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=2, min_row=r0, max_row=r1))
-    for k, series in enumerate(chart.series):
+    """The intervals (``levels``) as shaded bands, and over them seasonal naive, the actuals and the
+    forecast (``line_cols``), over the forecast's dates (data on ``ws``, the chart on ``on``, default ``ws``).
+
+    The bands are a stacked area chart of ``auto_bands`` (from ``band_col``): the lowest bound
+    without fill, then each gap up to the next bound in the colour of the narrowest interval it
+    lies in; the legend names each interval once.
+    """
+    L = levels.size
+    widest_first = sorted(range(L), key=lambda q: -float(levels[q]))
+    shade = {q: tint(BAND_BLUE, 0.8 - 0.35 * rank / max(L - 1, 1)) for rank, q in enumerate(widest_first)}
+    bands = AreaChart(grouping="stacked")
+    style_chart(bands, f"Forecast of {m.about.name} with intervals", m.about.unit, y_range)
+    for b in range(2 * L):
+        bands.add_data(Reference(ws, min_col=band_col + b, min_row=r0, max_row=r1))
+        series = bands.series[-1]
+        series.graphicalProperties.line.noFill = True
+        if b == 0:
+            series.graphicalProperties.noFill = True  # the base: up to the lowest bound, not drawn
+            continue
+        q = widest_first[min(b, 2 * L - b) - 1]  # the gap's interval: the narrowest around it
+        series.tx = SeriesLabel(v=f"{round(float(levels[q]) * 100)}% interval")
+        series.graphicalProperties.solidFill = shade[q]
+    bands.legend.legendEntry = [LegendEntry(idx=b, delete=True) for b in (0, *range(L + 1, 2 * L))]
+    lines = LineChart()
+    for c in line_cols:
+        lines.add_data(Reference(ws, min_col=c, min_row=r0 - 1, max_row=r1), titles_from_data=True)
+    for series, colour in zip(lines.series, ("A6A6A6", "000000", "D62728"), strict=True):  # naive, actual, forecast
         series.smooth = False
-        if k < len(cols):
-            series.graphicalProperties.line.dashStyle = "dash"
-            series.graphicalProperties.line.solidFill = "9ECAE1" if k < 2 else "4292C6"
-        elif k == len(cols):
-            series.graphicalProperties.line.solidFill = "A6A6A6"
-        elif k == len(cols) + 1:
-            series.graphicalProperties.line.solidFill = "000000"
-        else:
-            series.graphicalProperties.line.solidFill = "D62728"
-            series.graphicalProperties.line.width = 28000
-    (on or ws).add_chart(chart, at)
+        series.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.width = 28000 if colour == "D62728" else 19050
+    for part in (bands, lines):
+        part.set_categories(Reference(ws, min_col=2, min_row=r0, max_row=r1))
+    bands += lines  # one plot area: the lines over the bands
+    bands.x_axis.title = m.about.period
+    (on or ws).add_chart(bands, at)

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from .layout import Layout
 from .model import TemplateModel
-from .styles import BOLD, print_wide, sheet_title, text_cell
+from .styles import BOLD, print_setup, sheet_title, text_cell
 
 __all__ = ["guide_sheet"]
 
@@ -88,4 +88,4 @@ def guide_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
             if heading:
                 cell.font = BOLD
             row += 1
-    print_wide(ws, landscape=False)
+    print_setup(ws)

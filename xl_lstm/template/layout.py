@@ -79,7 +79,7 @@ class Layout:
     def state_row(self, t: int) -> int:
         return self.state_row0 + t
 
-    # Forecast sheet: native block k = 0..horizon-1 from row 5
+    # Forecast sheet: native block k = 1..horizon from row 5
     @property
     def fc_row0(self) -> int:
         return 5

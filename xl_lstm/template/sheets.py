@@ -22,9 +22,8 @@ from .styles import (
     fit_columns,
     formula_at,
     header,
-    label_width,
     number_format,
-    print_wide,
+    print_setup,
     put,
     sheet_title,
     text_cell,
@@ -85,9 +84,9 @@ def weights_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         for d in range(D):
             put(ws, sr + k, 2 + d, float(vec[d])).number_format = "0.000"
     define_name(wb, lay, "lstm_scaler", ref("Weights", sr, 2, sr + 1, 1 + D))
-    ws.column_dimensions["A"].width = 12
+    fit_columns(ws, rows=(r0 - 1, hr - 1, sr - 1))
     ws.freeze_panes = ws.cell(row=r0, column=2)
-    print_wide(ws)
+    print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=1)
 
 
 def inputs_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
@@ -115,10 +114,9 @@ def inputs_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     define_name(wb, lay, "lstm_series", ref("Inputs", r0, lay.raw_col, last, lay.raw_col + D - 1))
     define_name(wb, lay, "lstm_inputs", ref("Inputs", r0, lay.x_col, last, lay.x_col + D - 1))
     define_name(wb, lay, "lstm_history", ref("Inputs", r0, lay.raw_col, last - lay.horizon, lay.raw_col + D - 1))
-    fit_columns(ws, r0 - 1)
-    ws.column_dimensions["B"].width = label_width(m.labels)
+    fit_columns(ws, rows=(r0 - 1,), labels=(2,))
     ws.freeze_panes = ws.cell(row=r0, column=3)
-    print_wide(ws, landscape=False)
+    print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=2)
 
 
 def _states_header(ws: Any, lay: Layout) -> None:
@@ -186,11 +184,11 @@ def states_sheet(wb: Workbook, lay: Layout, native: bool) -> None:
     name = "States (formulas)" if native else "States"
     ws = wb.create_sheet(name)
     how = (
-        "Native formulas only: SUMPRODUCT, EXP, TANH. Works in any spreadsheet program, without Python."
+        "native formulas only (SUMPRODUCT, EXP, TANH), no Python needed"
         if native
-        else "Each row: =LSTM_STEP(x, h of the row above, C of the row above, lstm_W, lstm_b), an array formula over 6H cells."
+        else "=LSTM_STEP(x, h above, C above, lstm_W, lstm_b) over 6H cells"
     )
-    sheet_title(ws, f"{name}: one row per time step", how)
+    sheet_title(ws, f"{name}: one row per time step; {how}")  # no note: row 2 holds the gates' names
     _states_header(ws, lay)
     _states_rows(ws, lay, native)
     r0, r1 = lay.state_row(1), lay.state_row(lay.T)
@@ -207,8 +205,9 @@ def states_sheet(wb: Workbook, lay: Layout, native: bool) -> None:
         r = lay.state_row0
         define_name(wb, lay, "lstm_h0", ref(name, r, lay.block_col("h"), r, lay.block_col("h") + lay.H - 1))
         define_name(wb, lay, "lstm_c0", ref(name, r, lay.block_col("C"), r, lay.block_col("C") + lay.H - 1))
+    fit_columns(ws, rows=(3,))  # row 2: the note in A2 runs over; the gates' names span their columns
     ws.freeze_panes = ws.cell(row=r0 - 1, column=lay.gate_col)
-    print_wide(ws)
+    print_setup(ws, header_rows=(2, 3), label_columns=1)
 
 
 def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
@@ -221,7 +220,7 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         "Left: the recursion in native formulas (each forecast fed back as the next input). Right: the same with =LSTM_FORECAST.",
     )
     r0 = lay.fc_row0
-    # native recursion: row k = 0 takes the warm state from States (formulas) at t = T_h
+    # native recursion: row k = 1 takes the warm state from States (formulas) at t = T_h
     header(ws, r0 - 1, 1, "k")
     for d in range(D):
         header(ws, r0 - 1, 2 + d, f"x{d + 1} fed back")
@@ -233,7 +232,7 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     warm = lay.state_row(T_h)
     for k in range(n):
         r = r0 + k
-        put(ws, r, 1, k)
+        put(ws, r, 1, k + 1)  # steps ahead, 1..n as on sheet Forecaster
         if k == 0:
             for q in ("C", "h"):
                 for j in range(H):
@@ -319,13 +318,14 @@ def forecast_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
         put(ws, tr + k, s, metric + (" (%)" if "MAPE" in metric else "")).font = BOLD
     define_name(wb, lay, "lstm_metrics_formulas", ref("Forecast", tr, s + 1, tr + 4, s + 1))
     define_name(wb, lay, "lstm_metrics_udf", ref("Forecast", tr, s + 2, tr + 4, s + 3))
-    fit_columns(ws, r0 - 1)
-    ws.column_dimensions[get_column_letter(s)].width = label_width(m.labels)
+    fit_columns(ws, rows=(r0 - 1, tr - 1), labels=(s,))
     ws.freeze_panes = ws.cell(row=r0, column=2)
-    print_wide(ws)
+    print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=1)
 
 
 def conf_sheet(wb: Workbook) -> None:
     ws = wb.create_sheet("xlwings.conf")
     put(ws, 1, 1, "UDF Modules")
     put(ws, 1, 2, "xl_lstm.udfs")
+    fit_columns(ws, rows=(1,))
+    print_setup(ws)

@@ -27,8 +27,10 @@ __all__ = [
     "AUTO_INPUT_NAMES",
     "AUTO_NAMES",
     "BookForecaster",
+    "band_order",
     "compute_forecaster_blocks",
     "read_forecaster",
+    "stacked_bands",
 ]
 
 AUTO_NAMES: dict[str, tuple[str, str]] = {
@@ -45,6 +47,10 @@ AUTO_NAMES: dict[str, tuple[str, str]] = {
     "auto_forecast_steps": ("n × (2+3K)", "φ^k, s, then per member û, d̂, ŷ"),
     "auto_forecast_formulas": ("n × (1+2L)", "the median forecast, then lower and upper per level"),
     "auto_naive": ("n × 1", "seasonal naive, for comparison"),
+    "auto_bands": (
+        "n × 2L",
+        "the intervals as the chart stacks them: the widest lower bound, then the gap up to each next bound",
+    ),
     "auto_forecast_udf_members": ("n × K", "each member's û from LSTM_FORECAST"),
     "auto_forecast_udf_steps": ("n × 2K", "d̂ and ŷ per member from those"),
     "auto_forecast_udf": ("n × 1", "their median"),
@@ -125,6 +131,20 @@ def _inverse(f: BookForecaster, u_hat: np.ndarray, d_last: float, T_h: int) -> t
     return d_hat, (np.exp(a) if p.log else a * p.unit)
 
 
+def band_order(levels: np.ndarray) -> list[tuple[int, int]]:
+    """The intervals' bounds from the bottom up, as (level index, side: 0 lower, 1 upper): the
+    widest level's lower bound first, its upper bound last."""
+    widest_first = sorted(range(levels.size), key=lambda q: -float(levels[q]))
+    return [(q, 0) for q in widest_first] + [(q, 1) for q in reversed(widest_first)]
+
+
+def stacked_bands(bounds: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """(n, 2L) lower and upper bound per level -> (n, 2L) the lowest bound, then the gap up to each
+    next bound (``band_order``): what a stacked area chart adds up to draw the bands."""
+    ordered = np.stack([bounds[:, 2 * q + side] for q, side in band_order(levels)], axis=1)
+    return np.concatenate([ordered[:, :1], np.diff(ordered, axis=1)], axis=1)
+
+
 def compute_forecaster_blocks(f: BookForecaster, series: np.ndarray, T_h: int, season: int) -> dict[str, np.ndarray]:
     """Every output block by name, from the forecaster and the series (T,) with T_h history steps."""
     p, n = f.prep, f.horizon
@@ -150,6 +170,7 @@ def compute_forecaster_blocks(f: BookForecaster, series: np.ndarray, T_h: int, s
     median = np.median(values, axis=0)
     bands = [median + sign * f.widths[:, q] * p.step_error for q in range(f.levels.size) for sign in (-1, 1)]
     blocks["auto_forecast_formulas"] = np.stack([median, *bands], axis=1)
+    blocks["auto_bands"] = stacked_bands(np.stack(bands, axis=1), f.levels)
     history = series[:T_h]
     naive = history[T_h - season + (np.arange(n) % season)] if season <= T_h else np.full(n, np.nan)
     blocks["auto_naive"] = naive[:, None]
