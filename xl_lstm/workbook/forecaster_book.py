@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.errors import LSTMError
 from ..forecasting.auto import SeriesPrep
-from ..forecasting.metrics import mase, smape
+from ..forecasting.metrics import mase, seasonal_naive, smape
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams
 from ..lstm.recursive import advance
@@ -172,7 +172,7 @@ def compute_forecaster_blocks(f: BookForecaster, series: np.ndarray, T_h: int, s
     blocks["auto_forecast_formulas"] = np.stack([median, *bands], axis=1)
     blocks["auto_bands"] = stacked_bands(np.stack(bands, axis=1), f.levels)
     history = series[:T_h]
-    naive = history[T_h - season + (np.arange(n) % season)] if season <= T_h else np.full(n, np.nan)
+    naive = seasonal_naive(history, season, n) if season <= T_h else np.full(n, np.nan)
     blocks["auto_naive"] = naive[:, None]
     blocks["auto_forecast_udf_members"] = np.stack(steps[2::3], axis=1)
     blocks["auto_forecast_udf_steps"] = np.stack(steps[3::3] + steps[4::3], axis=1)
