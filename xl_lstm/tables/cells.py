@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .csv_column import decimal_comma, describe, plain_number
-from .magnitude import first_unfit, unfit_words
+from .magnitude import first_unfit, is_unfit, unfit_words
 from .sources import is_blank
 
 __all__ = [
@@ -123,7 +123,7 @@ def as_numbers(col: pd.Series, sep: str) -> tuple[np.ndarray, int | None]:
             x = _float(v)
         else:
             x = None
-        if x is None or first_unfit(np.array([x])) is not None:
+        if x is None or is_unfit(x):
             return out, i
         out[i] = x
     return out, None
@@ -149,8 +149,8 @@ def cell_text(v: Any) -> str:
         v = v.item()
     if isinstance(v, str):
         x = plain_number(v) if plain_number(v) is not None else plain_number(v, True)
-        return describe(v) if x is None or first_unfit(np.array([x])) is None else f"{v.strip()!r}: {unfit_words(x)}"
-    if isinstance(v, int | float) and not isinstance(v, bool) and first_unfit(np.array([_float(v)])) is not None:
+        return describe(v) if x is None or not is_unfit(x) else f"{v.strip()!r}: {unfit_words(x)}"
+    if isinstance(v, int | float) and not isinstance(v, bool) and is_unfit(_float(v)):
         return unfit_words(_float(v))
     if isinstance(v, datetime | date):
         return f"the date {v}, not a number"

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..core.errors import LSTMError
 
-__all__ = ["MAX_MAGNITUDE", "check_finite_forecasts", "first_unfit", "unfit_words"]
+__all__ = ["MAX_MAGNITUDE", "check_finite_forecasts", "first_unfit", "is_unfit", "unfit_words"]
 
 MAX_MAGNITUDE = 1e100  # |y| above this is refused by every reader (see the module's docstring)
 
@@ -32,6 +32,11 @@ def first_unfit(values: np.ndarray) -> int | None:
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(np.abs(np.asarray(values, dtype=np.float64)) > MAX_MAGNITUDE)
     return int(bad[0]) if len(bad) else None
+
+
+def is_unfit(x: float) -> bool:
+    """``first_unfit`` for one number, without an array: for readers that parse a cell at a time."""
+    return abs(x) > MAX_MAGNITUDE  # False for NaN, True for ±inf
 
 
 def unfit_words(x: float) -> str:
