@@ -154,6 +154,17 @@ def test_a_shipped_model_forecasts_any_series_as_the_fitted_one_does() -> None:
 def test_a_short_seasonal_series_validates_on_origins_that_keep_two_seasons() -> None:
     """One series takes many validation origins; none may cut it below what its season needs."""
     t = np.arange(30)
-    y = 100 + 10 * np.sin(2 * np.pi * t / 7) + 0.1 * t  # weekly pattern: season 7 needs 15 values
+    y = 100 + 10 * (t % 7 >= 5) + 0.1 * t  # busier weekends: season 7 needs 15 values
     model = fit_auto({"w": y}, 10, seasons={"w": 7}, **FAST)
     assert model.preps["w"].season == 7 and model.errors.shape[1] == 10
+
+
+def test_detection_rarely_finds_a_season_in_noise_a_trend_or_a_walk_and_finds_a_real_one() -> None:
+    """detect_season over several candidates: few false seasons, and every clear one found."""
+    rng = [np.random.default_rng(s) for s in range(100)]
+    noise = [detect_season(g.normal(size=120)) for g in rng]
+    trend = [detect_season(0.8 * np.arange(96.0) + g.normal(size=96)) for g in rng]
+    walks = [detect_season(np.cumsum(g.normal(size=120))) for g in rng]
+    for found in (noise, trend, walks):
+        assert sum(m > 1 for m in found) <= 3, found  # at 90 % per candidate alone: about 1 in 5
+    assert all(detect_season(np.log(y)) == 12 for y in seasonal_panel(12, 60, 12, seed=1).values())  # 5 years

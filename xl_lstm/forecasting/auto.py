@@ -2,11 +2,13 @@
 
 Each series y (n,) is turned into what the LSTM reads, in four steps, each undone by the forecast:
 
-    a_t = log y_t                 when every value is > 0, else y_t / mean|y| (the unit)
+    a_t = log y_t                 when every value is > 0, unless the levels steady the series
+                                  spread twice as well (xl_lstm.forecasting.log_choice); else y_t / mean|y| (the unit)
     s_j                           seasonal indices of a at the season m, when a is seasonal
                                   there (xl_lstm.forecasting.seasonality's test), else none
     d_t = a_t - s_(t mod m)       deseasonalised
-    u_t = (d_t - d_(t-1)) / σ     the changes, σ = their standard deviation: per-series scaling
+    u_t = (d_t - d_(t-1)) / σ     the changes, σ = their standard deviation (their size when
+                                  they are all equal, a line): per-series scaling
 
 One LSTM with a linear head reads u and predicts the next u, for every series at once
 (a global model, as the best neural forecasters of the M4 competition were): it trains on
@@ -15,7 +17,8 @@ windows of L steps from a zero state, in mini-batches across series, by BPTT and
 
 Forecast k = 1..h steps after the last value, the LSTM's û fed back one step at a time:
 
-    d̂_(n+k) = d_n + σ Σ_(j≤k) φ^j û_(n+j)      φ ≤ 1 damps the predicted change
+    d̂_(n+k) = d_n + σ Σ_(j≤k) φ^j û_(n+j)      φ ≤ 1 damps the predicted change;
+                                                φ = 0 is the naive forecast (of d)
     ŷ_(n+k) = exp(d̂_(n+k) + s_((n+k-1) mod m))    (or · mean|y| for levels)
 
 φ is chosen by validation, never fixed: the members are first trained on the series less
@@ -43,12 +46,14 @@ from ..lstm.params import LSTMParams, init_params
 from ..lstm.recursive import recursive_forecast
 from .adam import Adam, clip_norm, params_of
 from .bptt import loss_and_grads
+from .log_choice import takes_log
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
 from .train import Epoch, ForecastResult, check_levels
 
 __all__ = ["AutoConfig", "AutoModel", "SeriesPrep", "fit_auto", "forecast_auto", "series_prep"]
 
 MIN_VALUES = 5  # a series needs this many values: 4 changes to learn from
+MIN_WIDTH = 0.01  # the narrowest half-width at one step ahead, in steps (step_error)
 MIN_ERRORS = 30  # validation errors wanted per step; fewer series take more origins each
 
 
@@ -62,7 +67,7 @@ class AutoConfig:
     members    models in the median (odd)     updates  Adam steps per member
     batch      windows per mini-batch         lr, clip Adam's step size; gradient norm clip
     seed       the first member's seed (member k uses seed + k)
-    dampings   the φ that validation chooses from
+    dampings   the φ that validation chooses from (0: no change, the naive forecast)
     season     None: from the data (dates' frequency or autocorrelation); 1: no seasonality
     """
 
@@ -74,7 +79,7 @@ class AutoConfig:
     lr: float = 0.01
     clip: float = 1.0
     seed: int = 0
-    dampings: tuple[float, ...] = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7)
+    dampings: tuple[float, ...] = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.0)
     season: int | None = None
 
     def changed(self, **settings: Any) -> AutoConfig:
@@ -94,8 +99,8 @@ class AutoConfig:
         check_whole("seed", self.seed, 0)
         if self.members % 2 == 0:
             raise LSTMError(f"members must be odd so the median is one member's forecast, got {self.members}")
-        if not self.dampings or any(not 0 < float(p) <= 1 for p in self.dampings):
-            raise LSTMError(f"dampings must be numbers in (0, 1], got {self.dampings!r}")
+        if not self.dampings or any(not 0 <= float(p) <= 1 for p in self.dampings):
+            raise LSTMError(f"dampings must be numbers in [0, 1], got {self.dampings!r}")
         for name in ("lr", "clip"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
@@ -140,7 +145,7 @@ def series_prep(name: str, y: np.ndarray, season: int | None) -> SeriesPrep:
         raise LSTMError(
             f"series {name!r} is constant (every value is {y[0]:g}): there is nothing to learn; leave it out"
         )
-    log = bool(np.all(y > 0))
+    log = takes_log(y, season or 1)
     unit = 1.0 if log else float(np.mean(np.abs(y)))
     a = np.log(y) if log else y / unit
     if season is None:
@@ -154,7 +159,9 @@ def series_prep(name: str, y: np.ndarray, season: int | None) -> SeriesPrep:
         m = season if season > 1 and is_seasonal(a, season) else 1
     indices = seasonal_indices(a, m) if m > 1 else np.zeros(1)
     changes = np.diff(a - indices[np.arange(y.size) % m])
-    sigma = float(np.std(changes)) or float(np.mean(np.abs(changes))) or 1.0
+    rms = float(np.sqrt(np.mean(changes**2)))
+    sd = float(np.std(changes))
+    sigma = (sd if sd > 1e-8 * rms else rms) or 1.0  # equal changes (a line): their size, so u = ±1
     step_error = float(np.mean(np.abs(np.diff(y)))) or 1.0
     return SeriesPrep(log, unit, m, indices, sigma, step_error)
 
@@ -424,7 +431,9 @@ def forecast_auto(
 
 def interval_widths(errors: np.ndarray, level: float, horizon: int) -> np.ndarray:
     """Half-widths (h,) in units of each series' step_error: per step the split-conformal ``level`` quantile of the
-    absolute errors (origins, h_val), non-decreasing in the step, √k growth past h_val."""
+    absolute errors (origins, h_val), non-decreasing in the step, √k growth past h_val; never under
+    ``MIN_WIDTH`` · √k: validation's members fitted a straight line to 1e-4 of a step, and no
+    refit in floating point by stochastic training is that precise again."""
     out = np.full(horizon, np.nan)
     if not errors.size:
         return out
@@ -434,7 +443,7 @@ def interval_widths(errors: np.ndarray, level: float, horizon: int) -> np.ndarra
         col = errors[:, k][np.isfinite(errors[:, k])]
         if col.size:
             q[k] = np.quantile(col, min(1.0, math.ceil((col.size + 1) * level) / col.size))
-    q = np.fmax.accumulate(q)
+    q = np.fmax.accumulate(np.fmax(q, MIN_WIDTH * np.sqrt(np.arange(1, hv + 1))))
     out[: min(hv, horizon)] = q[:horizon]
     if horizon > hv:
         out[hv:] = q[-1] * np.sqrt(np.arange(hv + 1, horizon + 1) / hv)

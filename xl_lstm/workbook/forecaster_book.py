@@ -89,7 +89,7 @@ def read_forecaster(numbers: Any, where: str) -> BookForecaster:
     if s.shape != (1, 6) or not np.isfinite(s).all():
         raise LSTMError(f"{where}: auto_settings must be 6 numbers in a row (log, unit, season, σ, φ, scale)")
     log, unit, m, sigma, damping, scale = (float(v) for v in s[0])
-    if m != int(m) or m < 1 or sigma <= 0 or scale <= 0 or not 0 < damping <= 1 or unit <= 0:
+    if m != int(m) or m < 1 or sigma <= 0 or scale <= 0 or not 0 <= damping <= 1 or unit <= 0:
         raise LSTMError(f"{where}: auto_settings holds an impossible value: season {m:g}, σ {sigma:g}, φ {damping:g}")
     indices = numbers("auto_indices")[:, 0]
     if indices.size != int(m):
