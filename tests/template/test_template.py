@@ -98,7 +98,8 @@ def expected_shapes(H: int, D: int, T: int, n: int, f: BookForecaster | None = N
             "auto_forecast_udf": (n, 1),
             "auto_metrics": (2, 2),
         }
-        shapes |= {f"auto_states_{k + 1}": (T - n - 1 + n - 1, 2 * Hf + 2) for k in range(K)}
+        shapes |= {f"auto_states_{k + 1}": (T - n - 1 + n - 1, 6 * Hf + 2) for k in range(K)}
+        shapes |= {f"auto_sequence_udf_{k + 1}": (T - n - 1, 6 * Hf) for k in range(K)}
     return shapes
 
 
@@ -246,7 +247,9 @@ def test_no_defined_name_is_a_function_name() -> None:
     assert {"lstm_step", "lstm_sequence", "lstm_forecast", "lstm_metrics", "lstm_init"} <= functions
     wb, lay = build_template()
     assert not functions & {n.lower() for n in wb.defined_names}
-    forecaster = {n for n in AUTO_NAMES if n != "auto_states_k"} | {f"auto_states_{k}" for k in (1, 2, 3)}
+    per_member = {n for n in AUTO_NAMES if n.endswith("_k")}
+    assert per_member == {"auto_states_k", "auto_sequence_udf_k"}
+    forecaster = (set(AUTO_NAMES) - per_member) | {n[:-1] + str(k) for n in per_member for k in (1, 2, 3)}
     assert set(lay.names) == set(contract.NAMES) | forecaster, "the template writes exactly the contract's names"
 
 

@@ -6,7 +6,8 @@ stored values from there. Sheets:
 
     Forecaster model   auto_settings, auto_levels, auto_widths, auto_indices, auto_W, auto_b, auto_W_y, auto_b_y
     Transforms         t | label | y | a | s | d | u  (auto_transform: a..u)
-    LSTM k             u fed in | C (H) | h (H) | y, from t = 1 (row 5; row 4 holds the zero state)
+    LSTM k             step | u fed in | i f g C o h (H each) | y, from step 1 (row 6; row 5 holds the zero state);
+                       then the history's i..h again from =LSTM_SEQUENCE (auto_sequence_udf_k)
     Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive
                        | the bounds stacked for the chart (auto_bands); the metrics, the chart with the bands,
                        then (on a page of its own) the same from =LSTM_FORECAST
@@ -26,12 +27,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.pagebreak import Break
 
-from ..lstm.params import GATES
+from ..lstm.params import GATES, QUANTITIES
 from ..workbook.forecaster_book import BookForecaster, band_order, compute_forecaster_blocks
 from .charts import CHART_ROWS, CHARTS_ON_SHEET, axis_range, chart_anchor, style_chart
 from .formulas import cell_state, hidden_state, sigmoid, tanh
 from .layout import Layout, define_name, ref
 from .model import TemplateModel
+from .sheets import heat_maps, quantity_headers
 from .styles import (
     BOLD,
     fit_columns,
@@ -88,18 +90,21 @@ class ForecasterLayout:
     # Transforms: rows 4..3+T; columns t, label, y, a, s, d, u
     first_row = 4
 
-    # LSTM k: row 4 the zero state, rows 5.. the steps; columns u | C | h | y
-    state_row0 = 4
+    # LSTM k: row 3 the quantities' names, row 4 the headers, row 5 the zero state, rows 6.. the
+    # steps; columns step | u | i f g C o h (H each) | y, then after an empty column the same
+    # i..h of the history from =LSTM_SEQUENCE
+    state_row0 = 5
 
-    def c_col(self, j: int) -> int:
-        return 3 + j
-
-    def h_col(self, j: int) -> int:
-        return 3 + self.H + j
+    def block_col(self, q: str) -> int:  # the first of quantity q's H columns
+        return 3 + QUANTITIES.index(q) * self.H
 
     @property
     def y_col(self) -> int:
-        return 3 + 2 * self.H
+        return 3 + 6 * self.H
+
+    @property
+    def udf_col(self) -> int:  # the first column of the LSTM_SEQUENCE block
+        return self.y_col + 2
 
     @property
     def state_rows(self) -> int:
@@ -232,49 +237,89 @@ def _z(fl: ForecasterLayout, k: int, gate: int, j: int, h_prev: str, x: str) -> 
 
 
 def _member_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, k: int) -> None:
+    """Member k's i, f, g, C, o, h and y per step in native formulas, each gate in its own cell,
+    and beside them the history's from one =LSTM_SEQUENCE array formula."""
     name = f"LSTM {k + 1}"
     ws = wb.create_sheet(name)
     sheet_title(
         ws,
-        f"LSTM {k + 1} of {fl.K}: its cell and hidden states over the changes u, then its forecast fed back",
-        f"Rows to {fl.T_h - 1}: u from sheet Transforms; after them each y is fed back as the next u. y predicts the next u.",
+        f"LSTM {k + 1} of {fl.K}: its gates and states over the changes u, then its forecast fed back",
+        f"Steps to {fl.T_h - 1}: u from sheet Transforms; after them each y is fed back as the next u. "
+        "y predicts the next u. Weights on sheet Forecaster model.",
     )
     r0, H = fl.state_row0, fl.H
     header(ws, r0 - 1, 1, "step")
     header(ws, r0 - 1, 2, "u")
-    for j in range(H):
-        header(ws, r0 - 1, fl.c_col(j), f"C{j + 1}")
-        header(ws, r0 - 1, fl.h_col(j), f"h{j + 1}")
+    quantity_headers(ws, fl.block_col("i"), H, r0 - 2)
     header(ws, r0 - 1, fl.y_col, "y")
     put(ws, r0, 1, 0)
-    for j in range(H):
-        put(ws, r0, fl.c_col(j), 0.0)
-        put(ws, r0, fl.h_col(j), 0.0)
-    y_col = get_column_letter(fl.y_col)
-    head = fl.head_row + k
-    w_y = ref(MODEL, head, 2, head, 1 + H)
-    for i in range(1, fl.state_rows + 1):
-        r = r0 + i
-        put(ws, r, 1, i)
-        if i <= fl.T_h - 1:  # u of step i + 1
-            formula_at(ws, r, 2, f"={ref(TRANSFORMS, fl.first_row + i, 7, absolute=False)}")
-        else:
-            formula_at(ws, r, 2, f"={y_col}{r - 1}")
-        h_prev = ref("", r - 1, fl.h_col(0), r - 1, fl.h_col(H - 1), absolute=False)
-        x = f"$B{r}"
+    for q in ("C", "h"):
         for j in range(H):
-            c_prev = f"{get_column_letter(fl.c_col(j))}{r - 1}"
-            zi, zf, zg, zo = (_z(fl, k, g, j, h_prev, x) for g in range(4))
-            c = f"{get_column_letter(fl.c_col(j))}{r}"
-            formula_at(ws, r, fl.c_col(j), "=" + cell_state(sigmoid(zf), c_prev, sigmoid(zi), tanh(zg)))
-            formula_at(ws, r, fl.h_col(j), "=" + hidden_state(sigmoid(zo), c))
-        h_row = ref("", r, fl.h_col(0), r, fl.h_col(H - 1), absolute=False)
-        formula_at(ws, r, fl.y_col, f"=SUMPRODUCT({w_y},{h_row})+{ref(MODEL, head, fl.b_col)}")
-    define_name(wb, lay, f"auto_states_{k + 1}", ref(name, r0 + 1, 2, r0 + fl.state_rows, fl.y_col))
-    number_format(ws, r0 + 1, 2, r0 + fl.state_rows, fl.y_col, "0.0000")
+            put(ws, r0, fl.block_col(q) + j, 0.0)
+    for i in range(1, fl.state_rows + 1):
+        _member_row(ws, fl, k, r0 + i, i)
+    last = r0 + fl.state_rows
+    define_name(wb, lay, f"auto_states_{k + 1}", ref(name, r0 + 1, 2, last, fl.y_col))
+    number_format(ws, r0 + 1, 2, last, fl.y_col, "0.0000")
+    heat_maps(ws, fl.block_col("i"), H, r0 + 1, last)
+    _sequence_block(wb, lay, ws, fl, k)
     fit_columns(ws, rows=(r0 - 1,))
     ws.freeze_panes = ws.cell(row=r0 + 1, column=3)
-    print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=1)
+    ws.print_area = ref("", 1, 1, last, fl.y_col)  # the native block; the LSTM_SEQUENCE copy would double the pages
+    print_setup(ws, header_rows=(r0 - 2, r0 - 1), label_columns=1)
+
+
+def _member_row(ws: Any, fl: ForecasterLayout, k: int, r: int, step: int) -> None:
+    """One step of member k in row r: u (from Transforms, or the y above fed back), each unit's
+    i, f, g, o from its weights, C and h from those cells, and the head's y."""
+    H, letter = fl.H, get_column_letter
+    put(ws, r, 1, step)
+    if step <= fl.T_h - 1:  # u of step + 1
+        formula_at(ws, r, 2, f"={ref(TRANSFORMS, fl.first_row + step, 7, absolute=False)}")
+    else:
+        formula_at(ws, r, 2, f"={letter(fl.y_col)}{r - 1}")
+    h_prev = ref("", r - 1, fl.block_col("h"), r - 1, fl.block_col("h") + H - 1, absolute=False)
+    x = f"$B{r}"
+    for j in range(H):
+        cell = {q: f"{letter(fl.block_col(q) + j)}{r}" for q in QUANTITIES}
+        z = {g: _z(fl, k, gate, j, h_prev, x) for gate, g in enumerate(GATES)}
+        for q in ("i", "f", "o"):
+            formula_at(ws, r, fl.block_col(q) + j, "=" + sigmoid(z[q]))
+        formula_at(ws, r, fl.block_col("g") + j, "=" + tanh(z["g"]))
+        c_prev = f"{letter(fl.block_col('C') + j)}{r - 1}"
+        formula_at(ws, r, fl.block_col("C") + j, "=" + cell_state(cell["f"], c_prev, cell["i"], cell["g"]))
+        formula_at(ws, r, fl.block_col("h") + j, "=" + hidden_state(cell["o"], cell["C"]))
+    head = fl.head_row + k
+    h_row = ref("", r, fl.block_col("h"), r, fl.block_col("h") + H - 1, absolute=False)
+    w_y = ref(MODEL, head, 2, head, 1 + H)
+    formula_at(ws, r, fl.y_col, f"=SUMPRODUCT({w_y},{h_row})+{ref(MODEL, head, fl.b_col)}")
+
+
+def _sequence_block(wb: Workbook, lay: Layout, ws: Any, fl: ForecasterLayout, k: int) -> None:
+    """The history's i, f, g, C, o, h of member k again, from one =LSTM_SEQUENCE array formula over
+    its u and its rows of auto_W and auto_b (``auto_sequence_udf_k``), right of the native block."""
+    r0, H, c0 = fl.state_row0, fl.H, fl.udf_col
+    first, last = r0 + 1, r0 + fl.T_h - 1
+    put(
+        ws,
+        2,
+        c0,
+        f"=LSTM_SEQUENCE(u, LSTM {k + 1}'s W, b): the history's rows again, from the worksheet function (needs xlwings)",
+    ).font = BOLD
+    quantity_headers(ws, c0, H, r0 - 2)
+    w0, w1 = fl.weight_row(k, 0, 0), fl.weight_row(k, 3, H - 1)
+    args = ",".join(
+        [
+            ref("", first, 2, last, 2),
+            ref(MODEL, w0, 2, w1, 2 + H),
+            ref(MODEL, w0, fl.b_col, w1, fl.b_col),
+        ]
+    )
+    span = ref("", first, c0, last, c0 + 6 * H - 1, absolute=False)
+    formula_at(ws, first, c0, ArrayFormula(span, f"=LSTM_SEQUENCE({args})"))
+    define_name(wb, lay, f"auto_sequence_udf_{k + 1}", ref(ws.title, first, c0, last, c0 + 6 * H - 1))
+    number_format(ws, first, c0, last, c0 + 6 * H - 1, "0.0000")
+    heat_maps(ws, c0, H, first, last)
 
 
 def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel, f: BookForecaster) -> None:
