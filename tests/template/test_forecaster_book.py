@@ -8,6 +8,7 @@ import io
 import re
 import warnings
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +24,12 @@ from xl_lstm.forecasting.auto import fit_auto, forecast_auto
 from xl_lstm.forecasting.metrics import smape
 from xl_lstm.lstm.engine import run
 from xl_lstm.lstm.params import LSTMParams
+from xl_lstm.lstm.recursive import recursive_forecast
+from xl_lstm.template.build import ZIP_TIME
 from xl_lstm.template.example_model import STORED_FORECASTER, forecaster_model, history_digest
 from xl_lstm.template.model import template_model
 from xl_lstm.workbook.forecaster_book import AUTO_NAMES, compute_forecaster_blocks, read_forecaster
+from xl_lstm.workbook.patch import Blocks, patch_sheet, repack
 from xl_lstm.workbook.refresh import refresh_file
 from xl_lstm.workbook.xlsx import Book
 
@@ -215,3 +219,32 @@ def test_a_member_block_of_another_width_is_refused_in_one_line(tmp_path: Path) 
     message = str(info.value)
     assert "\n" not in message and "auto_states_2 is 10 columns wide" in message and "6H+2 = 98" in message
     assert path.read_bytes() == before  # nothing written
+
+
+def test_the_guides_experiment_on_lstm_1_works_by_recalculation(tmp_path: Path) -> None:
+    """The Guide's experiment on the forecaster: LSTM 1's forget-gate biases set to -10 on sheet
+    Forecaster model (only those cells changed, every stored value left as it was) and a full
+    recalculation by LibreOffice: on sheet LSTM 1 f goes to 0 and C to i × g, and LSTM 1's û on
+    sheet Forecaster moves to what the engine computes with those biases."""
+    guide = " ".join(str(c.value) for c in openpyxl.load_workbook(COMMITTED)["Guide"]["A"] if c.value)
+    assert "Set LSTM 1's forget-gate biases (rows LSTM 1 f1 to f16, column b) to -10" in guide
+    H = F.members[0].hidden_size
+    with Book(COMMITTED) as book:
+        b = book.range("auto_b")
+        part = book.sheets[b.sheet]
+    values = Blocks()
+    values.add(b.r0 + H, b.c0, [[-10.0]] * H)  # member 1's rows f1..fH: the second of its four gate blocks
+    path = tmp_path / "experiment.xlsx"
+    path.write_bytes(repack(COMMITTED.read_bytes(), {part: partial(patch_sheet, values=values)}, ZIP_TIME))
+    lo = openpyxl.load_workbook(recalculate(path, tmp_path), data_only=True)
+    stored = openpyxl.load_workbook(COMMITTED, data_only=True)
+    states = numbers(lo, "auto_states_1")  # u | i f g C o h | y
+    i, f, g, C = (states[:, 1 + q * H : 1 + (q + 1) * H] for q in range(4))
+    assert f.max() < 0.05 and numbers(stored, "auto_states_1")[:, 1 + H : 1 + 2 * H].max() > 0.5
+    assert np.abs(C - i * g).max() < 0.05
+    member = F.members[0]
+    forgetful = LSTMParams(member.W, np.r_[member.b[:H], np.full(H, -10.0), member.b[2 * H :]], member.W_y, member.b_y)
+    u_hat = recursive_forecast(forgetful, numbers(lo, "auto_transform")[1:T_H, 3:4], N)[:, 0]
+    got = numbers(lo, "auto_forecast_steps")[:, 2]  # û of LSTM 1, after φ^k and s
+    np.testing.assert_allclose(got, u_hat, rtol=1e-9)
+    assert not np.allclose(got, numbers(stored, "auto_forecast_steps")[:, 2])

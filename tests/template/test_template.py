@@ -380,16 +380,21 @@ def test_every_guide_paragraph_and_header_prints_in_full(tmp_path: Path) -> None
                 assert cell.value in printed, f"{sheet}!{cell.coordinate} header {cell.value!r} is cut"
 
 
-def test_workbook_has_eight_charts_with_data_references() -> None:
-    """Six of the LSTM (gates, states, forecast) and the forecaster's, on Charts and on Forecaster."""
+def test_workbook_has_its_charts_with_data_references() -> None:
+    """Six of the LSTM (gates, states, forecast) and the forecaster's, on Charts and on Forecaster;
+    five for each forecaster LSTM on LSTM charts, from its sheet."""
     members = zip_members(COMMITTED.read_bytes())
     charts = [n for n in members if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
-    assert len(charts) == 8
+    assert len(charts) == 8 + 5 * 3
     for n in charts:
         xml = members[n].decode()
         refs = re.findall(r"<(?:c:)?f>([^<]+)</(?:c:)?f>", xml)
-        assert any("States (formulas)" in f or "Forecast" in f for f in refs), n
+        assert any("States (formulas)" in f or "Forecast" in f or re.match(r"'LSTM [123]'!", f) for f in refs), n
     assert sum("'Forecaster'!" in members[n].decode() for n in charts) == 2
+    for k in (1, 2, 3):
+        on_member = [n for n in charts if f"'LSTM {k}'!" in members[n].decode()]
+        assert len(on_member) == 5  # i, f, g, o, and C with h
+        assert all(f"'LSTM {j}'!" not in members[n].decode() for n in on_member for j in {1, 2, 3} - {k})
 
 
 # ---- the command ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ stored values from there. Sheets:
     Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive
                        | the bounds stacked for the chart (auto_bands); the metrics, the chart with the bands,
                        then (on a page of its own) the same from =LSTM_FORECAST
+    LSTM charts        each member's four gates and C with h over its steps (after the LSTM k sheets)
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from openpyxl.worksheet.pagebreak import Break
 
 from ..lstm.params import GATES, QUANTITIES
 from ..workbook.forecaster_book import BookForecaster, band_order, compute_forecaster_blocks
-from .charts import CHART_ROWS, CHARTS_ON_SHEET, axis_range, chart_anchor, style_chart
+from .charts import CHART_ROWS, CHARTS_ON_SHEET, StateRows, add_gate_charts, axis_range, chart_anchor, style_chart
 from .formulas import cell_state, hidden_state, sigmoid, tanh
-from .layout import Layout, define_name, ref
+from .layout import Layout, define_name, quantity_col, ref
 from .model import TemplateModel
 from .sheets import heat_maps, quantity_headers
 from .styles import (
@@ -49,7 +50,7 @@ from .styles import (
 
 __all__ = ["ForecasterLayout", "add_forecaster_sheets"]
 
-MODEL, TRANSFORMS, FORECASTER = "Forecaster model", "Transforms", "Forecaster"
+MODEL, TRANSFORMS, MEMBER_CHARTS, FORECASTER = "Forecaster model", "Transforms", "LSTM charts", "Forecaster"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class ForecasterLayout:
     state_row0 = 5
 
     def block_col(self, q: str) -> int:  # the first of quantity q's H columns
-        return 3 + QUANTITIES.index(q) * self.H
+        return quantity_col(3, self.H, q)
 
     @property
     def y_col(self) -> int:
@@ -130,6 +131,7 @@ def add_forecaster_sheets(wb: Workbook, lay: Layout, m: TemplateModel, f: BookFo
     _transforms_sheet(wb, lay, fl, m)
     for k in range(fl.K):
         _member_sheet(wb, lay, fl, k)
+    _member_charts_sheet(wb, fl)
     _forecast_sheet(wb, lay, fl, m, f)
     return fl
 
@@ -320,6 +322,22 @@ def _sequence_block(wb: Workbook, lay: Layout, ws: Any, fl: ForecasterLayout, k:
     define_name(wb, lay, f"auto_sequence_udf_{k + 1}", ref(ws.title, first, c0, last, c0 + 6 * H - 1))
     number_format(ws, first, c0, last, c0 + 6 * H - 1, "0.0000")
     heat_maps(ws, c0, H, first, last)
+
+
+def _member_charts_sheet(wb: Workbook, fl: ForecasterLayout) -> None:
+    """The sheet LSTM charts: each member's four gates and its memory over its steps, five charts a member."""
+    ws = wb.create_sheet(MEMBER_CHARTS)
+    sheet_title(
+        ws,
+        f"LSTM charts: the gates and the memory of each of the forecaster's {fl.K} LSTMs",
+        f"Data: sheets LSTM 1..{fl.K}, one line per unit ({fl.H}) in its quantity's colour; h on the right axis.",
+    )
+    r0 = fl.state_row0 + 1
+    at = 0
+    for k in range(fl.K):
+        src = StateRows(wb[f"LSTM {k + 1}"], fl.block_col("i"), fl.H, r0 - 2, r0, r0 + fl.state_rows - 1)
+        at = add_gate_charts(ws, src, at, f"LSTM {k + 1}: ", legend=False)
+    print_setup(ws)
 
 
 def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel, f: BookForecaster) -> None:

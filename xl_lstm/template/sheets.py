@@ -12,7 +12,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ..lstm.params import GATES, QUANTITIES
 from .formulas import native_row, sum_product_head
-from .layout import Layout, define_name, ref
+from .layout import Layout, define_name, quantity_col, ref
 from .model import TemplateModel
 from .styles import (
     BOLD,
@@ -142,8 +142,8 @@ def quantity_headers(ws: Any, first_col: int, H: int, names_row: int) -> None:
     """The six quantities' names (``QUANTITY_NAMES``) in ``names_row``, each merged over its H columns
     and tinted in its colour, and i1..h(H) in the row under them; the quantities side by side in
     the order i, f, g, C, o, h from ``first_col`` (the States sheets and the forecaster's LSTM sheets)."""
-    for k, q in enumerate(QUANTITIES):
-        c0 = first_col + k * H
+    for q in QUANTITIES:
+        c0 = quantity_col(first_col, H, q)
         header(ws, names_row, c0, QUANTITY_NAMES[q], TINTS[q])
         if H > 1:
             ws.merge_cells(start_row=names_row, start_column=c0, end_row=names_row, end_column=c0 + H - 1)
@@ -154,8 +154,8 @@ def quantity_headers(ws: Any, first_col: int, H: int, names_row: int) -> None:
 def heat_maps(ws: Any, first_col: int, H: int, r0: int, r1: int) -> None:
     """A colour scale per quantity over rows r0..r1, white at its least to its colour at its most;
     the quantities side by side as ``quantity_headers`` heads them."""
-    for k, q in enumerate(QUANTITIES):
-        c0 = first_col + k * H
+    for q in QUANTITIES:
+        c0 = quantity_col(first_col, H, q)
         span = f"{get_column_letter(c0)}{r0}:{get_column_letter(c0 + H - 1)}{r1}"
         ws.conditional_formatting.add(
             span,
