@@ -198,10 +198,12 @@ def test_each_chart_prints_whole_on_one_page(printed: Printed) -> None:
     for title, names in charts.items():
         shown = 0
         for page, picture in zip(printed.pages, printed.pictures, strict=True):
-            words = " ".join(w.text for w in page.words if drawn(picture, w))
-            if plain(title) in plain(words):
+            words = plain(" ".join(w.text for w in page.words if drawn(picture, w)))
+            for longer in (t for t in charts if t != title and plain(title) in plain(t)):
+                words = words.replace(plain(longer), "")  # "LSTM 1: Input gate i" is not "Input gate i"
+            if plain(title) in words:
                 shown += 1
-                assert all(plain(name) in plain(words) for name in names), f"{title!r} lacks its legend"
+                assert all(plain(name) in words for name in names), f"{title!r} lacks its legend"
         assert shown, f"no page draws {title!r} whole"
     for sheet in ("Charts", "LSTM charts"):
         frames = [h for k in printed.sheets[sheet] for h in ink_heights(printed.pictures[k]) if h > DPI / 2]
