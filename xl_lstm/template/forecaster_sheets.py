@@ -306,7 +306,7 @@ def _sequence_block(wb: Workbook, lay: Layout, ws: Any, fl: ForecasterLayout, k:
         ws,
         2,
         c0,
-        f"=LSTM_SEQUENCE(u, LSTM {k + 1}'s W, b): the history's rows again, from the worksheet function (needs xlwings)",
+        f"The history's rows again from one =LSTM_SEQUENCE(u, LSTM {k + 1}'s W, b), the worksheet function (needs xlwings)",
     ).font = BOLD
     quantity_headers(ws, c0, H, r0 - 2)
     w0, w1 = fl.weight_row(k, 0, 0), fl.weight_row(k, 3, H - 1)

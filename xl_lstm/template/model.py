@@ -47,10 +47,11 @@ FORECASTER_LEVELS = DEFAULT_LEVELS  # the forecaster's interval levels in a temp
 # Cells a template may hold (``step_cells`` per step, counted before any training, as openpyxl
 # holds them: formulas, values and the formatted cells that =LSTM_STEP and =LSTM_SEQUENCE fill):
 # openpyxl keeps every cell of the book as a Python object until it is saved. Measured peaks
-# (resident, the whole build): H=4 with the forecaster (648 cells a step), 144 steps 183 MiB, 576
-# steps 357 MiB, 1,440 steps (930,000 cells) 703 MiB; H=16, D=2 (no forecaster, 204 a step), 500
-# steps 186 MiB, 2,000 steps 400 MiB: 0.6-0.75 KB a cell over ~130 MiB, so 1,000,000 cells stay
-# under 1 GB (1,543 steps at H=4). Most of the time is the forecaster's training.
+# (resident, the whole build): H=4 with the forecaster (648 cells a step), 144 steps 183 MiB,
+# 576 steps 357 MiB, 1,440 steps (930,000 cells) 703 MiB; H=16, D=2 (no forecaster, 204 a
+# step), 500 steps 186 MiB, 2,000 steps 400 MiB, 4,950 steps (999,900 cells) 812 MiB: 0.6-0.75
+# KB a cell over ~130 MiB, so 1,000,000 cells stay under 1 GB (1,543 steps at H=4). Most of
+# the time is the forecaster's training.
 MAX_CELLS = 1_000_000
 MIN_TEMPLATE_VALUES = 8  # steps of the shortest template: a few to train on, a few held out
 
