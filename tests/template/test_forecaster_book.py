@@ -248,3 +248,22 @@ def test_the_guides_experiment_on_lstm_1_works_by_recalculation(tmp_path: Path) 
     got = numbers(lo, "auto_forecast_steps")[:, 2]  # û of LSTM 1, after φ^k and s
     np.testing.assert_allclose(got, u_hat, rtol=1e-9)
     assert not np.allclose(got, numbers(stored, "auto_forecast_steps")[:, 2])
+
+
+def test_the_refresh_recomputes_every_members_gates(tmp_path: Path) -> None:
+    """LSTM 1's forget-gate biases changed through the refresh: its states and its LSTM_SEQUENCE
+    block are recomputed from them (f near 0), LSTM 2's are left as they were."""
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(COMMITTED.read_bytes())
+    H = F.members[0].hidden_size
+    with Book(path) as book:
+        b = book.numbers("auto_b").copy()
+        before = {name: book.numbers(name) for name in ("auto_states_1", "auto_states_2", "auto_sequence_udf_1")}
+    b[H : 2 * H] = -10.0
+    refresh_file(path, set_blocks={"auto_b": b})
+    with Book(path) as book:
+        after = {name: book.numbers(name) for name in before}
+    assert before["auto_states_1"][:, 1 + H : 1 + 2 * H].max() > 0.5
+    assert after["auto_states_1"][:, 1 + H : 1 + 2 * H].max() < 0.05
+    np.testing.assert_allclose(after["auto_sequence_udf_1"], after["auto_states_1"][: T_H - 1, 1:-1], rtol=1e-12)
+    np.testing.assert_allclose(after["auto_states_2"], before["auto_states_2"], rtol=1e-12, atol=1e-15)
