@@ -27,7 +27,7 @@ import openpyxl
 from timing import median_seconds
 
 from xl_lstm.template.build import template_bytes
-from xl_lstm.template.model import MAX_CELLS
+from xl_lstm.template.model import MAX_CELLS, step_cells
 from xl_lstm.workbook.refresh import refresh_file
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="200 steps, to check that the script runs")
     args = ap.parse_args()
-    T, repeats = (200, 1) if args.quick else (MAX_CELLS // (12 * 4 + 4 * 1 + 2), 3)  # cells a step: 12H + 4D + 2
+    T, repeats = (200, 1) if args.quick else (MAX_CELLS // step_cells(4, 1), 3)  # H=4, D=1
     t = np.arange(T)
     series = 100 + 10 * np.sin(2 * np.pi * t / 12) + 0.01 * t
     with tempfile.TemporaryDirectory() as folder:

@@ -86,7 +86,7 @@ def test_the_steps_a_message_suggests_are_taken_as_printed() -> None:
     with pytest.raises(LSTMError) as err:
         template_model(hidden=4, series=np.sin(np.arange(40_000) / 5) + 2, train_epochs=0)
     suggested = re.search(r"--steps (\S+)", str(err.value))
-    assert suggested is not None, err.value  # 3703 (a count in prose is printed 37,037: both parse)
+    assert suggested is not None, err.value  # 1543 (a count in prose is printed 37,037: both parse)
     args = build_parser().parse_args(["template", "t.xlsx", "--steps", suggested.group(1)])
     assert args.steps == int(suggested.group(1).replace(",", ""))
 

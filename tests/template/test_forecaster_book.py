@@ -4,8 +4,11 @@ from whatever the workbook holds, and better than seasonal naive and ETS on the 
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
+import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +18,18 @@ import pytest
 from tests.conftest import need_bench
 from tests.libreoffice import recalculate
 from tests.template.test_template import COMMITTED, block
-from xl_lstm.excel.sheet import forecast_table
+from xl_lstm.core.errors import LSTMError
+from xl_lstm.excel.sheet import forecast_table, lstm_sequence_table
 from xl_lstm.forecasting.auto import fit_auto, forecast_auto
 from xl_lstm.forecasting.metrics import smape
+from xl_lstm.lstm.engine import run
+from xl_lstm.lstm.params import LSTMParams
+from xl_lstm.lstm.recursive import recursive_forecast
+from xl_lstm.template.build import ZIP_TIME
 from xl_lstm.template.example_model import STORED_FORECASTER, forecaster_model, history_digest
 from xl_lstm.template.model import template_model
 from xl_lstm.workbook.forecaster_book import AUTO_NAMES, compute_forecaster_blocks, read_forecaster
+from xl_lstm.workbook.patch import Blocks, patch_sheet, repack
 from xl_lstm.workbook.refresh import refresh_file
 from xl_lstm.workbook.xlsx import Book
 
@@ -64,13 +73,36 @@ def test_libreoffice_recalculates_the_forecaster_as_the_refresh_stored_it(tmp_pa
     names = ["auto_forecast_steps", "auto_forecast_formulas", "auto_naive", "auto_metrics"]
     names += [f"auto_states_{k + 1}" for k in range(3)]
     for name in names:
-        np.testing.assert_allclose(numbers(lo, name), numbers(stored, name), rtol=1e-9, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(numbers(lo, name), numbers(stored, name), rtol=1e-12, atol=1e-13, err_msg=name)
     transform = block(lo, "auto_transform")
     assert transform[0, 3] is None  # no change before the first step
     np.testing.assert_allclose(
         transform[1:].astype(float), block(stored, "auto_transform")[1:].astype(float), rtol=1e-12
     )
-    assert all(isinstance(v, str) and v.startswith("#") for v in block(lo, "auto_forecast_udf_members").ravel())
+    for name in ["auto_forecast_udf_members"] + [f"auto_sequence_udf_{k + 1}" for k in range(3)]:
+        assert all(isinstance(v, str) and v.startswith("#") for v in block(lo, name).ravel()), name
+
+
+def test_each_member_sheet_shows_every_gate_of_its_lstm_as_the_engine_runs_it() -> None:
+    """auto_states_k holds u | i f g C o h | y per step: over the history the engine's run of
+    member k on the u it shows, then each y fed back as the next u; its LSTM_SEQUENCE block holds
+    what the worksheet function gives on the ranges its array formula passes."""
+    wb = openpyxl.load_workbook(COMMITTED, data_only=True)
+    W, b, W_y, b_y = (numbers(wb, k) for k in ("auto_W", "auto_b", "auto_W_y", "auto_b_y"))
+    K, H = W_y.shape
+    for k in range(K):
+        rows = slice(4 * H * k, 4 * H * (k + 1))
+        p = LSTMParams(W[rows], b[rows, 0], W_y[k : k + 1], b_y[k])
+        states = numbers(wb, f"auto_states_{k + 1}")  # (T_h - 1 + n - 1, 6H + 2)
+        assert states.shape == (T_H - 2 + N, 6 * H + 2)
+        u = states[:, 0]
+        np.testing.assert_array_equal(u[: T_H - 1], numbers(wb, "auto_transform")[1:T_H, 3])
+        np.testing.assert_allclose(u[T_H - 1 :], states[T_H - 2 : -1, -1], rtol=1e-15)  # y fed back
+        ran = run(p, u[:, None], outputs="all")
+        np.testing.assert_allclose(states[:, 1:-1], ran.table(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(states[:, -1], np.asarray(ran.y)[:, 0], rtol=1e-12, atol=1e-15)
+        udf = lstm_sequence_table(u[: T_H - 1, None], W[rows], b[rows])
+        np.testing.assert_allclose(numbers(wb, f"auto_sequence_udf_{k + 1}"), udf, rtol=1e-12, atol=1e-15)
 
 
 def test_lstm_forecast_gives_each_members_changes() -> None:
@@ -141,3 +173,97 @@ def test_a_workbook_with_an_impossible_forecaster_is_refused_in_one_line(tmp_pat
     with pytest.raises(Exception, match=r"auto_settings holds an impossible value: season 12, σ .*, φ 1.5"):
         refresh_file(path, set_blocks={"auto_settings": settings})
     assert path.read_bytes() == COMMITTED.read_bytes()  # nothing written
+
+
+def _with_names(data: bytes, change: dict[str, str | None]) -> bytes:
+    """The package with defined names pointed elsewhere (None: removed), in xl/workbook.xml."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                text = body.decode()
+                for name, target in change.items():
+                    pattern = rf'<definedName name="{name}"[^>]*>[^<]*</definedName>'
+                    assert re.search(pattern, text), name
+                    new = "" if target is None else f'<definedName name="{name}">{target}</definedName>'
+                    text = re.sub(pattern, lambda _, new=new: new, text)
+                body = text.encode()
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def test_an_older_workbook_whose_members_show_u_c_h_y_still_refreshes(tmp_path: Path) -> None:
+    """A workbook made before the member sheets showed the gates has auto_states_k 2H+2 wide
+    (u, C, h, y) and no auto_sequence_udf_k: the refresh writes those four quantities there."""
+    H, rows = F.members[0].hidden_size, T_H - 2 + N
+    narrow = f"'LSTM 1'!$B$6:${openpyxl.utils.get_column_letter(1 + 2 * H + 2)}${5 + rows}"
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(_with_names(COMMITTED.read_bytes(), {"auto_states_1": narrow, "auto_sequence_udf_1": None}))
+    wide = numbers(openpyxl.load_workbook(COMMITTED, data_only=True), "auto_states_1")  # u | i f g C o h | y
+    with Book(path) as book:
+        assert book.range("auto_states_1").shape == (rows, 2 * H + 2)
+    refresh_file(path)
+    with Book(path) as book:
+        got = book.numbers("auto_states_1")
+    C, h = wide[:, 1 + 3 * H : 1 + 4 * H], wide[:, 1 + 5 * H : 1 + 6 * H]
+    np.testing.assert_allclose(got, np.hstack([wide[:, :1], C, h, wide[:, -1:]]), rtol=1e-12, atol=1e-15)
+
+
+def test_a_member_block_of_another_width_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "odd.xlsx"
+    path.write_bytes(_with_names(COMMITTED.read_bytes(), {"auto_states_2": "'LSTM 2'!$B$6:$K$147"}))
+    before = path.read_bytes()
+    with pytest.raises(LSTMError) as info:
+        refresh_file(path)
+    message = str(info.value)
+    assert "\n" not in message and "auto_states_2 is 10 columns wide" in message and "6H+2 = 98" in message
+    assert path.read_bytes() == before  # nothing written
+
+
+def test_the_guides_experiment_on_lstm_1_works_by_recalculation(tmp_path: Path) -> None:
+    """The Guide's experiment on the forecaster: LSTM 1's forget-gate biases set to -10 on sheet
+    Forecaster model (only those cells changed, every stored value left as it was) and a full
+    recalculation by LibreOffice: on sheet LSTM 1 f goes to 0 and C to i × g, and LSTM 1's û on
+    sheet Forecaster moves to what the engine computes with those biases."""
+    guide = " ".join(str(c.value) for c in openpyxl.load_workbook(COMMITTED)["Guide"]["A"] if c.value)
+    assert "Set LSTM 1's forget-gate biases (rows LSTM 1 f1 to f16, column b) to -10" in guide
+    H = F.members[0].hidden_size
+    with Book(COMMITTED) as book:
+        b = book.range("auto_b")
+        part = book.sheets[b.sheet]
+    values = Blocks()
+    values.add(b.r0 + H, b.c0, [[-10.0]] * H)  # member 1's rows f1..fH: the second of its four gate blocks
+    path = tmp_path / "experiment.xlsx"
+    path.write_bytes(repack(COMMITTED.read_bytes(), {part: partial(patch_sheet, values=values)}, ZIP_TIME))
+    lo = openpyxl.load_workbook(recalculate(path, tmp_path), data_only=True)
+    stored = openpyxl.load_workbook(COMMITTED, data_only=True)
+    states = numbers(lo, "auto_states_1")  # u | i f g C o h | y
+    i, f, g, C = (states[:, 1 + q * H : 1 + (q + 1) * H] for q in range(4))
+    assert f.max() < 0.05 and numbers(stored, "auto_states_1")[:, 1 + H : 1 + 2 * H].max() > 0.5
+    assert np.abs(C - i * g).max() < 0.05
+    member = F.members[0]
+    forgetful = LSTMParams(member.W, np.r_[member.b[:H], np.full(H, -10.0), member.b[2 * H :]], member.W_y, member.b_y)
+    u_hat = recursive_forecast(forgetful, numbers(lo, "auto_transform")[1:T_H, 3:4], N)[:, 0]
+    got = numbers(lo, "auto_forecast_steps")[:, 2]  # û of LSTM 1, after φ^k and s
+    np.testing.assert_allclose(got, u_hat, rtol=1e-9)
+    assert not np.allclose(got, numbers(stored, "auto_forecast_steps")[:, 2])
+
+
+def test_the_refresh_recomputes_every_members_gates(tmp_path: Path) -> None:
+    """LSTM 1's forget-gate biases changed through the refresh: its states and its LSTM_SEQUENCE
+    block are recomputed from them (f near 0), LSTM 2's are left as they were."""
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(COMMITTED.read_bytes())
+    H = F.members[0].hidden_size
+    with Book(path) as book:
+        b = book.numbers("auto_b").copy()
+        before = {name: book.numbers(name) for name in ("auto_states_1", "auto_states_2", "auto_sequence_udf_1")}
+    b[H : 2 * H] = -10.0
+    refresh_file(path, set_blocks={"auto_b": b})
+    with Book(path) as book:
+        after = {name: book.numbers(name) for name in before}
+    assert before["auto_states_1"][:, 1 + H : 1 + 2 * H].max() > 0.5
+    assert after["auto_states_1"][:, 1 + H : 1 + 2 * H].max() < 0.05
+    np.testing.assert_allclose(after["auto_sequence_udf_1"], after["auto_states_1"][: T_H - 1, 1:-1], rtol=1e-12)
+    np.testing.assert_allclose(after["auto_states_2"], before["auto_states_2"], rtol=1e-12, atol=1e-15)

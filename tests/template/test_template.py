@@ -98,7 +98,8 @@ def expected_shapes(H: int, D: int, T: int, n: int, f: BookForecaster | None = N
             "auto_forecast_udf": (n, 1),
             "auto_metrics": (2, 2),
         }
-        shapes |= {f"auto_states_{k + 1}": (T - n - 1 + n - 1, 2 * Hf + 2) for k in range(K)}
+        shapes |= {f"auto_states_{k + 1}": (T - n - 1 + n - 1, 6 * Hf + 2) for k in range(K)}
+        shapes |= {f"auto_sequence_udf_{k + 1}": (T - n - 1, 6 * Hf) for k in range(K)}
     return shapes
 
 
@@ -246,7 +247,9 @@ def test_no_defined_name_is_a_function_name() -> None:
     assert {"lstm_step", "lstm_sequence", "lstm_forecast", "lstm_metrics", "lstm_init"} <= functions
     wb, lay = build_template()
     assert not functions & {n.lower() for n in wb.defined_names}
-    forecaster = {n for n in AUTO_NAMES if n != "auto_states_k"} | {f"auto_states_{k}" for k in (1, 2, 3)}
+    per_member = {n for n in AUTO_NAMES if n.endswith("_k")}
+    assert per_member == {"auto_states_k", "auto_sequence_udf_k"}
+    forecaster = (set(AUTO_NAMES) - per_member) | {n[:-1] + str(k) for n in per_member for k in (1, 2, 3)}
     assert set(lay.names) == set(contract.NAMES) | forecaster, "the template writes exactly the contract's names"
 
 
@@ -377,16 +380,21 @@ def test_every_guide_paragraph_and_header_prints_in_full(tmp_path: Path) -> None
                 assert cell.value in printed, f"{sheet}!{cell.coordinate} header {cell.value!r} is cut"
 
 
-def test_workbook_has_eight_charts_with_data_references() -> None:
-    """Six of the LSTM (gates, states, forecast) and the forecaster's, on Charts and on Forecaster."""
+def test_workbook_has_its_charts_with_data_references() -> None:
+    """Six of the LSTM (gates, states, forecast) and the forecaster's, on Charts and on Forecaster;
+    five for each forecaster LSTM on LSTM charts, from its sheet."""
     members = zip_members(COMMITTED.read_bytes())
     charts = [n for n in members if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
-    assert len(charts) == 8
+    assert len(charts) == 8 + 5 * 3
     for n in charts:
         xml = members[n].decode()
         refs = re.findall(r"<(?:c:)?f>([^<]+)</(?:c:)?f>", xml)
-        assert any("States (formulas)" in f or "Forecast" in f for f in refs), n
+        assert any("States (formulas)" in f or "Forecast" in f or re.match(r"'LSTM [123]'!", f) for f in refs), n
     assert sum("'Forecaster'!" in members[n].decode() for n in charts) == 2
+    for k in (1, 2, 3):
+        on_member = [n for n in charts if f"'LSTM {k}'!" in members[n].decode()]
+        assert len(on_member) == 5  # i, f, g, o, and C with h
+        assert all(f"'LSTM {j}'!" not in members[n].decode() for n in on_member for j in {1, 2, 3} - {k})
 
 
 # ---- the command ----------------------------------------------------------------------------------

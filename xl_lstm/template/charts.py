@@ -7,6 +7,7 @@ break between pages, so no chart is cut by a page's edge.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,11 +19,11 @@ from openpyxl.worksheet.pagebreak import Break
 
 from ..core.sheet_cells import display_text
 from ..lstm.recursive import recursive_forecast
-from .layout import Layout, ref
+from .layout import Layout, quantity_col, ref
 from .model import TemplateModel
 from .styles import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS, print_setup, sheet_title
 
-__all__ = ["CHART_ROWS", "axis_range", "chart_anchor", "charts_sheet", "style_chart"]
+__all__ = ["CHART_ROWS", "StateRows", "add_gate_charts", "axis_range", "chart_anchor", "charts_sheet", "style_chart"]
 
 CHART_HEIGHT, CHART_WIDTH = 6.8, 17.0  # cm: three to a portrait page, inside its width (A4 or Letter)
 ROW_POINTS = 15.0  # the height of every row of a sheet of charts, so a slot's height is known
@@ -101,21 +102,54 @@ def chart_anchor(ws: Any, index: int, first_row: int = 4) -> str:
     return f"A{row}"
 
 
+@dataclass(frozen=True)
+class StateRows:
+    """Where a sheet holds one row per step, rows r0..r1: the step in column A, i | f | g | C | o | h
+    (H columns each) from ``first_col``, each column's header in ``header_row`` (the series' names)."""
+
+    ws: Any
+    first_col: int
+    H: int
+    header_row: int
+    r0: int
+    r1: int
+
+    def col(self, q: str) -> int:
+        return quantity_col(self.first_col, self.H, q)
+
+    @property
+    def steps(self) -> int:
+        return self.r1 - self.r0 + 1
+
+
+GATE_TITLES = {"i": "Input gate i", "f": "Forget gate f", "g": "Candidate g", "o": "Output gate o"}
+
+
+def add_gate_charts(ws: Any, src: StateRows, first: int, title: str = "", legend: bool = True) -> int:
+    """The four gates and the memory of ``src`` over its steps, as charts ``first``..``first`` + 4 of
+    sheet ``ws`` (``chart_anchor``), their titles after ``title``; the index of the next chart.
+    Without ``legend`` (many units: 32 names of C and h squeezed the plot to a sliver) the sheet
+    says what the lines are."""
+    charts = []
+    for q, name in GATE_TITLES.items():
+        charts.append(_time_chart(title + name, q, (-1.0, 1.0) if q == "g" else (0.0, 1.0), src.steps))
+        _add_units(charts[-1], src, q)
+    charts.append(_memory_chart(src, title))
+    for k, chart in enumerate(charts):
+        if not legend:
+            chart.legend = None
+        ws.add_chart(chart, chart_anchor(ws, first + k))
+    return first + len(charts)
+
+
 def charts_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     """The sheet Charts: each gate, C and h from States (formulas), and the forecast from Forecast."""
     ws = wb.create_sheet("Charts")
     sheet_title(
         ws, "Charts: the gates, the memory and the forecast over time", "Data: sheets States (formulas) and Forecast."
     )
-    src = wb["States (formulas)"]
-    r0, r1 = lay.state_row(1), lay.state_row(lay.T)
-    names = {"i": "Input gate i", "f": "Forget gate f", "g": "Candidate g", "o": "Output gate o"}
-    anchors = (chart_anchor(ws, k) for k in range(CHARTS_ON_SHEET))
-    for q, title in names.items():
-        chart = _time_chart(title, q, (-1.0, 1.0) if q == "g" else (0.0, 1.0), lay.T)
-        _add_units(chart, src, lay, q, r0, r1)
-        ws.add_chart(chart, next(anchors))
-    ws.add_chart(_memory_chart(src, lay, r0, r1), next(anchors))
+    src = StateRows(wb["States (formulas)"], lay.gate_col, lay.H, 3, lay.state_row(1), lay.state_row(lay.T))
+    after = add_gate_charts(ws, src, 0)
 
     fc = wb["Forecast"]
     s, f0, f1 = lay.fc_side_col, lay.fc_row0, lay.fc_row0 + lay.horizon - 1
@@ -125,20 +159,20 @@ def charts_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     for col, colour in ((s + 1, ACTUAL_COLOUR), (lay.fc_value_col, FORECAST_COLOUR)):
         _add_line(chart, fc, col, f0 - 1, f0, f1, colour, "solid", 28575)
     chart.set_categories(Reference(fc, min_col=s, min_row=f0, max_row=f1))
-    ws.add_chart(chart, next(anchors))
+    ws.add_chart(chart, chart_anchor(ws, after))
     print_setup(ws)
 
 
 CHARTS_ON_SHEET = 7  # the four gates, C and h, the forecast, and the forecaster's (``forecaster_sheets``)
 
 
-def _memory_chart(src: Any, lay: Layout, r0: int, r1: int) -> ScatterChart:
+def _memory_chart(src: StateRows, title: str = "") -> ScatterChart:
     """C on the left axis and h, between -1 and 1, on its own axis on the right (C reaches 15 or
     more, which drew h as a flat line on a shared axis)."""
-    chart = _time_chart("Cell state C, hidden state h (right)", "C", None, lay.T)
-    _add_units(chart, src, lay, "C", r0, r1)
-    right = _time_chart("", "h", (-1.0, 1.0), lay.T)
-    _add_units(right, src, lay, "h", r0, r1)
+    chart = _time_chart(title + "Cell state C, hidden h (right)", "C", None, src.steps)
+    _add_units(chart, src, "C")
+    right = _time_chart("", "h", (-1.0, 1.0), src.steps)
+    _add_units(right, src, "h")
     # h's own pair of axes, as spreadsheet programs write a secondary axis: a hidden time axis
     # and a value axis on the right
     right.x_axis.axId, right.y_axis.axId = 300, 200
@@ -150,11 +184,12 @@ def _memory_chart(src: Any, lay: Layout, r0: int, r1: int) -> ScatterChart:
     return chart
 
 
-def _add_units(chart: ScatterChart, src: Any, lay: Layout, q: str, r0: int, r1: int) -> None:
-    """One line per unit of quantity q over t (column A), in q's colour, told apart by dash style."""
-    t = Reference(src, min_col=1, min_row=r0, max_row=r1)
-    for j in range(lay.H):
-        _add_line(chart, src, lay.block_col(q) + j, 3, r0, r1, GATE_COLOURS[q], DASHES[j % len(DASHES)], x=t)
+def _add_units(chart: ScatterChart, src: StateRows, q: str) -> None:
+    """One line per unit of quantity q over the steps (column A), in q's colour, told apart by dash style."""
+    t = Reference(src.ws, min_col=1, min_row=src.r0, max_row=src.r1)
+    for j in range(src.H):
+        colour, dash = GATE_COLOURS[q], DASHES[j % len(DASHES)]
+        _add_line(chart, src.ws, src.col(q) + j, src.header_row, src.r0, src.r1, colour, dash, x=t)
 
 
 def _add_line(

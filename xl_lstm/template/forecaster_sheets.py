@@ -6,15 +6,18 @@ stored values from there. Sheets:
 
     Forecaster model   auto_settings, auto_levels, auto_widths, auto_indices, auto_W, auto_b, auto_W_y, auto_b_y
     Transforms         t | label | y | a | s | d | u  (auto_transform: a..u)
-    LSTM k             u fed in | C (H) | h (H) | y, from t = 1 (row 5; row 4 holds the zero state)
+    LSTM k             step | u fed in | i f g C o h (H each) | y, from step 1 (row 6; row 5 holds the zero state);
+                       then the history's i..h again from =LSTM_SEQUENCE (auto_sequence_udf_k)   (``member_sheets``)
     Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive
                        | the bounds stacked for the chart (auto_bands); the metrics, the chart with the bands,
                        then (on a page of its own) the same from =LSTM_FORECAST
+    LSTM charts        each member's four gates and C with h over its steps, after the LSTM k sheets (``member_sheets``)
+
+Where each block sits: ``forecaster_layout``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,8 +32,9 @@ from openpyxl.worksheet.pagebreak import Break
 from ..lstm.params import GATES
 from ..workbook.forecaster_book import BookForecaster, band_order, compute_forecaster_blocks
 from .charts import CHART_ROWS, CHARTS_ON_SHEET, axis_range, chart_anchor, style_chart
-from .formulas import cell_state, hidden_state, sigmoid, tanh
+from .forecaster_layout import FORECASTER, MODEL, TRANSFORMS, ForecasterLayout
 from .layout import Layout, define_name, ref
+from .member_sheets import member_charts_sheet, member_sheet
 from .model import TemplateModel
 from .styles import (
     BOLD,
@@ -46,67 +50,6 @@ from .styles import (
 )
 
 __all__ = ["ForecasterLayout", "add_forecaster_sheets"]
-
-MODEL, TRANSFORMS, FORECASTER = "Forecaster model", "Transforms", "Forecaster"
-
-
-@dataclass(frozen=True)
-class ForecasterLayout:
-    """Cell positions of the forecaster's blocks (1-based)."""
-
-    K: int  # members
-    H: int  # units per member
-    n: int  # horizon
-    L: int  # levels
-    m: int  # season of the transforms
-    T: int  # steps of the series
-    T_h: int  # history steps
-
-    settings_row = 5  # B..G: log, unit, season, σ, φ, scale
-    levels_row = 8
-    widths_row = 11  # rows widths_row..+n-1, columns B..B+L-1; indices in column L+3
-
-    @property
-    def indices_col(self) -> int:
-        return self.L + 3
-
-    @property
-    def w_row(self) -> int:  # first row of auto_W
-        return self.widths_row + max(self.n, self.m) + 2
-
-    @property
-    def b_col(self) -> int:
-        return self.H + 4
-
-    @property
-    def head_row(self) -> int:
-        return self.w_row + 4 * self.H * self.K + 2
-
-    def weight_row(self, member: int, gate: int, unit: int) -> int:
-        return self.w_row + (member * 4 + gate) * self.H + unit
-
-    # Transforms: rows 4..3+T; columns t, label, y, a, s, d, u
-    first_row = 4
-
-    # LSTM k: row 4 the zero state, rows 5.. the steps; columns u | C | h | y
-    state_row0 = 4
-
-    def c_col(self, j: int) -> int:
-        return 3 + j
-
-    def h_col(self, j: int) -> int:
-        return 3 + self.H + j
-
-    @property
-    def y_col(self) -> int:
-        return 3 + 2 * self.H
-
-    @property
-    def state_rows(self) -> int:
-        return self.T_h - 1 + self.n - 1
-
-    def u_hat_row(self, k: int) -> int:  # the row of member sheets whose y is û_k (k = 1..n)
-        return self.state_row0 + self.T_h - 2 + k
 
 
 def _setting(col: int) -> str:
@@ -124,7 +67,8 @@ def add_forecaster_sheets(wb: Workbook, lay: Layout, m: TemplateModel, f: BookFo
     _model_sheet(wb, lay, fl, f)
     _transforms_sheet(wb, lay, fl, m)
     for k in range(fl.K):
-        _member_sheet(wb, lay, fl, k)
+        member_sheet(wb, lay, fl, k)
+    member_charts_sheet(wb, fl)
     _forecast_sheet(wb, lay, fl, m, f)
     return fl
 
@@ -222,59 +166,6 @@ def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Templa
     fit_columns(ws, rows=(r0 - 1,), labels=(2,))
     ws.freeze_panes = ws.cell(row=r0, column=3)
     print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=2)
-
-
-def _z(fl: ForecasterLayout, k: int, gate: int, j: int, h_prev: str, x: str) -> str:
-    """z = W_h · h_(t-1) + W_u u_t + b for member k's gate row."""
-    r = fl.weight_row(k, gate, j)
-    w_h = ref(MODEL, r, 2, r, 1 + fl.H)
-    return f"SUMPRODUCT({w_h},{h_prev})+{ref(MODEL, r, 2 + fl.H)}*{x}+{ref(MODEL, r, fl.b_col)}"
-
-
-def _member_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, k: int) -> None:
-    name = f"LSTM {k + 1}"
-    ws = wb.create_sheet(name)
-    sheet_title(
-        ws,
-        f"LSTM {k + 1} of {fl.K}: its cell and hidden states over the changes u, then its forecast fed back",
-        f"Rows to {fl.T_h - 1}: u from sheet Transforms; after them each y is fed back as the next u. y predicts the next u.",
-    )
-    r0, H = fl.state_row0, fl.H
-    header(ws, r0 - 1, 1, "step")
-    header(ws, r0 - 1, 2, "u")
-    for j in range(H):
-        header(ws, r0 - 1, fl.c_col(j), f"C{j + 1}")
-        header(ws, r0 - 1, fl.h_col(j), f"h{j + 1}")
-    header(ws, r0 - 1, fl.y_col, "y")
-    put(ws, r0, 1, 0)
-    for j in range(H):
-        put(ws, r0, fl.c_col(j), 0.0)
-        put(ws, r0, fl.h_col(j), 0.0)
-    y_col = get_column_letter(fl.y_col)
-    head = fl.head_row + k
-    w_y = ref(MODEL, head, 2, head, 1 + H)
-    for i in range(1, fl.state_rows + 1):
-        r = r0 + i
-        put(ws, r, 1, i)
-        if i <= fl.T_h - 1:  # u of step i + 1
-            formula_at(ws, r, 2, f"={ref(TRANSFORMS, fl.first_row + i, 7, absolute=False)}")
-        else:
-            formula_at(ws, r, 2, f"={y_col}{r - 1}")
-        h_prev = ref("", r - 1, fl.h_col(0), r - 1, fl.h_col(H - 1), absolute=False)
-        x = f"$B{r}"
-        for j in range(H):
-            c_prev = f"{get_column_letter(fl.c_col(j))}{r - 1}"
-            zi, zf, zg, zo = (_z(fl, k, g, j, h_prev, x) for g in range(4))
-            c = f"{get_column_letter(fl.c_col(j))}{r}"
-            formula_at(ws, r, fl.c_col(j), "=" + cell_state(sigmoid(zf), c_prev, sigmoid(zi), tanh(zg)))
-            formula_at(ws, r, fl.h_col(j), "=" + hidden_state(sigmoid(zo), c))
-        h_row = ref("", r, fl.h_col(0), r, fl.h_col(H - 1), absolute=False)
-        formula_at(ws, r, fl.y_col, f"=SUMPRODUCT({w_y},{h_row})+{ref(MODEL, head, fl.b_col)}")
-    define_name(wb, lay, f"auto_states_{k + 1}", ref(name, r0 + 1, 2, r0 + fl.state_rows, fl.y_col))
-    number_format(ws, r0 + 1, 2, r0 + fl.state_rows, fl.y_col, "0.0000")
-    fit_columns(ws, rows=(r0 - 1,))
-    ws.freeze_panes = ws.cell(row=r0 + 1, column=3)
-    print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=1)
 
 
 def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: TemplateModel, f: BookForecaster) -> None:

@@ -55,7 +55,10 @@ Select a table (a header row, then dates and one or more value columns, or uniqu
 
 FORECASTER_GUIDE = """\
 # The forecaster: the forecast to use (sheets Forecaster model, Transforms, LSTM 1.., Forecaster)
-The LSTM above is a toy for watching: four units, trained on one series, and its forecast is much worse than the forecaster's (compare their errors on sheets Forecast and Forecaster), so do not use it to forecast. The forecaster is what xl_lstm forecasts with: from the history alone it chose logs (when every value is positive), seasonal indices (when the series is seasonal), and how much to damp the predicted changes (φ, by validation on the history's last months). Transforms turns the series into u, the scaled changes of the deseasonalised (log) series. Each LSTM k sheet runs one of the LSTMs over u and then feeds its own forecast back. Forecaster turns each LSTM's forecast back into values, takes their median, adds the 80% and 95% intervals (from errors on data the LSTMs had not seen), and compares the forecast and seasonal naive with the held-out actuals. Every cell is a native formula; under them a second table computes the same with the worksheet function LSTM_FORECAST (Python).
+The LSTM above is a toy for watching: four units, trained on one series, and its forecast is much worse than the forecaster's (compare their errors on sheets Forecast and Forecaster), so do not use it to forecast. The forecaster is what xl_lstm forecasts with: from the history alone it chose logs (when every value is positive), seasonal indices (when the series is seasonal), and how much to damp the predicted changes (φ, by validation on the history's last months). Transforms turns the series into u, the scaled changes of the deseasonalised (log) series. Each LSTM k sheet runs one of the LSTMs over u, its i, f, g, C, o and h per step in cells of their own as on sheet States (formulas), and then feeds its own forecast back; sheet LSTM charts draws each LSTM's gates and memory. Forecaster turns each LSTM's forecast back into values, takes their median, adds the 80% and 95% intervals (from errors on data the LSTMs had not seen), and compares the forecast and seasonal naive with the held-out actuals. Every cell is a native formula; under them a second table computes the same with the worksheet function LSTM_FORECAST (Python). Right of each LSTM k sheet's rows, one =LSTM_SEQUENCE array formula computes the history's gates again (Python).
+# Experiments on the forecaster's LSTMs (sheet Forecaster model, then watch LSTM 1, LSTM charts and Forecaster)
+Set LSTM 1's forget-gate biases (rows LSTM 1 f1 to f{H}, column b) to -10: f goes to 0 on sheet LSTM 1, C forgets at every step and is close to i × g, and LSTM 1's û and ŷ on sheet Forecaster move (the forecast, their median, moves when LSTM 1's is the middle one).
+Set LSTM 1's output-gate biases (rows LSTM 1 o1 to o{H}) to -10: o goes to 0 and h goes flat while C keeps changing, so y is close to the head's bias b_y and LSTM 1 predicts about the same change at every step.
 """
 GUIDE_LINE = 84  # characters per row of the Guide: lines are broken here, never by the spreadsheet's wrap
 
@@ -73,7 +76,7 @@ def guide_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     sheet_title(ws, "xl_lstm: an LSTM you can watch, gate by gate")
     names = "\n".join(f"{n}: {ref}" for n, ref in lay.names.items())
     text = GUIDE.format(
-        forecaster=FORECASTER_GUIDE if m.forecaster is not None else "",
+        forecaster=FORECASTER_GUIDE.format(H=m.forecaster.members[0].hidden_size) if m.forecaster is not None else "",
         names=names,
         series=m.about.title.removeprefix("Inputs: "),
         source=m.about.note.removesuffix("."),

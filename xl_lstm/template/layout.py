@@ -14,7 +14,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from ..lstm.params import QUANTITIES
 
-__all__ = ["Layout", "define_name", "ref"]
+__all__ = ["Layout", "define_name", "quantity_col", "ref"]
 
 
 def ref(sheet: str, r0: int, c0: int, r1: int | None = None, c1: int | None = None, absolute: bool = True) -> str:
@@ -24,6 +24,11 @@ def ref(sheet: str, r0: int, c0: int, r1: int | None = None, c1: int | None = No
     if r1 is not None and c1 is not None and (r1, c1) != (r0, c0):
         a += f":{d}{get_column_letter(c1)}{d}{r1}"
     return f"{quote_sheetname(sheet)}!{a}" if sheet else a
+
+
+def quantity_col(first_col: int, H: int, q: str) -> int:
+    """The first of quantity q's H columns in a row of i | f | g | C | o | h (H each) from ``first_col``."""
+    return first_col + QUANTITIES.index(q) * H
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Layout:
         return 2 + self.D
 
     def block_col(self, q: str) -> int:
-        return self.gate_col + QUANTITIES.index(q) * self.H
+        return quantity_col(self.gate_col, self.H, q)
 
     @property
     def state_row0(self) -> int:

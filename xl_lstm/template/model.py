@@ -19,7 +19,7 @@ import numpy as np
 from ..core.checks import check_whole, finite_array
 from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS
-from ..forecasting.auto import AutoModel, SeriesPrep, interval_widths
+from ..forecasting.auto import AutoConfig, AutoModel, SeriesPrep, interval_widths
 from ..forecasting.train import Epoch
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams, init_params
@@ -36,6 +36,7 @@ __all__ = [
     "TemplateModel",
     "book_forecaster",
     "template_model",
+    "step_cells",
     "template_steps",
     "workbook_model",
 ]
@@ -43,12 +44,15 @@ __all__ = [
 MAX_HIDDEN, MAX_INPUTS = 64, 12
 TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the template's weights are trained, as xl-lstm fit does
 FORECASTER_LEVELS = DEFAULT_LEVELS  # the forecaster's interval levels in a template: 80% and 95%
-# Formula and value cells a template may hold: openpyxl keeps every cell of the book as a Python
-# object until it is saved, ~3.2 KB a cell at the peak (measured at H=4, untrained: 2,000 steps,
-# 108,000 cells, 474 MiB; 4,000 steps, 216,000 cells, 818 MiB; 8,000 steps, 432,000 cells, 1.7 GB
-# and 120 s): 200,000 cells stay under 1 GB (3,703 steps at H=4). Most of the time is the
-# forecaster's training, which even an untrained template does (~3/4 of it at 1,000 steps).
-MAX_CELLS = 200_000
+# Cells a template may hold (``step_cells`` per step, counted before any training, as openpyxl
+# holds them: formulas, values and the formatted cells that =LSTM_STEP and =LSTM_SEQUENCE fill):
+# openpyxl keeps every cell of the book as a Python object until it is saved. Measured peaks
+# (resident, the whole build): H=4 with the forecaster (648 cells a step), 144 steps 183 MiB,
+# 576 steps 357 MiB, 1,440 steps (930,000 cells) 703 MiB; H=16, D=2 (no forecaster, 204 a
+# step), 500 steps 186 MiB, 2,000 steps 400 MiB, 4,950 steps (999,900 cells) 812 MiB: 0.6-0.75
+# KB a cell over ~130 MiB, so 1,000,000 cells stay under 1 GB (1,543 steps at H=4). Most of
+# the time is the forecaster's training.
+MAX_CELLS = 1_000_000
 MIN_TEMPLATE_VALUES = 8  # steps of the shortest template: a few to train on, a few held out
 
 
@@ -92,6 +96,18 @@ def template_steps(series: Any, values: int, inputs: int, steps: int | None) -> 
         return (T, *hold_out(FREQUENCIES["M"], T))
     horizon = 12 if T >= 48 else max(2, T // 4)
     return T, (12 if T - horizon > 24 else 1), horizon
+
+
+def step_cells(H: int, D: int) -> int:
+    """The cells a template holds per step, known before any training: Inputs (t, label, D values, D
+    scaled), both States sheets (t, D inputs, 6H); for one series (D = 1) the forecaster's too, with
+    ``AutoConfig``'s K members of H_f units: Transforms (t, label, y, a, s, d, u) and each LSTM k sheet
+    (step, u, 6H_f, y). The LSTM_SEQUENCE blocks are one array formula each; the refresh streams their values."""
+    cells = (2 + 2 * D) + 2 * (1 + D + 6 * H)
+    if D == 1:
+        config = AutoConfig()
+        cells += 7 + config.members * (12 * config.hidden + 3)
+    return cells
 
 
 def _series_info(series: Any) -> SeriesInfo:
@@ -162,11 +178,11 @@ def template_model(
     H = check_whole("hidden", hidden, 1, MAX_HIDDEN)
     D = check_whole("inputs", inputs, 1, MAX_INPUTS)
     T, season, horizon = template_steps(None if about is AIRLINE else series, len(values), D, steps)
-    cells = T * (12 * H + 4 * D + 2)  # both States sheets and the Inputs sheet
-    if cells > MAX_CELLS:
+    per_step = step_cells(H, D)
+    if T * per_step > MAX_CELLS:
         raise LSTMError(
-            f"a template of {T:,} steps with H={H} holds about {cells:,} cells, more than the {MAX_CELLS:,} it builds "
-            f"within 1 GB of memory; use --steps {MAX_CELLS // (12 * H + 4 * D + 2)} or fewer, or fewer --hidden units"
+            f"a template of {T:,} steps with H={H} holds about {T * per_step:,} cells, more than the {MAX_CELLS:,} it "
+            f"builds within 1 GB of memory; use --steps {MAX_CELLS // per_step} or fewer, or fewer --hidden units"
         )
     first = D - 1  # series index of step 1
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)

@@ -12,7 +12,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ..lstm.params import GATES, QUANTITIES
 from .formulas import native_row, sum_product_head
-from .layout import Layout, define_name, ref
+from .layout import Layout, define_name, quantity_col, ref
 from .model import TemplateModel
 from .styles import (
     BOLD,
@@ -30,7 +30,16 @@ from .styles import (
     tint,
 )
 
-__all__ = ["conf_sheet", "forecast_sheet", "inputs_sheet", "states_sheet", "weights_sheet"]
+__all__ = [
+    "QUANTITY_NAMES",
+    "conf_sheet",
+    "forecast_sheet",
+    "heat_maps",
+    "inputs_sheet",
+    "quantity_headers",
+    "states_sheet",
+    "weights_sheet",
+]
 
 
 def weights_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
@@ -119,30 +128,48 @@ def inputs_sheet(wb: Workbook, lay: Layout, m: TemplateModel) -> None:
     print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=2)
 
 
+QUANTITY_NAMES = {
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "C": "cell state C",
+    "o": "output gate o",
+    "h": "hidden state h",
+}
+
+
+def quantity_headers(ws: Any, first_col: int, H: int, names_row: int) -> None:
+    """The six quantities' names (``QUANTITY_NAMES``) in ``names_row``, each merged over its H columns
+    and tinted in its colour, and i1..h(H) in the row under them; the quantities side by side in
+    the order i, f, g, C, o, h from ``first_col`` (the States sheets and the forecaster's LSTM sheets)."""
+    for q in QUANTITIES:
+        c0 = quantity_col(first_col, H, q)
+        header(ws, names_row, c0, QUANTITY_NAMES[q], TINTS[q])
+        if H > 1:
+            ws.merge_cells(start_row=names_row, start_column=c0, end_row=names_row, end_column=c0 + H - 1)
+        for j in range(H):
+            header(ws, names_row + 1, c0 + j, f"{q}{j + 1}", TINTS[q])
+
+
+def heat_maps(ws: Any, first_col: int, H: int, r0: int, r1: int) -> None:
+    """A colour scale per quantity over rows r0..r1, white at its least to its colour at its most;
+    the quantities side by side as ``quantity_headers`` heads them."""
+    for q in QUANTITIES:
+        c0 = quantity_col(first_col, H, q)
+        span = f"{get_column_letter(c0)}{r0}:{get_column_letter(c0 + H - 1)}{r1}"
+        ws.conditional_formatting.add(
+            span,
+            ColorScaleRule(
+                start_type="min", start_color="FFFFFF", end_type="max", end_color=tint(GATE_COLOURS[q], 0.35)
+            ),
+        )
+
+
 def _states_header(ws: Any, lay: Layout) -> None:
     header(ws, 3, 1, "t")
     for d in range(lay.D):
         header(ws, 3, 2 + d, f"x{d + 1}")
-    for q in QUANTITIES:
-        c0 = lay.block_col(q)
-        header(
-            ws,
-            2,
-            c0,
-            {
-                "i": "input gate i",
-                "f": "forget gate f",
-                "g": "candidate g",
-                "C": "cell state C",
-                "o": "output gate o",
-                "h": "hidden state h",
-            }[q],
-            TINTS[q],
-        )
-        if lay.H > 1:
-            ws.merge_cells(start_row=2, start_column=c0, end_row=2, end_column=c0 + lay.H - 1)
-        for j in range(lay.H):
-            header(ws, 3, c0 + j, f"{q}{j + 1}", TINTS[q])
+    quantity_headers(ws, lay.gate_col, lay.H, 2)
     # t = 0: the starting state, zeros
     r = lay.state_row0
     put(ws, r, 1, 0)
@@ -168,18 +195,6 @@ def _states_rows(ws: Any, lay: Layout, native: bool) -> None:
             formula_at(ws, r, lay.gate_col, ArrayFormula(span, f"=LSTM_STEP({x},{h_prev},{c_prev},lstm_W,lstm_b)"))
 
 
-def _heat_maps(ws: Any, lay: Layout, r0: int, r1: int) -> None:
-    for q in QUANTITIES:
-        c0 = lay.block_col(q)
-        span = f"{get_column_letter(c0)}{r0}:{get_column_letter(c0 + lay.H - 1)}{r1}"
-        ws.conditional_formatting.add(
-            span,
-            ColorScaleRule(
-                start_type="min", start_color="FFFFFF", end_type="max", end_color=tint(GATE_COLOURS[q], 0.35)
-            ),
-        )
-
-
 def states_sheet(wb: Workbook, lay: Layout, native: bool) -> None:
     name = "States (formulas)" if native else "States"
     ws = wb.create_sheet(name)
@@ -193,7 +208,7 @@ def states_sheet(wb: Workbook, lay: Layout, native: bool) -> None:
     _states_rows(ws, lay, native)
     r0, r1 = lay.state_row(1), lay.state_row(lay.T)
     number_format(ws, r0, 2, r1, lay.gate_col + 6 * lay.H - 1, "0.0000")
-    _heat_maps(ws, lay, r0, r1)
+    heat_maps(ws, lay.gate_col, lay.H, r0, r1)
     block = ref(name, r0, lay.gate_col, r1, lay.gate_col + 6 * lay.H - 1)
     inputs = ref(name, r0, 2, r1, 1 + lay.D)
     if native:

@@ -20,7 +20,7 @@ from ..core.errors import LSTMError
 from ..forecasting.auto import SeriesPrep
 from ..forecasting.metrics import mase, seasonal_naive, smape
 from ..lstm.engine import run
-from ..lstm.params import LSTMParams
+from ..lstm.params import QUANTITIES, LSTMParams
 from ..lstm.recursive import advance
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "BookForecaster",
     "band_order",
     "compute_forecaster_blocks",
+    "member_columns",
     "read_forecaster",
     "stacked_bands",
 ]
@@ -43,7 +44,11 @@ AUTO_NAMES: dict[str, tuple[str, str]] = {
     "auto_W_y": ("K × H", "the members' heads, each predicting the next u"),
     "auto_b_y": ("K × 1", "the heads' biases"),
     "auto_transform": ("T × 4", "a, s, d, u per step (u from step 2)"),
-    "auto_states_k": ("(T_h+n−2) × (2H+2)", "member k: u fed in, C, h, y; the history, then the forecast fed back"),
+    "auto_states_k": (
+        "(T_h+n−2) × (6H+2)",
+        "member k: u fed in, i, f, g, C, o, h, y; the history, then the forecast fed back",
+    ),
+    "auto_sequence_udf_k": ("(T_h−1) × 6H", "member k's i, f, g, C, o, h over the history from LSTM_SEQUENCE"),
     "auto_forecast_steps": ("n × (2+3K)", "φ^k, s, then per member û, d̂, ŷ"),
     "auto_forecast_formulas": ("n × (1+2L)", "the median forecast, then lower and upper per level"),
     "auto_naive": ("n × 1", "seasonal naive, for comparison"),
@@ -107,19 +112,32 @@ def read_forecaster(numbers: Any, where: str) -> BookForecaster:
 
 
 def _states(p: LSTMParams, u: np.ndarray, n: int) -> np.ndarray:
-    """u fed in | C (H) | h (H) | y per row: the changes u (T', ), then n-1 forecasts fed back."""
+    """u fed in | i f g C o h (H each) | y per row: the changes u (T', ), then n-1 forecasts fed back."""
     r = run(p, u[:, None], outputs="all")
-    H = p.hidden_size
-    c = np.reshape(np.asarray(r.c), (u.size, H))  # (T', H); outputs="all" keeps every state
-    h = np.reshape(np.asarray(r.h), (u.size, H))
-    y = h @ np.asarray(p.W_y)[0] + float(np.asarray(p.b_y)[0])  # (T',)
-    rows = [np.concatenate([[x], ci, hi, [yi]]) for x, ci, hi, yi in zip(u, c, h, y, strict=True)]
-    hk, ck, yk = h[-1:], c[-1:], y[-1:]  # (1, H), (1, H), (1,): one layer's states, the last y
+    table = r.table()  # (T', 6H): i | f | g | C | o | h, QUANTITIES' order
+    y = np.asarray(r.y)[:, 0]  # (T',) the head at every step
+    rows = [np.concatenate([[x], quantities, [yi]]) for x, quantities, yi in zip(u, table, y, strict=True)]
+    hk, ck, yk = r.h_n, r.c_n, y[-1:]  # (1, H), (1, H), (1,): one layer's states, the last y
     for _ in range(n - 1):
         x = yk
-        hk, ck, yk = advance(p, x, hk, ck)[:3]  # the recursion of recursive_forecast
-        rows.append(np.concatenate([x, ck[0], hk[0], yk]))
+        hk, ck, yk, step = advance(p, x, hk, ck)  # the recursion of recursive_forecast
+        rows.append(np.concatenate([x, step.row(), yk]))
     return np.array(rows)
+
+
+def member_columns(states: np.ndarray, width: int, where: str) -> np.ndarray:
+    """A member's states (rows, 6H+2) for a block ``width`` columns wide: all of them, or for a
+    workbook made before the gates were shown (2H+2 wide) its u, C, h and y; any other width is refused."""
+    H = (states.shape[1] - 2) // 6
+    if width == 6 * H + 2:
+        return states
+    if width == 2 * H + 2:
+        C, h = 1 + QUANTITIES.index("C") * H, 1 + QUANTITIES.index("h") * H
+        return np.concatenate([states[:, :1], states[:, C : C + H], states[:, h : h + H], states[:, -1:]], axis=1)
+    raise LSTMError(
+        f"{where} is {width} columns wide; a member of H={H} needs 6H+2 = {6 * H + 2} (u, i, f, g, C, o, h, y) "
+        f"or, as older workbooks had it, 2H+2 = {2 * H + 2} (u, C, h, y)"
+    )
 
 
 def _inverse(f: BookForecaster, u_hat: np.ndarray, d_last: float, T_h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -159,8 +177,9 @@ def compute_forecaster_blocks(f: BookForecaster, series: np.ndarray, T_h: int, s
     steps = [f.damping**k, p.indices[(T_h + k - 1) % p.season]]
     values = []
     for j, member in enumerate(f.members):
-        table = _states(member, u[1:T_h], n)  # (T_h - 1 + n - 1, 2H + 2)
+        table = _states(member, u[1:T_h], n)  # (T_h - 1 + n - 1, 6H + 2)
         blocks[f"auto_states_{j + 1}"] = table
+        blocks[f"auto_sequence_udf_{j + 1}"] = table[: T_h - 1, 1:-1]  # (T_h - 1, 6H), what LSTM_SEQUENCE gives
         u_hat = table[T_h - 2 :, -1]  # y of the last history row, then of each forecast row
         d_hat, y_hat = _inverse(f, u_hat, float(d[T_h - 1]), T_h)
         steps += [u_hat, d_hat, y_hat]

@@ -26,7 +26,13 @@ from ..core.files import Seen, atomic_write, clean_stale, seen
 from ..core.locks import write_lock
 from .blocks import check_places, compute_blocks, place_blocks
 from .contract import INPUT_NAMES, MAX_STEPS, OUTPUT_NAMES, book_name, read_model
-from .forecaster_book import AUTO_INPUT_NAMES, AUTO_NAMES, compute_forecaster_blocks, read_forecaster
+from .forecaster_book import (
+    AUTO_INPUT_NAMES,
+    AUTO_NAMES,
+    compute_forecaster_blocks,
+    member_columns,
+    read_forecaster,
+)
 from .patch import Blocks, Streamed, patch_stream, write_package
 from .paths import write_path
 from .xlsx import Book, CellRange
@@ -45,7 +51,7 @@ class RefreshResult:
     notes: tuple[str, ...] = ()  # things done or seen beside the refresh (stale temporary files)
 
 
-_MEMBER = re.compile(r"auto_states_[0-9]+")  # the forecaster's member k (AUTO_NAMES: auto_states_k)
+_MEMBER = re.compile(r"auto_(states|sequence_udf)_[0-9]+")  # member k's blocks (AUTO_NAMES: auto_states_k, ...)
 CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 
@@ -136,6 +142,8 @@ def _refresh_locked(
             held = book.numbers_of([n for n in AUTO_INPUT_NAMES if n not in given])  # each sheet read once
             f = read_forecaster({**held, **given}.__getitem__, str(path))
             blocks.update(compute_forecaster_blocks(f, model.series[:, 0], model.history.shape[0], model.season))
+            for name in [n for n in blocks if n.startswith("auto_states_") and n in book.names]:
+                blocks[name] = member_columns(blocks[name], book.range(name).shape[1], f"{path}: {name}")
 
         def locate(contract_name: str) -> tuple[str, CellRange] | None:
             in_book = book_name(book.names, contract_name)  # older workbooks: the former name
