@@ -33,7 +33,7 @@ from xl_lstm.template.example_model import (
 )
 from xl_lstm.template.model import TRAIN_EPOCHS, template_model
 from xl_lstm.template.styles import ACTUAL_COLOUR, FORECAST_COLOUR, GATE_COLOURS
-from xl_lstm.workbook.contract import WORKBOOK_FIT
+from xl_lstm.workbook.contract import MIN_WORKBOOK_EPOCHS, WORKBOOK_FIT, WORKBOOK_STEPS, workbook_epochs
 from xl_lstm.workbook.forecaster_book import AUTO_NAMES, BookForecaster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,6 +199,14 @@ def test_shipped_weights_are_the_stored_ones_for_this_history_and_recipe() -> No
     trained = fit_lagged(lags.raw[: lags.history_steps], WORKBOOK_FIT.changed(hidden=2))
     np.testing.assert_array_equal(lags.params.W, digits15(trained.params.W))
     assert not np.allclose(lags.params.W, xl.init_params(3, 2, seed=0).W)
+
+
+def test_the_workbook_recipe_trains_every_history_on_about_the_same_steps() -> None:
+    assert workbook_epochs(12) == workbook_epochs(132) == WORKBOOK_FIT.epochs == TRAIN_EPOCHS  # the airline's 132
+    for steps in (133, 514, 1000):
+        passes = workbook_epochs(steps)
+        assert (passes - 1) * steps < WORKBOOK_STEPS <= passes * steps and passes < WORKBOOK_FIT.epochs
+    assert workbook_epochs(100_000) == MIN_WORKBOOK_EPOCHS
 
 
 def test_stored_weights_reach_their_recorded_loss_here() -> None:

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Sequence
 
 from ..core.errors import LSTMError
-from ..workbook.contract import WORKBOOK_FIT
+from ..workbook.contract import MIN_WORKBOOK_EPOCHS, WORKBOOK_FIT, WORKBOOK_STEPS
 from .demo import demo
 from .forecast import forecast_command
 from .progress import close_bars
@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=_positive,
         default=None,
-        help=f"passes over the history (default {WORKBOOK_FIT.epochs}, the workbook recipe)",
+        help=f"passes over the history (default: the workbook recipe, {WORKBOOK_FIT.epochs} up to "
+        f"{WORKBOOK_STEPS // WORKBOOK_FIT.epochs} steps, fewer over a longer history, at least {MIN_WORKBOOK_EPOCHS})",
     )
     p_fit.add_argument("--seed", type=_whole, default=0, help="seed of the initial weights (default 0)")
     p_fit.add_argument("--quiet", action="store_true", help="no progress bar")

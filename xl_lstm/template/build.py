@@ -36,7 +36,7 @@ from .charts import charts_sheet
 from .forecaster_sheets import add_forecaster_sheets
 from .guide import guide_sheet
 from .layout import Layout
-from .model import TRAIN_EPOCHS, TemplateModel, template_model, workbook_model
+from .model import TemplateModel, template_model, workbook_model
 from .sheets import conf_sheet, forecast_sheet, inputs_sheet, states_sheet, weights_sheet
 
 __all__ = ["build_template", "check_target", "template_book", "template_bytes", "write_template"]
@@ -51,7 +51,7 @@ def build_template(
     steps: int | None = None,
     series: Any = None,
     seed: int = 0,
-    train_epochs: int = TRAIN_EPOCHS,
+    train_epochs: int | None = None,
     on_epoch: Callable[[Epoch], None] | None = None,
 ) -> tuple[Workbook, Layout]:
     """The template workbook for H units, D inputs and T steps, and where its blocks are."""
@@ -84,7 +84,7 @@ def template_bytes(
     steps: int | None = None,
     series: Any = None,
     seed: int = 0,
-    train_epochs: int = TRAIN_EPOCHS,
+    train_epochs: int | None = None,
     on_epoch: Callable[[Epoch], None] | None = None,
     *,
     model: TemplateModel | None = None,
@@ -147,7 +147,7 @@ def write_template(
     force: bool = False,
     seed: int = 0,
     series: Any = None,
-    train_epochs: int = TRAIN_EPOCHS,
+    train_epochs: int | None = None,
     on_epoch: Callable[[Epoch], None] | None = None,
     model: TemplateModel | None = None,
 ) -> Path:

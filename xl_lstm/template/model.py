@@ -25,7 +25,7 @@ from ..lstm.engine import run
 from ..lstm.params import LSTMParams, init_params
 from ..tables.datasets import load_airpassengers
 from ..tables.series_file import FREQUENCIES, SeriesFile, hold_out
-from ..workbook.contract import WORKBOOK_FIT, WorkbookModel
+from ..workbook.contract import WORKBOOK_FIT, WorkbookModel, workbook_epochs
 from ..workbook.forecaster_book import BookForecaster
 from .example_model import digits15, forecaster_model, trained_weights
 
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 MAX_HIDDEN, MAX_INPUTS = 64, 12
-TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the template's weights are trained, as xl-lstm fit does
+TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the shipped template's passes (workbook_epochs of its 132 months), as xl-lstm fit trains
 FORECASTER_LEVELS = DEFAULT_LEVELS  # the forecaster's interval levels in a template: 80% and 95%
 # Cells a template may hold (``step_cells`` per step, counted before any training, as openpyxl
 # holds them: formulas, values and the formatted cells that =LSTM_STEP and =LSTM_SEQUENCE fill):
@@ -153,16 +153,17 @@ def template_model(
     steps: int | None = None,
     series: Any = None,
     seed: int = 0,
-    train_epochs: int = TRAIN_EPOCHS,
+    train_epochs: int | None = None,
     on_epoch: Callable[[Epoch], None] | None = None,
 ) -> TemplateModel:
     """The deterministic model and data of a template with H units, D inputs and T steps.
 
     ``series`` (a ``SeriesFile`` from ``read_series``: labels, name, frequency; a pandas
     Series, labels from its index; or any 1-D numbers) replaces the shipped airline
-    passengers series. With ``train_epochs`` > 0 the weights are trained on the history
-    with the workbook recipe, as ``xl-lstm fit`` trains them; otherwise they are the
-    deterministic initialisation with a least-squares head.
+    passengers series. The weights are trained on the history with the workbook recipe, as
+    ``xl-lstm fit`` trains them, for ``train_epochs`` passes (None: ``workbook_epochs`` of the
+    history); with ``train_epochs=0`` they are the deterministic initialisation with a
+    least-squares head.
     """
     about = AIRLINE if series is None else _series_info(series)
     if series is None:
@@ -188,6 +189,8 @@ def template_model(
     raw = np.stack([values[first - d : first - d + T] for d in range(D)], axis=1)  # (T, D)
     labels = labels[first : first + T]
     hist = raw[: T - horizon, 0]
+    if train_epochs is None:
+        train_epochs = workbook_epochs(hist.size)
     if train_epochs > 0:  # the workbook recipe: stored for the shipped example, else trained now
         trained = trained_weights(hist if D == 1 else raw[: T - horizon], H, train_epochs, seed, on_epoch)
         center, scale = trained.center, trained.scale

@@ -38,12 +38,14 @@ __all__ = [
     "NAMES",
     "OUTPUT_NAMES",
     "WORKBOOK_FIT",
+    "WORKBOOK_STEPS",
     "NamedRanges",
     "WorkbookModel",
     "XlwingsNames",
     "book_name",
     "model_blocks",
     "read_model",
+    "workbook_epochs",
 ]
 
 # name -> (shape in H units, D inputs, T steps, n held out; what it holds). README lists the same table.
@@ -104,8 +106,18 @@ FORMER_NAMES = {"lstm_forecast_udf": "lstm_forecast", "lstm_metrics_udf": "lstm_
 # The one training recipe for workbooks: the template's shipped weights, xl-lstm fit, the
 # demo and the xlwings button all train this way (H comes from the workbook's lstm_W). The
 # workbook holds its own test (the months after lstm_history), so the whole history trains,
-# with no validation tail, for a fixed number of epochs.
+# with no validation tail, for a fixed number of epochs: ``workbook_epochs`` of the history.
 WORKBOOK_FIT = FitConfig(epochs=800, val_fraction=0.0)
+WORKBOOK_STEPS = 800 * 132  # the steps a workbook trains on: 800 passes over the airline's 132 months
+MIN_WORKBOOK_EPOCHS = 100
+
+
+def workbook_epochs(steps: int) -> int:
+    """The recipe's passes over a history of ``steps`` steps: ``WORKBOOK_FIT.epochs`` (800) up to
+    132 steps, fewer over a longer one so that every workbook trains on about the same
+    ``WORKBOOK_STEPS`` steps, and never fewer than ``MIN_WORKBOOK_EPOCHS`` (a pass costs
+    time in proportion to its steps: 800 passes over 514 months took 4 times the airline's)."""
+    return max(MIN_WORKBOOK_EPOCHS, min(WORKBOOK_FIT.epochs, -(-WORKBOOK_STEPS // max(steps, 1))))
 
 
 class NamedRanges(Protocol):

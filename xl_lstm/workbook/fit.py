@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..forecasting.train import Epoch, Model, fit_lagged, fit_one_lstm
-from .contract import TRAINED_NAMES, WORKBOOK_FIT, NamedRanges, model_blocks, read_model
+from .contract import TRAINED_NAMES, WORKBOOK_FIT, NamedRanges, model_blocks, read_model, workbook_epochs
 
 if TYPE_CHECKING:
     from .refresh import RefreshResult
@@ -25,12 +25,12 @@ __all__ = ["fit_workbook", "train_on"]
 def train_on(
     source: NamedRanges, *, seed: int = 0, epochs: int | None = None, on_epoch: Callable[[Epoch], None] | None = None
 ) -> tuple[Model, dict[str, np.ndarray]]:
-    """Train on a workbook's history with ``WORKBOOK_FIT`` (H from its lstm_W); the model and its blocks."""
+    """Train on a workbook's history with ``WORKBOOK_FIT`` (H from its lstm_W) for ``epochs``
+    passes (None: ``workbook_epochs`` of its length); the model and its blocks."""
     current = read_model(source)
     D, H = current.params.input_size, current.params.hidden_size
-    settings: dict[str, Any] = {"hidden": H, "seed": seed}
-    if epochs is not None:
-        settings["epochs"] = epochs
+    passes = workbook_epochs(current.history.shape[0]) if epochs is None else epochs
+    settings: dict[str, Any] = {"hidden": H, "seed": seed, "epochs": passes}
     if D == 1:
         model = fit_one_lstm(current.history[:, 0], WORKBOOK_FIT, on_epoch=on_epoch, **settings)
     else:  # the series and its D-1 lags, as the sheets lay them out
