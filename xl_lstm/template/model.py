@@ -42,7 +42,9 @@ __all__ = [
 ]
 
 MAX_HIDDEN, MAX_INPUTS = 64, 12
-TRAIN_EPOCHS = WORKBOOK_FIT.epochs  # the shipped template's passes (workbook_epochs of its 132 months), as xl-lstm fit trains
+TRAIN_EPOCHS = (
+    WORKBOOK_FIT.epochs
+)  # the shipped template's passes (workbook_epochs of its 132 months), as xl-lstm fit trains
 FORECASTER_LEVELS = DEFAULT_LEVELS  # the forecaster's interval levels in a template: 80% and 95%
 # Cells a template may hold (``step_cells`` per step, counted before any training, as openpyxl
 # holds them: formulas, values and the formatted cells that =LSTM_STEP and =LSTM_SEQUENCE fill):
