@@ -11,7 +11,8 @@ Each series y (n,) is turned into what the LSTM reads, in four steps, each undon
 One LSTM with a linear head reads u and predicts the next u, for every series at once
 (a global model, as the best neural forecasters of the M4 competition were): it trains on
 windows of L steps from a zero state, in mini-batches across series, by BPTT and Adam
-(``bptt.loss_and_grads``). Several members (seeds) are trained; the forecast is their median.
+(``bptt.loss_and_grads``'s maths). Several members (seeds) are trained, side by side as one
+stacked model (``stacked``); the forecast is their median.
 
 Forecast k = 1..h steps after the last value, the LSTM's û fed back one step at a time:
 
@@ -41,8 +42,8 @@ from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS, MAX_HORIZON
 from ..lstm.params import LSTMParams, init_params
 from ..lstm.recursive import recursive_forecast
-from .adam import Adam, clip_norm, params_of
-from .bptt import loss_and_grads
+from . import stacked
+from .adam import Adam
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
 from .train import Epoch, ForecastResult, check_levels
 
@@ -172,52 +173,67 @@ def _windows(us: Sequence[np.ndarray], window: int) -> list[np.ndarray]:
     return [np.concatenate(g).T for _, g in sorted(groups.items())]
 
 
-def _train_member(
-    groups: list[np.ndarray], cfg: AutoConfig, seed: int, report: Callable[[int, int, float], None]
-) -> LSTMParams:
-    """One member: Adam over shuffled mini-batches of windows, about ``cfg.updates`` steps;
-    ``report(epoch, epochs, loss)`` after each pass over the windows."""
-    rng = np.random.default_rng(seed)
-    p = init_params(1, cfg.hidden, output_size=1, seed=seed)
-    arrays = [np.array(p.W), np.array(p.b), np.array(p.W_y), np.array(p.b_y)]
+def _schedule(groups: list[np.ndarray], batch: int, rng: np.random.Generator) -> list[tuple[int, np.ndarray]]:
+    """One epoch's mini-batches in the order trained: (group, window indices), shuffled by ``rng``."""
+    batches = [
+        (j, ix)
+        for j, g in enumerate(groups)
+        for ix in np.array_split(rng.permutation(g.shape[1]), math.ceil(g.shape[1] / batch))
+    ]
+    return [batches[k] for k in rng.permutation(len(batches))]
+
+
+def _train_members(
+    groups: list[np.ndarray], cfg: AutoConfig, seeds: Sequence[int], report: Callable[[int, int, np.ndarray], None]
+) -> tuple[LSTMParams, ...]:
+    """The members, one per seed, trained side by side as one stacked model (``stacked``); each
+    has its own initial weights, data order and gradient clipping, so each is what training it
+    alone would give (to rounding): Adam over shuffled mini-batches of windows, about
+    ``cfg.updates`` steps. ``report(epoch, epochs, losses (K,))`` after each pass over the windows."""
+    K = len(seeds)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    arrays = stacked.stack([init_params(1, cfg.hidden, output_size=1, seed=s) for s in seeds])
     adam = Adam([a.shape for a in arrays], cfg.lr)
     per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
     epochs = max(1, math.ceil(cfg.updates / per_epoch))
+    T, B = max(g.shape[0] for g in groups) - 1, min(cfg.batch, max(g.shape[1] for g in groups))
+    ws = stacked.Workspace(K, T, B, cfg.hidden)
+    n_windows = sum(g.shape[1] for g in groups)
     for epoch in range(1, epochs + 1):
-        batches = [
-            (g, ix)
-            for g in groups
-            for ix in np.array_split(rng.permutation(g.shape[1]), math.ceil(g.shape[1] / cfg.batch))
-        ]
-        total = 0.0
-        for k in rng.permutation(len(batches)):
-            g, ix = batches[k]
-            W = g[:, ix, None]  # (L+1, b, 1)
-            loss, grads, _, _ = loss_and_grads(params_of(arrays), W[:-1], W[1:])
-            arrays = adam.step(arrays, clip_norm(list(grads), cfg.clip))
-            total += loss * ix.size
-        report(epoch, epochs, total / sum(g.shape[1] for g in groups))
-    return params_of(arrays)
+        plans = [_schedule(groups, cfg.batch, rng) for rng in rngs]
+        total = np.zeros(K)
+        for step in zip(*plans, strict=True):  # each member's next mini-batch
+            T = max(groups[j].shape[0] - 1 for j, _ in step)
+            B = max(ix.size for _, ix in step)
+            W = np.zeros((K, T + 1, B))  # (K, L+1, b) windows, zero-padded where the members' differ
+            weight = np.zeros((K, T, B))
+            for k, (j, ix) in enumerate(step):
+                L = groups[j].shape[0] - 1
+                W[k, : L + 1, : ix.size] = groups[j][:, ix]
+                weight[k, :L, : ix.size] = 1.0
+            losses, grads = stacked.loss_and_grads(arrays, W[:, :-1, :, None], W[:, 1:, :, None], weight, ws)
+            arrays = adam.step(arrays, stacked.clip_each(grads, cfg.clip))
+            total += losses * np.array([ix.size for _, ix in step])
+        report(epoch, epochs, total / n_windows)
+    return stacked.unstack(arrays)
 
 
 def _members(
     us: Sequence[np.ndarray], cfg: AutoConfig, on_epoch: Callable[[Epoch], None] | None, phase: str
 ) -> tuple[LSTMParams, ...]:
-    """The ``cfg.members`` LSTMs, trained one after another; each is a phase of its own for
-    ``on_epoch`` ("validation: member 2 of 3"), whose epochs count from 1 again."""
+    """The ``cfg.members`` LSTMs (member k from seed cfg.seed + k), trained together: one phase
+    for ``on_epoch`` ("validation: 3 members"), each epoch's loss the members' mean."""
     groups = _windows(us, cfg.window or 16)
     if not groups:
         raise LSTMError("no series is long enough to train on")
-
-    def reporter(label: str) -> Callable[[int, int, float], None]:
-        def report(epoch: int, epochs: int, loss: float) -> None:
-            if on_epoch is not None:
-                on_epoch(Epoch(epoch, epochs, loss, float("nan"), label))
-
-        return report
-
     n = cfg.members
-    return tuple(_train_member(groups, cfg, cfg.seed + k, reporter(f"{phase}member {k + 1} of {n}")) for k in range(n))
+    label = f"{phase}{n} member{'s' if n > 1 else ''}"
+
+    def report(epoch: int, epochs: int, losses: np.ndarray) -> None:
+        if on_epoch is not None:
+            on_epoch(Epoch(epoch, epochs, float(np.mean(losses)), float("nan"), label))
+
+    return _train_members(groups, cfg, [cfg.seed + k for k in range(n)], report)
 
 
 def _member_steps(members: Sequence[LSTMParams], u: np.ndarray, horizon: int) -> np.ndarray:
@@ -325,8 +341,8 @@ def fit_auto(
         ``horizon`` steps (what validation measures). ``seasons`` gives a season per id (from
         their dates); otherwise ``config.season``, else detected; ``preps``: the series' transforms
     when the caller has made them already (``panels.screen``). ``on_epoch`` sees every epoch
-        of every member, validation's members first, each member a phase of its own
-        (``Epoch.phase``: "validation: member 1 of 3", ..., "fit: member 3 of 3")."""
+        of the members' training, validation's first, each training a phase of its own
+        (``Epoch.phase``: "validation: 3 members", then "fit: 3 members"), the loss the members' mean."""
     cfg = (config or AutoConfig()).changed(**settings)
     cfg.check()
     h = check_whole("horizon", horizon, 1, MAX_HORIZON)

@@ -1,0 +1,207 @@
+"""K one-layer LSTMs with linear heads, trained as one: bptt.py's forward pass and BPTT, batched over members.
+
+Each member k has its own weights and its own mini-batch; only the Python loop over the steps is
+shared, so K members cost about one loop. The stack holds the members' weights side by side:
+
+    W    (K, 4H, H+D)   each member's W in the sheet layout (row blocks i, f, g, o)
+    b    (K, 4H)
+    W_y  (K, O, H)
+    b_y  (K, O)
+
+and the data is each member's windows: X (K, T, B, D), Y (K, T, B, O), ``weight`` (K, T, B) the
+weight of each squared error (0 for padding where the members' batches differ in size). Member k's
+loss is Σ weight·(y - Y)² / (O Σ weight) and its gradients are bptt.loss_and_grads' (module
+docstring there) for that loss.
+
+Inside, gate rows are packed o, i, f | g: the three σ blocks are contiguous (one exp for all, their
+rows negated so that exp gives e^(-z)), and in the backward pass the blocks that dC drives (i, f, g)
+are contiguous too. Every array is preallocated in a ``Workspace`` that is reused across updates:
+no large temporaries, so no fresh pages for the allocator to fault in at each update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..lstm.params import LSTMParams
+
+__all__ = ["Workspace", "clip_each", "forward", "loss_and_grads", "stack", "unstack"]
+
+
+def stack(members: Sequence[LSTMParams]) -> list[np.ndarray]:
+    """[W (K, 4H, H+D), b (K, 4H), W_y (K, O, H), b_y (K, O)]: the members' weights side by side (copies)."""
+    return [np.stack([np.asarray(getattr(p, n), dtype=np.float64) for p in members]) for n in ("W", "b", "W_y", "b_y")]
+
+
+def unstack(arrays: Sequence[np.ndarray]) -> tuple[LSTMParams, ...]:
+    """The members of a stack, each its own LSTMParams."""
+    W, b, W_y, b_y = arrays
+    return tuple(LSTMParams(W[k], b[k], W_y[k], b_y[k]) for k in range(W.shape[0]))
+
+
+def _order(H: int) -> np.ndarray:
+    """Packed row order o, i, f, g as indices into the sheet's i, f, g, o: (4H,)."""
+    return np.r_[3 * H : 4 * H, 0 : 2 * H, 2 * H : 3 * H]
+
+
+class Workspace:
+    """Every array of one update, allocated once for up to (K, T, B) and reused (prefix views for smaller).
+
+    Inside, a step's arrays are (K, F, B): features by batch, so that each gate block of each
+    member is one contiguous slab (as in lstm.engine.run) and every NumPy call streams through it.
+    """
+
+    def __init__(self, K: int, T: int, B: int, H: int):
+        self.K, self.H = K, H
+        size = K * H * B
+        sizes = {
+            "Z": 4 * size * T,  # (K, T, 4H, B) gates σ(o, i, f) | g
+            "G": 4 * size * T,  # (K, T, 4H, B) ∂gate/∂z times what multiplies it (see _factors)
+            "dZ": 4 * size * T,  # (K, T, 4H, B) ∂L/∂z
+            "Hs": size * (T + 1),  # (K, T+1, H, B) h_0 = 0, h_1..h_T
+            "Cs": size * (T + 1),  # (K, T+1, H, B) C_0 = 0, C_1..C_T
+            "TC": size * T,  # (K, T, H, B) tanh C_t
+            "P": size * T,  # (K, T, H, B) o (1 - tanh² C)
+            "dHo": size * T,  # (K, T, H, B) the head's share of ∂L/∂h
+            "zb": 4 * size,  # (K, 4H, B) W_h h_{t-1}
+            "tmp": size,  # (K, H, B)
+            "dh": size,
+            "dh_next": size,
+            "dc": size,
+            "dc_next": size,
+        }
+        self._flat = {name: np.empty(n) for name, n in sizes.items()}
+
+    def view(self, name: str, *shape: int) -> np.ndarray:
+        return self._flat[name][: int(np.prod(shape))].reshape(shape)
+
+
+def _packed(W: np.ndarray, b: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """W_h (K, 4H, H), W_x (K, 4H, D) and b (K, 4H, 1) in packed order, the σ rows negated."""
+    order = _order(H)
+    sign = np.r_[-np.ones(3 * H), np.ones(H)]
+    Wp = W[:, order] * sign[:, None]  # (K, 4H, H+D)
+    return np.ascontiguousarray(Wp[:, :, :H]), Wp[:, :, H:], (b[:, order] * sign)[:, :, None]
+
+
+def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.ndarray:
+    """Run every member over its X (K, T, B, D) from zero states, filling ``ws``; returns y (K, T, O, B)."""
+    W, b, W_y, b_y = arrays
+    K, T, B, D = X.shape
+    H = ws.H
+    Wh, Wx, bp = _packed(W, b, H)
+    Z = ws.view("Z", K, T, 4 * H, B)
+    Hs, Cs, TC = ws.view("Hs", K, T + 1, H, B), ws.view("Cs", K, T + 1, H, B), ws.view("TC", K, T, H, B)
+    zb, tmp = ws.view("zb", K, 4 * H, B), ws.view("tmp", K, H, B)
+    if D == 1:  # the input part of z for every step: an outer product
+        np.multiply(Wx[:, None], X[:, :, None, :, 0], out=Z)
+    else:
+        np.matmul(Wx[:, None], X.transpose(0, 1, 3, 2), out=Z)
+    Z += bp[:, None]
+    Hs[:, 0] = 0.0
+    Cs[:, 0] = 0.0
+    matmul, add, mul, exp, tanh, div = np.matmul, np.add, np.multiply, np.exp, np.tanh, np.divide
+    with np.errstate(over="ignore"):  # e^(-z) = inf for z ≪ 0 gives σ = 0, as it should
+        for t in range(T):
+            z = Z[:, t]  # (K, 4H, B)
+            s, g = z[:, : 3 * H], z[:, 3 * H :]
+            o, i, f = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H]
+            matmul(Wh, Hs[:, t], out=zb)  # W_h h_{t-1}
+            add(z, zb, out=z)
+            exp(s, out=s)
+            add(s, 1.0, out=s)
+            div(1.0, s, out=s)  # σ for o, i, f
+            tanh(g, out=g)
+            c = Cs[:, t + 1]
+            mul(f, Cs[:, t], out=c)
+            mul(i, g, out=tmp)
+            add(c, tmp, out=c)  # C_t = f C_{t-1} + i g
+            tanh(c, out=TC[:, t])
+            mul(o, TC[:, t], out=Hs[:, t + 1])  # h_t = o tanh C_t
+    y = np.matmul(W_y[:, None], Hs[:, 1:])  # (K, T, O, B)
+    y += b_y[:, None, :, None]
+    return y
+
+
+def _factors(ws: Workspace, K: int, T: int, B: int) -> None:
+    """G (K, T, 4H, B): [tanh C·o(1-o), g·i(1-i), C_{t-1}·f(1-f), i(1-g²)]; P = o(1 - tanh² C)."""
+    H = ws.H
+    Z, G = ws.view("Z", K, T, 4 * H, B), ws.view("G", K, T, 4 * H, B)
+    TC, P, Cs = ws.view("TC", K, T, H, B), ws.view("P", K, T, H, B), ws.view("Cs", K, T + 1, H, B)
+    s, g3 = Z[:, :, : 3 * H], G[:, :, : 3 * H]
+    np.multiply(s, s, out=g3)
+    np.subtract(s, g3, out=g3)  # σ(1-σ) for o, i, f
+    o, i, g = Z[:, :, :H], Z[:, :, H : 2 * H], Z[:, :, 3 * H :]
+    G[:, :, :H] *= TC
+    G[:, :, H : 2 * H] *= g
+    G[:, :, 2 * H : 3 * H] *= Cs[:, :T]
+    gg = G[:, :, 3 * H :]
+    np.multiply(g, g, out=gg)
+    np.subtract(1.0, gg, out=gg)
+    gg *= i
+    np.multiply(TC, TC, out=P)
+    np.subtract(1.0, P, out=P)
+    P *= o
+
+
+def loss_and_grads(
+    arrays: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, weight: np.ndarray, ws: Workspace
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each member's loss (K,) and gradients [dW (K, 4H, H+D), db (K, 4H), dW_y (K, O, H), db_y (K, O)].
+
+    X (K, T, B, D), Y (K, T, B, O), weight (K, T, B) ≥ 0 with some > 0 per member; ``ws`` fits (T, B).
+    """
+    W, b, W_y, b_y = arrays
+    K, T, B, D = X.shape
+    H, O = ws.H, Y.shape[3]  # noqa: E741
+    y = forward(arrays, X, ws)  # (K, T, O, B)
+    N = weight.sum(axis=(1, 2)) * O  # (K,)
+    err = y - Y.transpose(0, 1, 3, 2)  # (K, T, O, B)
+    w = weight[:, :, None, :]  # (K, T, 1, B)
+    losses = np.sum(err * err * w, axis=(1, 2, 3)) / N
+    dy = 2.0 * err * w / N[:, None, None, None]  # (K, T, O, B)
+    Hs = ws.view("Hs", K, T + 1, H, B)
+    dW_y = np.matmul(dy, Hs[:, 1:].transpose(0, 1, 3, 2)).sum(axis=1)  # (K, O, H)
+    db_y = dy.sum(axis=(1, 3))
+    dHo = ws.view("dHo", K, T, H, B)
+    np.matmul(W_y.transpose(0, 2, 1)[:, None], dy, out=dHo)
+
+    _factors(ws, K, T, B)
+    order = _order(H)
+    WhT = np.ascontiguousarray(W[:, order, :H].transpose(0, 2, 1))  # (K, H, 4H) packed, true signs
+    Z, G, dZ = (ws.view(n, K, T, 4 * H, B) for n in ("Z", "G", "dZ"))
+    P = ws.view("P", K, T, H, B)
+    dh, dc = ws.view("dh", K, H, B), ws.view("dc", K, H, B)
+    dh_next, dc_next = ws.view("dh_next", K, H, B), ws.view("dc_next", K, H, B)
+    dh_next[...] = 0.0
+    dc_next[...] = 0.0
+    matmul, add, mul = np.matmul, np.add, np.multiply
+    for t in range(T - 1, -1, -1):
+        add(dHo[:, t], dh_next, out=dh)
+        mul(dh, P[:, t], out=dc)
+        add(dc, dc_next, out=dc)  # dC = dh o (1 - tanh² C) + dC_next
+        dz = dZ[:, t]  # (K, 4H, B)
+        mul(dh, G[:, t, :H], out=dz[:, :H])  # output gate
+        mul(dc[:, None], G[:, t, H:].reshape(K, 3, H, B), out=dz[:, H:].reshape(K, 3, H, B))  # i, f, g
+        if t:
+            mul(dc, Z[:, t, 2 * H : 3 * H], out=dc_next)  # dC_next = dC f
+            matmul(WhT, dz, out=dh_next)  # dh_next = W_hᵀ dz
+    dWp = np.empty((K, 4 * H, H + D))
+    np.sum(np.matmul(dZ, Hs[:, :T].transpose(0, 1, 3, 2)), axis=1, out=dWp[:, :, :H])
+    np.sum(np.matmul(dZ, X), axis=1, out=dWp[:, :, H:])
+    dbp = dZ.sum(axis=(1, 3))
+    dW, db = np.empty_like(dWp), np.empty_like(dbp)
+    dW[:, order], db[:, order] = dWp, dbp  # back to the sheet's i, f, g, o
+    return losses, [dW, db, dW_y, db_y]
+
+
+def clip_each(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    """adam.clip_norm per member: member k's gradients scaled to global norm ≤ max_norm."""
+    K = grads[0].shape[0]
+    norms = np.sqrt(sum(np.sum((g * g).reshape(K, -1), axis=1) for g in grads))  # (K,)
+    scale = np.where(norms > max_norm, max_norm / np.where(norms > 0, norms, 1.0), 1.0)
+    if np.all(scale == 1.0):
+        return grads
+    return [g * scale.reshape((K,) + (1,) * (g.ndim - 1)) for g in grads]
