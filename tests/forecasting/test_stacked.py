@@ -49,9 +49,9 @@ def test_the_stacked_forward_pass_is_the_engines_per_member(D: int) -> None:
     K, T, B, H = 3, 7, 5, 4
     members = random_members(K, H, D)
     X = np.random.default_rng(1).normal(0, 2, (K, T, B, D))
-    ws = stacked.Workspace(K, T, B, H)
+    ws = stacked.Workspace(K, T, B, H, D)
     y = stacked.forward(stacked.stack(members), X, ws)  # (K, T, O, B)
-    h = ws.view("Hs", K, T + 1, H, B)[:, 1:]  # (K, T, H, B)
+    h = ws.hidden(K, T, B)  # (K, T, H, B)
     for k, p in enumerate(members):
         r = run(p, X[k], outputs="all")
         assert close(h[k].transpose(0, 2, 1), r.h)  # type: ignore[arg-type]
@@ -65,7 +65,7 @@ def test_stacked_gradients_are_each_members_own(D: int) -> None:
     rng = np.random.default_rng(2)
     X, Y = rng.normal(size=(K, T, B, D)), rng.normal(size=(K, T, B, 2))
     losses, grads = stacked.loss_and_grads(
-        stacked.stack(members), X, Y, np.ones((K, T, B)), stacked.Workspace(K, T, B, H)
+        stacked.stack(members), X, Y, np.ones((K, T, B)), stacked.Workspace(K, T, B, H, D)
     )
     for k, p in enumerate(members):
         loss, g, _, _ = loss_and_grads(p, X[k], Y[k])

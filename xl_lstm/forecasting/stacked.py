@@ -51,21 +51,21 @@ class Workspace:
 
     Inside, a step's arrays are (K, F, B): features by batch, so that each gate block of each
     member is one contiguous slab (as in lstm.engine.run) and every NumPy call streams through it.
+    A step's input column is [h_{t-1}; x_t; 1], so that z_t is one matmul with [W | b].
     """
 
-    def __init__(self, K: int, T: int, B: int, H: int):
-        self.K, self.H = K, H
+    def __init__(self, K: int, T: int, B: int, H: int, D: int = 1):
+        self.K, self.H, self.D = K, H, D
         size = K * H * B
         sizes = {
+            "A": K * (H + D + 1) * B * (T + 1),  # (K, T+1, H+D+1, B) [h_{t-1}; x_t; 1]; A[:, T, :H] = h_T
             "Z": 4 * size * T,  # (K, T, 4H, B) gates σ(o, i, f) | g
             "G": 4 * size * T,  # (K, T, 4H, B) ∂gate/∂z times what multiplies it (see _factors)
             "dZ": 4 * size * T,  # (K, T, 4H, B) ∂L/∂z
-            "Hs": size * (T + 1),  # (K, T+1, H, B) h_0 = 0, h_1..h_T
             "Cs": size * (T + 1),  # (K, T+1, H, B) C_0 = 0, C_1..C_T
             "TC": size * T,  # (K, T, H, B) tanh C_t
             "P": size * T,  # (K, T, H, B) o (1 - tanh² C)
             "dHo": size * T,  # (K, T, H, B) the head's share of ∂L/∂h
-            "zb": 4 * size,  # (K, 4H, B) W_h h_{t-1}
             "tmp": size,  # (K, H, B)
             "dh": size,
             "dh_next": size,
@@ -77,13 +77,16 @@ class Workspace:
     def view(self, name: str, *shape: int) -> np.ndarray:
         return self._flat[name][: int(np.prod(shape))].reshape(shape)
 
+    def hidden(self, K: int, T: int, B: int) -> np.ndarray:
+        """h_1..h_T of the last forward pass: (K, T, H, B)."""
+        return self.view("A", K, T + 1, self.H + self.D + 1, B)[:, 1:, : self.H]
 
-def _packed(W: np.ndarray, b: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """W_h (K, 4H, H), W_x (K, 4H, D) and b (K, 4H, 1) in packed order, the σ rows negated."""
+
+def _packed(W: np.ndarray, b: np.ndarray, H: int) -> np.ndarray:
+    """[W | b] (K, 4H, H+D+1) in packed order, the σ rows negated."""
     order = _order(H)
     sign = np.r_[-np.ones(3 * H), np.ones(H)]
-    Wp = W[:, order] * sign[:, None]  # (K, 4H, H+D)
-    return np.ascontiguousarray(Wp[:, :, :H]), Wp[:, :, H:], (b[:, order] * sign)[:, :, None]
+    return np.concatenate([W[:, order], b[:, order, None]], axis=2) * sign[:, None]
 
 
 def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -91,16 +94,14 @@ def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.nd
     W, b, W_y, b_y = arrays
     K, T, B, D = X.shape
     H = ws.H
-    Wh, Wx, bp = _packed(W, b, H)
+    Wb = _packed(W, b, H)  # (K, 4H, H+D+1)
+    A = ws.view("A", K, T + 1, H + D + 1, B)
     Z = ws.view("Z", K, T, 4 * H, B)
-    Hs, Cs, TC = ws.view("Hs", K, T + 1, H, B), ws.view("Cs", K, T + 1, H, B), ws.view("TC", K, T, H, B)
-    zb, tmp = ws.view("zb", K, 4 * H, B), ws.view("tmp", K, H, B)
-    if D == 1:  # the input part of z for every step: an outer product
-        np.multiply(Wx[:, None], X[:, :, None, :, 0], out=Z)
-    else:
-        np.matmul(Wx[:, None], X.transpose(0, 1, 3, 2), out=Z)
-    Z += bp[:, None]
-    Hs[:, 0] = 0.0
+    Cs, TC, tmp = ws.view("Cs", K, T + 1, H, B), ws.view("TC", K, T, H, B), ws.view("tmp", K, H, B)
+    A[:, 0, :H] = 0.0
+    A[:, :T, H : H + D] = X.transpose(0, 1, 3, 2)
+    A[:, T, H : H + D] = 0.0
+    A[:, :, H + D] = 1.0
     Cs[:, 0] = 0.0
     matmul, add, mul, exp, tanh, div = np.matmul, np.add, np.multiply, np.exp, np.tanh, np.divide
     with np.errstate(over="ignore"):  # e^(-z) = inf for z ≪ 0 gives σ = 0, as it should
@@ -108,8 +109,7 @@ def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.nd
             z = Z[:, t]  # (K, 4H, B)
             s, g = z[:, : 3 * H], z[:, 3 * H :]
             o, i, f = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H]
-            matmul(Wh, Hs[:, t], out=zb)  # W_h h_{t-1}
-            add(z, zb, out=z)
+            matmul(Wb, A[:, t], out=z)  # [W | b] [h_{t-1}; x_t; 1]
             exp(s, out=s)
             add(s, 1.0, out=s)
             div(1.0, s, out=s)  # σ for o, i, f
@@ -119,8 +119,8 @@ def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.nd
             mul(i, g, out=tmp)
             add(c, tmp, out=c)  # C_t = f C_{t-1} + i g
             tanh(c, out=TC[:, t])
-            mul(o, TC[:, t], out=Hs[:, t + 1])  # h_t = o tanh C_t
-    y = np.matmul(W_y[:, None], Hs[:, 1:])  # (K, T, O, B)
+            mul(o, TC[:, t], out=A[:, t + 1, :H])  # h_t = o tanh C_t
+    y = np.matmul(W_y[:, None], A[:, 1:, :H])  # (K, T, O, B)
     y += b_y[:, None, :, None]
     return y
 
@@ -151,7 +151,7 @@ def loss_and_grads(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each member's loss (K,) and gradients [dW (K, 4H, H+D), db (K, 4H), dW_y (K, O, H), db_y (K, O)].
 
-    X (K, T, B, D), Y (K, T, B, O), weight (K, T, B) ≥ 0 with some > 0 per member; ``ws`` fits (T, B).
+    X (K, T, B, D), Y (K, T, B, O), weight (K, T, B) ≥ 0 with some > 0 per member; ``ws`` holds (T, B).
     """
     W, b, W_y, b_y = arrays
     K, T, B, D = X.shape
@@ -162,8 +162,8 @@ def loss_and_grads(
     w = weight[:, :, None, :]  # (K, T, 1, B)
     losses = np.sum(err * err * w, axis=(1, 2, 3)) / N
     dy = 2.0 * err * w / N[:, None, None, None]  # (K, T, O, B)
-    Hs = ws.view("Hs", K, T + 1, H, B)
-    dW_y = np.matmul(dy, Hs[:, 1:].transpose(0, 1, 3, 2)).sum(axis=1)  # (K, O, H)
+    A = ws.view("A", K, T + 1, H + D + 1, B)
+    dW_y = np.matmul(dy, A[:, 1:, :H].transpose(0, 1, 3, 2)).sum(axis=1)  # (K, O, H)
     db_y = dy.sum(axis=(1, 3))
     dHo = ws.view("dHo", K, T, H, B)
     np.matmul(W_y.transpose(0, 2, 1)[:, None], dy, out=dHo)
@@ -188,12 +188,9 @@ def loss_and_grads(
         if t:
             mul(dc, Z[:, t, 2 * H : 3 * H], out=dc_next)  # dC_next = dC f
             matmul(WhT, dz, out=dh_next)  # dh_next = W_hᵀ dz
-    dWp = np.empty((K, 4 * H, H + D))
-    np.sum(np.matmul(dZ, Hs[:, :T].transpose(0, 1, 3, 2)), axis=1, out=dWp[:, :, :H])
-    np.sum(np.matmul(dZ, X), axis=1, out=dWp[:, :, H:])
-    dbp = dZ.sum(axis=(1, 3))
-    dW, db = np.empty_like(dWp), np.empty_like(dbp)
-    dW[:, order], db[:, order] = dWp, dbp  # back to the sheet's i, f, g, o
+    dWb = np.matmul(dZ, A[:, :T].transpose(0, 1, 3, 2)).sum(axis=1)  # (K, 4H, H+D+1): Σ_t dz [h_{t-1}; x_t; 1]ᵀ
+    dW, db = np.empty((K, 4 * H, H + D)), np.empty((K, 4 * H))
+    dW[:, order], db[:, order] = dWb[:, :, : H + D], dWb[:, :, H + D]  # back to the sheet's i, f, g, o
     return losses, [dW, db, dW_y, db_y]
 
 
