@@ -102,25 +102,34 @@ def loss_and_grads(
 
     i, f, g, c, o, h = r.i, r.f, r.g, r.c, r.o, r.h  # (T, B, H)
     tc = np.tanh(c)
-    dW_y = np.einsum("tbo,tbh->oh", dy, h)
+    dW_y = (dy.reshape(T * B, O).T @ h.reshape(T * B, H)).reshape(O, H)
     db_y = dy.sum(axis=(0, 1))
     dh_out = dy @ params.W_y  # (T, B, H): the head's share of dh
-    Wh = params.W[:, :H]  # (4H, H)
-    dz = np.empty((T, B, 4 * H))
+    # what dC and dh multiply, for every step at once; then the loop does only what must be sequential
+    P = o * (1.0 - tc * tc)  # dC += dh · P
+    G = np.empty((T, B, 4, H))  # dz = [dC·G_i, dC·G_f, dC·G_g, dh·G_o]
+    np.multiply(g, i * (1.0 - i), out=G[:, :, 0])
+    np.multiply(c_prev, f * (1.0 - f), out=G[:, :, 1])
+    np.multiply(i, 1.0 - g * g, out=G[:, :, 2])
+    np.multiply(tc, o * (1.0 - o), out=G[:, :, 3])
+    Wh = np.ascontiguousarray(params.W[:, :H])  # (4H, H)
+    dz = np.empty((T, B, 4, H))
+    dh, dc = np.empty((B, H)), np.empty((B, H))
     dh_next = np.zeros((B, H))
     dc_next = np.zeros((B, H))
+    add, mul, matmul = np.add, np.multiply, np.matmul
     for t in range(T - 1, -1, -1):
-        dh = dh_out[t] + dh_next
-        dc = dh * o[t] * (1.0 - tc[t] ** 2) + dc_next
-        dz[t, :, :H] = dc * g[t] * i[t] * (1.0 - i[t])  # input gate
-        dz[t, :, H : 2 * H] = dc * c_prev[t] * f[t] * (1.0 - f[t])  # forget gate
-        dz[t, :, 2 * H : 3 * H] = dc * i[t] * (1.0 - g[t] ** 2)  # candidate
-        dz[t, :, 3 * H :] = dh * tc[t] * o[t] * (1.0 - o[t])  # output gate
-        dc_next = dc * f[t]
-        dh_next = dz[t] @ Wh
-    hx = np.concatenate([h_prev, Xb], axis=2)  # (T, B, H+D)
-    dW = np.einsum("tbk,tbj->kj", dz, hx)
-    db = dz.sum(axis=(0, 1))
+        add(dh_out[t], dh_next, out=dh)
+        mul(dh, P[t], out=dc)
+        add(dc, dc_next, out=dc)  # dC = dh · o · (1 - tanh²C) + dC_next
+        mul(dc[:, None], G[t, :, :3], out=dz[t, :, :3])  # input gate, forget gate, candidate
+        mul(dh, G[t, :, 3], out=dz[t, :, 3])  # output gate
+        mul(dc, f[t], out=dc_next)
+        matmul(dz[t].reshape(B, 4 * H), Wh, out=dh_next)
+    hx = np.concatenate([h_prev, Xb], axis=2).reshape(T * B, -1)  # (T·B, H+D)
+    dzf = dz.reshape(T * B, 4 * H)
+    dW = dzf.T @ hx
+    db = dzf.sum(axis=0)
     return loss, Grads(dW, db, dW_y, db_y), h[-1], c[-1]
 
 
