@@ -132,3 +132,17 @@ def test_stacked_training_is_each_member_trained_alone(lengths: list[int]) -> No
         alone = sequential(groups, cfg, seed)
         for a, b in zip((mine.W, mine.b, mine.W_y, mine.b_y), (alone.W, alone.b, alone.W_y, alone.b_y), strict=True):
             assert close(a, b, 1e-9)  # type: ignore[arg-type]
+
+
+def test_float32_passes_give_the_float64_gradients_to_float32_precision() -> None:
+    K, T, B, H = 3, 12, 8, 6
+    stack = stacked.stack(random_members(K, H))
+    rng = np.random.default_rng(6)
+    X, Y = rng.normal(size=(K, T, B, 1)), rng.normal(size=(K, T, B, 1))
+    w = np.ones((K, T, B))
+    l64, g64 = stacked.loss_and_grads(stack, X, Y, w, stacked.Workspace(K, T, B, H))
+    l32, g32 = stacked.loss_and_grads(stack, X, Y, w, stacked.Workspace(K, T, B, H, dtype=np.float32))
+    np.testing.assert_allclose(l32, l64, rtol=1e-5)
+    for a, b in zip(g32, g64, strict=True):
+        assert a.dtype == np.float64  # for Adam
+        assert close(a, b, 1e-5) and not close(a, b, 1e-12)  # float32's rounding, no more

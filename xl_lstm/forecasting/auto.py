@@ -51,6 +51,7 @@ __all__ = ["AutoConfig", "AutoModel", "SeriesPrep", "fit_auto", "forecast_auto",
 
 MIN_VALUES = 5  # a series needs this many values: 4 changes to learn from
 MIN_ERRORS = 30  # validation errors wanted per step; fewer series take more origins each
+TRAIN_DTYPE: type = np.float64  # the dtype of training's forward and backward passes
 
 
 @dataclass(frozen=True)
@@ -184,20 +185,26 @@ def _schedule(groups: list[np.ndarray], batch: int, rng: np.random.Generator) ->
 
 
 def _train_members(
-    groups: list[np.ndarray], cfg: AutoConfig, seeds: Sequence[int], report: Callable[[int, int, np.ndarray], None]
+    groups: list[np.ndarray],
+    cfg: AutoConfig,
+    seeds: Sequence[int],
+    report: Callable[[int, int, np.ndarray], None],
+    dtype: type = np.float64,
 ) -> tuple[LSTMParams, ...]:
     """The members, one per seed, trained side by side as one stacked model (``stacked``); each
     has its own initial weights, data order and gradient clipping, so each is what training it
     alone would give (to rounding): Adam over shuffled mini-batches of windows, about
-    ``cfg.updates`` steps. ``report(epoch, epochs, losses (K,))`` after each pass over the windows."""
+    ``cfg.updates`` steps, the forward and backward passes in ``dtype`` (Adam in float64).
+    ``report(epoch, epochs, losses (K,))`` after each pass over the windows."""
     K = len(seeds)
     rngs = [np.random.default_rng(s) for s in seeds]
     arrays = stacked.stack([init_params(1, cfg.hidden, output_size=1, seed=s) for s in seeds])
     adam = Adam([a.shape for a in arrays], cfg.lr)
     per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
     epochs = max(1, math.ceil(cfg.updates / per_epoch))
-    T, B = max(g.shape[0] for g in groups) - 1, min(cfg.batch, max(g.shape[1] for g in groups))
-    ws = stacked.Workspace(K, T, B, cfg.hidden)
+    T_max, B_max = max(g.shape[0] for g in groups) - 1, min(cfg.batch, max(g.shape[1] for g in groups))
+    ws = stacked.Workspace(K, T_max, B_max, cfg.hidden, dtype=dtype)
+    windows, weights = np.empty(K * (T_max + 1) * B_max), np.empty(K * T_max * B_max)
     n_windows = sum(g.shape[1] for g in groups)
     for epoch in range(1, epochs + 1):
         plans = [_schedule(groups, cfg.batch, rng) for rng in rngs]
@@ -205,8 +212,10 @@ def _train_members(
         for step in zip(*plans, strict=True):  # each member's next mini-batch
             T = max(groups[j].shape[0] - 1 for j, _ in step)
             B = max(ix.size for _, ix in step)
-            W = np.zeros((K, T + 1, B))  # (K, L+1, b) windows, zero-padded where the members' differ
-            weight = np.zeros((K, T, B))
+            W = windows[: K * (T + 1) * B].reshape(K, T + 1, B)  # (K, L+1, b) windows, zero-padded
+            weight = weights[: K * T * B].reshape(K, T, B)  # where the members' batches differ
+            W.fill(0.0)
+            weight.fill(0.0)
             for k, (j, ix) in enumerate(step):
                 L = groups[j].shape[0] - 1
                 W[k, : L + 1, : ix.size] = groups[j][:, ix]
@@ -233,7 +242,7 @@ def _members(
         if on_epoch is not None:
             on_epoch(Epoch(epoch, epochs, float(np.mean(losses)), float("nan"), label))
 
-    return _train_members(groups, cfg, [cfg.seed + k for k in range(n)], report)
+    return _train_members(groups, cfg, [cfg.seed + k for k in range(n)], report, TRAIN_DTYPE)
 
 
 def _member_steps(members: Sequence[LSTMParams], u: np.ndarray, horizon: int) -> np.ndarray:

@@ -17,6 +17,9 @@ Inside, gate rows are packed o, i, f | g: the three σ blocks are contiguous (on
 rows negated so that exp gives e^(-z)), and in the backward pass the blocks that dC drives (i, f, g)
 are contiguous too. Every array is preallocated in a ``Workspace`` that is reused across updates:
 no large temporaries, so no fresh pages for the allocator to fault in at each update.
+
+A Workspace in float32 runs both passes in float32 (about twice as fast; σ's argument capped as
+in engine.run); the gradients come back in float64 either way, summed in float64.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..lstm.engine import CLIP_F32
 from ..lstm.params import LSTMParams
 
 __all__ = ["Workspace", "clip_each", "forward", "loss_and_grads", "stack", "unstack"]
@@ -54,8 +58,8 @@ class Workspace:
     A step's input column is [h_{t-1}; x_t; 1], so that z_t is one matmul with [W | b].
     """
 
-    def __init__(self, K: int, T: int, B: int, H: int, D: int = 1):
-        self.K, self.H, self.D = K, H, D
+    def __init__(self, K: int, T: int, B: int, H: int, D: int = 1, dtype: type = np.float64):
+        self.K, self.H, self.D, self.dtype = K, H, D, np.dtype(dtype)
         size = K * H * B
         sizes = {
             "A": K * (H + D + 1) * B * (T + 1),  # (K, T+1, H+D+1, B) [h_{t-1}; x_t; 1]; A[:, T, :H] = h_T
@@ -72,7 +76,7 @@ class Workspace:
             "dc": size,
             "dc_next": size,
         }
-        self._flat = {name: np.empty(n) for name, n in sizes.items()}
+        self._flat = {name: np.empty(n, self.dtype) for name, n in sizes.items()}
 
     def view(self, name: str, *shape: int) -> np.ndarray:
         return self._flat[name][: int(np.prod(shape))].reshape(shape)
@@ -94,7 +98,7 @@ def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.nd
     W, b, W_y, b_y = arrays
     K, T, B, D = X.shape
     H = ws.H
-    Wb = _packed(W, b, H)  # (K, 4H, H+D+1)
+    Wb = _packed(W, b, H).astype(ws.dtype)  # (K, 4H, H+D+1)
     A = ws.view("A", K, T + 1, H + D + 1, B)
     Z = ws.view("Z", K, T, 4 * H, B)
     Cs, TC, tmp = ws.view("Cs", K, T + 1, H, B), ws.view("TC", K, T, H, B), ws.view("tmp", K, H, B)
@@ -103,13 +107,18 @@ def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.nd
     A[:, T, H : H + D] = 0.0
     A[:, :, H + D] = 1.0
     Cs[:, 0] = 0.0
-    matmul, add, mul, exp, tanh, div = np.matmul, np.add, np.multiply, np.exp, np.tanh, np.divide
-    with np.errstate(over="ignore"):  # e^(-z) = inf for z ≪ 0 gives σ = 0, as it should
+    # float64: e^(-z) = inf for z ≪ 0 gives σ = 0 as it should; float32: -z is capped at
+    # engine.CLIP_F32, so that σ stays far above float32's slow subnormals (as in engine.run)
+    cap = CLIP_F32 if ws.dtype == np.float32 else None
+    matmul, add, mul, exp, tanh, div, minimum = np.matmul, np.add, np.multiply, np.exp, np.tanh, np.divide, np.minimum
+    with np.errstate(over="ignore"):
         for t in range(T):
             z = Z[:, t]  # (K, 4H, B)
             s, g = z[:, : 3 * H], z[:, 3 * H :]
             o, i, f = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H]
             matmul(Wb, A[:, t], out=z)  # [W | b] [h_{t-1}; x_t; 1]
+            if cap is not None:
+                minimum(s, cap, out=s)
             exp(s, out=s)
             add(s, 1.0, out=s)
             div(1.0, s, out=s)  # σ for o, i, f
@@ -120,8 +129,8 @@ def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.nd
             add(c, tmp, out=c)  # C_t = f C_{t-1} + i g
             tanh(c, out=TC[:, t])
             mul(o, TC[:, t], out=A[:, t + 1, :H])  # h_t = o tanh C_t
-    y = np.matmul(W_y[:, None], A[:, 1:, :H])  # (K, T, O, B)
-    y += b_y[:, None, :, None]
+    y = np.matmul(W_y[:, None].astype(ws.dtype), A[:, 1:, :H])  # (K, T, O, B)
+    y += b_y[:, None, :, None].astype(ws.dtype)
     return y
 
 
@@ -161,16 +170,16 @@ def loss_and_grads(
     err = y - Y.transpose(0, 1, 3, 2)  # (K, T, O, B)
     w = weight[:, :, None, :]  # (K, T, 1, B)
     losses = np.sum(err * err * w, axis=(1, 2, 3)) / N
-    dy = 2.0 * err * w / N[:, None, None, None]  # (K, T, O, B)
+    dy = (2.0 * err * w / N[:, None, None, None]).astype(ws.dtype)  # (K, T, O, B)
     A = ws.view("A", K, T + 1, H + D + 1, B)
-    dW_y = np.matmul(dy, A[:, 1:, :H].transpose(0, 1, 3, 2)).sum(axis=1)  # (K, O, H)
-    db_y = dy.sum(axis=(1, 3))
+    dW_y = np.matmul(dy, A[:, 1:, :H].transpose(0, 1, 3, 2)).sum(axis=1, dtype=np.float64)  # (K, O, H)
+    db_y = dy.sum(axis=(1, 3), dtype=np.float64)
     dHo = ws.view("dHo", K, T, H, B)
-    np.matmul(W_y.transpose(0, 2, 1)[:, None], dy, out=dHo)
+    np.matmul(W_y.transpose(0, 2, 1)[:, None].astype(ws.dtype), dy, out=dHo)
 
     _factors(ws, K, T, B)
     order = _order(H)
-    WhT = np.ascontiguousarray(W[:, order, :H].transpose(0, 2, 1))  # (K, H, 4H) packed, true signs
+    WhT = np.ascontiguousarray(W[:, order, :H].transpose(0, 2, 1), dtype=ws.dtype)  # (K, H, 4H) packed, true signs
     Z, G, dZ = (ws.view(n, K, T, 4 * H, B) for n in ("Z", "G", "dZ"))
     P = ws.view("P", K, T, H, B)
     dh, dc = ws.view("dh", K, H, B), ws.view("dc", K, H, B)
@@ -188,7 +197,9 @@ def loss_and_grads(
         if t:
             mul(dc, Z[:, t, 2 * H : 3 * H], out=dc_next)  # dC_next = dC f
             matmul(WhT, dz, out=dh_next)  # dh_next = W_hᵀ dz
-    dWb = np.matmul(dZ, A[:, :T].transpose(0, 1, 3, 2)).sum(axis=1)  # (K, 4H, H+D+1): Σ_t dz [h_{t-1}; x_t; 1]ᵀ
+    dWb = np.matmul(dZ, A[:, :T].transpose(0, 1, 3, 2)).sum(
+        axis=1, dtype=np.float64
+    )  # (K, 4H, H+D+1): Σ_t dz [h_{t-1}; x_t; 1]ᵀ
     dW, db = np.empty((K, 4 * H, H + D)), np.empty((K, 4 * H))
     dW[:, order], db[:, order] = dWb[:, :, : H + D], dWb[:, :, H + D]  # back to the sheet's i, f, g, o
     return losses, [dW, db, dW_y, db_y]
