@@ -51,7 +51,9 @@ __all__ = ["AutoConfig", "AutoModel", "SeriesPrep", "fit_auto", "forecast_auto",
 
 MIN_VALUES = 5  # a series needs this many values: 4 changes to learn from
 MIN_ERRORS = 30  # validation errors wanted per step; fewer series take more origins each
-TRAIN_DTYPE: type = np.float64  # the dtype of training's forward and backward passes
+# training's forward and backward passes run in float32 (Adam's weights stay float64): twice as
+# fast, and on the development sets the same scores to the digits bench_forecast.py prints
+TRAIN_DTYPE: type = np.float32
 
 
 @dataclass(frozen=True)
