@@ -66,6 +66,7 @@ class Workspace:
             "Z": 4 * size * T,  # (K, T, 4H, B) gates σ(o, i, f) | g
             "G": 4 * size * T,  # (K, T, 4H, B) ∂gate/∂z times what multiplies it (see _factors)
             "dZ": 4 * size * T,  # (K, T, 4H, B) ∂L/∂z
+            "dWt": K * T * 4 * H * (H + D + 1),  # (K, T, 4H, H+D+1) each step's share of d[W | b]
             "Cs": size * (T + 1),  # (K, T+1, H, B) C_0 = 0, C_1..C_T
             "TC": size * T,  # (K, T, H, B) tanh C_t
             "P": size * T,  # (K, T, H, B) o (1 - tanh² C)
@@ -197,9 +198,9 @@ def loss_and_grads(
         if t:
             mul(dc, Z[:, t, 2 * H : 3 * H], out=dc_next)  # dC_next = dC f
             matmul(WhT, dz, out=dh_next)  # dh_next = W_hᵀ dz
-    dWb = np.matmul(dZ, A[:, :T].transpose(0, 1, 3, 2)).sum(
-        axis=1, dtype=np.float64
-    )  # (K, 4H, H+D+1): Σ_t dz [h_{t-1}; x_t; 1]ᵀ
+    dWt = ws.view("dWt", K, T, 4 * H, H + D + 1)
+    np.matmul(dZ, A[:, :T].transpose(0, 1, 3, 2), out=dWt)  # dz_t [h_{t-1}; x_t; 1]ᵀ
+    dWb = dWt.sum(axis=1, dtype=np.float64)  # (K, 4H, H+D+1)
     dW, db = np.empty((K, 4 * H, H + D)), np.empty((K, 4 * H))
     dW[:, order], db[:, order] = dWb[:, :, : H + D], dWb[:, :, H + D]  # back to the sheet's i, f, g, o
     return losses, [dW, db, dW_y, db_y]
