@@ -3,6 +3,8 @@ choices and intervals by their properties, its quality against statsforecast on 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from xl_lstm.core.errors import LSTMError
 from xl_lstm.forecasting.auto import AutoConfig, fit_auto, forecast_auto, interval_widths, series_prep
 from xl_lstm.forecasting.metrics import smape
 from xl_lstm.forecasting.seasonality import detect_season, is_seasonal, seasonal_indices
+from xl_lstm.forecasting.train import Epoch
 
 FAST = {"updates": 60, "members": 1, "hidden": 8}
 
@@ -157,3 +160,15 @@ def test_a_short_seasonal_series_validates_on_origins_that_keep_two_seasons() ->
     y = 100 + 10 * np.sin(2 * np.pi * t / 7) + 0.1 * t  # weekly pattern: season 7 needs 15 values
     model = fit_auto({"w": y}, 10, seasons={"w": 7}, **FAST)
     assert model.preps["w"].season == 7 and model.errors.shape[1] == 10
+
+
+def test_the_final_fit_continues_from_the_validation_members_for_a_share_of_the_updates() -> None:
+    from xl_lstm.forecasting.auto import REFIT_SHARE
+
+    seen: list[Epoch] = []
+    y = 50 + np.sin(np.arange(60) / 2) * 5 + np.arange(60) * 0.3  # one series: one mini-batch per epoch
+    fit_auto(y, 4, updates=40, members=1, hidden=4, on_epoch=seen.append)
+    epochs = {e.phase: e.epochs for e in seen}
+    assert epochs == {"validation: 1 member": 40, "fit: 1 member": math.ceil(40 * REFIT_SHARE)}
+    first_fit = next(e for e in seen if e.phase.startswith("fit"))
+    assert first_fit.train_loss < 0.7 * seen[0].train_loss  # already trained: far below a fresh start's first epoch
