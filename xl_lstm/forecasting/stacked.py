@@ -13,13 +13,14 @@ weight of each squared error (0 for padding where the members' batches differ in
 loss is Σ weight·(y - Y)² / (O Σ weight) and its gradients are bptt.loss_and_grads' (module
 docstring there) for that loss.
 
-Inside, gate rows are packed o, i, f | g: the three σ blocks are contiguous (one exp for all, their
-rows negated so that exp gives e^(-z)), and in the backward pass the blocks that dC drives (i, f, g)
+Inside, gate rows are packed o, i, f | g, the σ rows' weights halved: one tanh gives g and
+tanh(z/2) = 2σ(z) - 1 for the three σ blocks, which are contiguous; in the backward pass the blocks
+that dC drives (i, f, g)
 are contiguous too. Every array is preallocated in a ``Workspace`` that is reused across updates:
 no large temporaries, so no fresh pages for the allocator to fault in at each update.
 
-A Workspace in float32 runs both passes in float32 (about twice as fast; σ's argument capped as
-in engine.run); the gradients come back in float64 either way, summed in float64.
+A Workspace in float32 runs both passes in float32 (about twice as fast); the gradients come
+back in float64 either way, summed in float64.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..lstm.engine import CLIP_F32
 from ..lstm.params import LSTMParams
 
 __all__ = ["Workspace", "clip_each", "forward", "loss_and_grads", "stack", "unstack"]
@@ -88,10 +88,10 @@ class Workspace:
 
 
 def _packed(W: np.ndarray, b: np.ndarray, H: int) -> np.ndarray:
-    """[W | b] (K, 4H, H+D+1) in packed order, the σ rows negated."""
+    """[W | b] (K, 4H, H+D+1) in packed order, the σ rows halved: σ(z) = (1 + tanh(z/2)) / 2."""
     order = _order(H)
-    sign = np.r_[-np.ones(3 * H), np.ones(H)]
-    return np.concatenate([W[:, order], b[:, order, None]], axis=2) * sign[:, None]
+    half = np.r_[np.full(3 * H, 0.5), np.ones(H)]
+    return np.concatenate([W[:, order], b[:, order, None]], axis=2) * half[:, None]
 
 
 def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -108,28 +108,23 @@ def forward(arrays: Sequence[np.ndarray], X: np.ndarray, ws: Workspace) -> np.nd
     A[:, T, H : H + D] = 0.0
     A[:, :, H + D] = 1.0
     Cs[:, 0] = 0.0
-    # float64: e^(-z) = inf for z ≪ 0 gives σ = 0 as it should; float32: -z is capped at
-    # engine.CLIP_F32, so that σ stays far above float32's slow subnormals (as in engine.run)
-    cap = CLIP_F32 if ws.dtype == np.float32 else None
-    matmul, add, mul, exp, tanh, div, minimum = np.matmul, np.add, np.multiply, np.exp, np.tanh, np.divide, np.minimum
-    with np.errstate(over="ignore"):
-        for t in range(T):
-            z = Z[:, t]  # (K, 4H, B)
-            s, g = z[:, : 3 * H], z[:, 3 * H :]
-            o, i, f = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H]
-            matmul(Wb, A[:, t], out=z)  # [W | b] [h_{t-1}; x_t; 1]
-            if cap is not None:
-                minimum(s, cap, out=s)
-            exp(s, out=s)
-            add(s, 1.0, out=s)
-            div(1.0, s, out=s)  # σ for o, i, f
-            tanh(g, out=g)
-            c = Cs[:, t + 1]
-            mul(f, Cs[:, t], out=c)
-            mul(i, g, out=tmp)
-            add(c, tmp, out=c)  # C_t = f C_{t-1} + i g
-            tanh(c, out=TC[:, t])
-            mul(o, TC[:, t], out=A[:, t + 1, :H])  # h_t = o tanh C_t
+    # one tanh for all four gates; σ = (1 + tanh(z/2)) / 2 never overflows, and is 0 or far
+    # above float32's slow subnormals
+    matmul, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
+    for t in range(T):
+        z = Z[:, t]  # (K, 4H, B)
+        s, g = z[:, : 3 * H], z[:, 3 * H :]
+        o, i, f = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H]
+        matmul(Wb, A[:, t], out=z)  # [W | b] [h_{t-1}; x_t; 1], σ rows halved
+        tanh(z, out=z)  # g, and tanh(z/2) for o, i, f
+        mul(s, 0.5, out=s)
+        add(s, 0.5, out=s)  # σ for o, i, f
+        c = Cs[:, t + 1]
+        mul(f, Cs[:, t], out=c)
+        mul(i, g, out=tmp)
+        add(c, tmp, out=c)  # C_t = f C_{t-1} + i g
+        tanh(c, out=TC[:, t])
+        mul(o, TC[:, t], out=A[:, t + 1, :H])  # h_t = o tanh C_t
     y = np.matmul(W_y[:, None].astype(ws.dtype), A[:, 1:, :H])  # (K, T, O, B)
     y += b_y[:, None, :, None].astype(ws.dtype)
     return y
