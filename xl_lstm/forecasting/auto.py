@@ -43,8 +43,8 @@ import numpy as np
 from ..core.checks import check_whole, finite_array
 from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS, MAX_HORIZON
+from ..lstm import engine
 from ..lstm.params import LSTMParams, init_params
-from ..lstm.recursive import recursive_forecast
 from . import stacked
 from .adam import Adam
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
@@ -57,6 +57,7 @@ MIN_ERRORS = 30  # validation errors wanted per step; fewer series take more ori
 # training's forward and backward passes run in float32 (Adam's weights stay float64): twice as
 # fast, and on the development sets the same scores to the digits bench_forecast.py prints
 TRAIN_DTYPE: type = np.float32
+FORECAST_BATCH = 4096  # series whose forecasts are fed back together
 REFIT_SHARE = 0.25  # the final fit continues from the validation members for this share of the updates
 
 
@@ -260,15 +261,30 @@ def _members(
     return _train_members(groups, cfg, [cfg.seed + k for k in range(n)], report, TRAIN_DTYPE, start, updates)
 
 
-def _member_steps(members: Sequence[LSTMParams], u: np.ndarray, horizon: int) -> np.ndarray:
-    """Each member's û (members, h) after the inputs u (n-1,)."""
-    return np.array([recursive_forecast(p, u[:, None], horizon)[:, 0] for p in members])
-
-
-def _median_forecast(
-    members: Sequence[LSTMParams], prep: SeriesPrep, y: np.ndarray, horizon: int, damping: float
+def _member_steps(
+    members: Sequence[LSTMParams], runs: Sequence[tuple[np.ndarray, Sequence[int]]], horizon: int
 ) -> np.ndarray:
-    return _median(prep, _member_steps(members, prep.inputs(y), horizon), y, damping)
+    """Each member's û (members, origins, h): for each (u, ends) of ``runs``, the forecasts
+    after the inputs u[:e] for every e in ends (one pass over u gives the state at each end),
+    all origins fed back together as one batch (lstm.recursive's forecast, batched)."""
+    out = []
+    for p in members:
+        hs, cs = [], []
+        for u, ends in runs:
+            r = engine.run(p, u[:, None], outputs="all")  # h, c (T, H)
+            idx = np.asarray(ends) - 1
+            hs.append(r.h[idx])  # type: ignore[index]
+            cs.append(r.c[idx])  # type: ignore[index]
+        h, c = np.concatenate(hs), np.concatenate(cs)  # (B, H)
+        y = h @ p.W_y.T + p.b_y  # type: ignore[union-attr]  # (B, 1)
+        steps = [y[:, 0]]
+        for _ in range(horizon - 1):
+            s = engine.step(p, y, h, c)
+            h, c = s.h, s.c
+            y = h @ p.W_y.T + p.b_y  # type: ignore[union-attr]
+            steps.append(y[:, 0])
+        out.append(np.stack(steps, axis=1))  # (B, h)
+    return np.array(out)
 
 
 def _median(prep: SeriesPrep, u_hat: np.ndarray, history: np.ndarray, damping: float) -> np.ndarray:
@@ -411,13 +427,19 @@ def _validation_errors(
 ) -> dict[float, np.ndarray]:
     """|y - ŷ| / step_error (origins, h) for each φ, from every origin from cut to n - h."""
     rows: dict[float, list[np.ndarray]] = {float(phi): [] for phi in dampings}
+    # every origin of every series forecast in one batch: origin o's inputs are the first o-1
+    # of the series' inputs up to its last origin (the transforms work value by value)
+    origins = {k: range(cut[k], ys[k].size - h + 1) for k in preps}  # cut ≤ n - h: h actuals after each
+    runs = [(prep.inputs(ys[k][: origins[k][-1]]), [o - 1 for o in origins[k]]) for k, prep in preps.items()]
+    u_hats = _member_steps(members, runs, h) if runs else np.zeros((len(members), 0, h))  # (members, origins, h)
+    j = 0
     for k, prep in preps.items():
         y = ys[k]
-        for o in range(cut[k], y.size - h + 1):  # cut ≤ n - h: every origin has h actuals after it
+        for o in origins[k]:
             hist, actual = y[:o], y[o : o + h]
-            u_hat = _member_steps(members, prep.inputs(hist), h)
             for phi in rows:
-                rows[phi].append(np.abs(actual - _median(prep, u_hat, hist, phi)) / prep.step_error)
+                rows[phi].append(np.abs(actual - _median(prep, u_hats[:, j], hist, phi)) / prep.step_error)
+            j += 1
     return {phi: np.array(r) for phi, r in rows.items()}
 
 
@@ -457,15 +479,26 @@ def forecast_auto(
             f"intervals past step {model.validated} are extrapolated (√k growth): validation saw {model.validated} steps ahead"
         )
     out = {}
-    for k, y in histories.items():
-        prep = preps[k]
-        mean = _median_forecast(model.members, prep, y, h, model.damping)
-        out[k] = ForecastResult(
-            mean,
-            {q: mean - w * prep.step_error for q, w in widths.items()},
-            {q: mean + w * prep.step_error for q, w in widths.items()},
-        )
+    names = list(histories)
+    for b0 in range(0, len(names), FORECAST_BATCH):  # the series' forecasts fed back together, a batch at a time
+        batch = names[b0 : b0 + FORECAST_BATCH]
+        inputs = [preps[k].inputs(histories[k]) for k in batch]
+        u_hats = _member_steps(model.members, [(u, [u.size]) for u in inputs], h)  # (members, series, h)
+        for j, k in enumerate(batch):
+            out[k] = _result(preps[k], histories[k], u_hats[:, j], model.damping, widths)
     return AutoForecast(out, notes)
+
+
+def _result(
+    prep: SeriesPrep, y: np.ndarray, u_hat: np.ndarray, damping: float, widths: dict[float, np.ndarray]
+) -> ForecastResult:
+    """One series' forecast from the members' û (members, h), with its intervals."""
+    mean = _median(prep, u_hat, y, damping)
+    return ForecastResult(
+        mean,
+        {q: mean - w * prep.step_error for q, w in widths.items()},
+        {q: mean + w * prep.step_error for q, w in widths.items()},
+    )
 
 
 def interval_widths(errors: np.ndarray, level: float, horizon: int) -> np.ndarray:
