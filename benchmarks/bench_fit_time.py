@@ -22,7 +22,6 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import resource  # noqa: E402
-import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -60,15 +59,15 @@ def fit_forecast(y: np.ndarray, settings: dict[str, int]) -> tuple[float, float]
 
 
 def template_seconds(y: np.ndarray) -> tuple[float, float]:
-    """(child CPU seconds, wall seconds) of `xl-lstm template OUT --data CSV --force`."""
-    exe = shutil.which("xl-lstm") or str(Path(sys.executable).with_name("xl-lstm"))
+    """(child CPU seconds, wall seconds) of `python -m xl_lstm template OUT --data CSV --force`."""
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "series.csv"
         months = np.arange(np.datetime64("1958-03"), np.datetime64("1958-03") + y.size)
-        csv.write_text("month,value\n" + "".join(f"{m},{v!r}\n" for m, v in zip(months, y, strict=True)))
+        csv.write_text("month,value\n" + "".join(f"{m},{float(v)!r}\n" for m, v in zip(months, y, strict=True)))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         w0 = time.perf_counter()
-        subprocess.run([exe, "template", str(Path(tmp) / "t.xlsx"), "--data", str(csv), "--force"], check=True)
+        cmd = [sys.executable, "-m", "xl_lstm", "template", str(Path(tmp) / "t.xlsx"), "--data", str(csv), "--force"]
+        subprocess.run(cmd, check=True, capture_output=True)
         wall = time.perf_counter() - w0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, wall
