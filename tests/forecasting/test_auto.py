@@ -163,28 +163,30 @@ def test_a_short_seasonal_series_validates_on_origins_that_keep_two_seasons() ->
 
 
 def test_the_final_fit_continues_from_the_validation_members_for_a_share_of_the_updates() -> None:
-    from xl_lstm.forecasting.auto import REFIT_SHARE
+    """With REFIT_MIN_UPDATES or more updates; with fewer it starts again with all of them."""
+    from xl_lstm.forecasting.auto import REFIT_MIN_UPDATES, REFIT_SHARE
 
-    seen: list[Epoch] = []
     y = 50 + np.sin(np.arange(60) / 2) * 5 + np.arange(60) * 0.3  # one series: one mini-batch per epoch
-    fit_auto(y, 4, updates=40, members=1, hidden=4, on_epoch=seen.append)
-    epochs = {e.phase: e.epochs for e in seen}
-    assert epochs == {"validation: 1 member": 40, "fit: 1 member": math.ceil(40 * REFIT_SHARE)}
-    first_fit = next(e for e in seen if e.phase.startswith("fit"))
-    assert first_fit.train_loss < 0.7 * seen[0].train_loss  # already trained: far below a fresh start's first epoch
+    for updates, fit_epochs in ((REFIT_MIN_UPDATES, math.ceil(REFIT_MIN_UPDATES * REFIT_SHARE)), (40, 40)):
+        seen: list[Epoch] = []
+        fit_auto(y, 4, updates=updates, members=1, hidden=4, on_epoch=seen.append)
+        assert {e.phase: e.epochs for e in seen} == {"validation: 1 member": updates, "fit: 1 member": fit_epochs}
+        first_fit = next(e for e in seen if e.phase.startswith("fit"))
+        continued = first_fit.train_loss < 0.7 * seen[0].train_loss  # far below a fresh start's first epoch
+        assert continued == (updates >= REFIT_MIN_UPDATES)
 
 
 def test_forecasts_from_many_origins_at_once_are_each_origins_own() -> None:
     """_member_steps feeds every origin of every series back as one batch: each equals
     lstm.recursive.recursive_forecast from that origin's inputs alone."""
-    from xl_lstm.forecasting.auto import _member_steps
+    from xl_lstm.forecasting.members import member_steps
     from xl_lstm.lstm.params import init_params
     from xl_lstm.lstm.recursive import recursive_forecast
 
     members = [init_params(1, 5, output_size=1, seed=s) for s in (3, 4)]
     rng = np.random.default_rng(7)
     runs = [(rng.normal(size=30), [4, 17, 30]), (rng.normal(size=9), [9])]
-    got = _member_steps(members, runs, 6)  # (members, origins, h)
+    got = member_steps(members, runs, 6)  # (members, origins, h)
     assert got.shape == (2, 4, 6)
     want = [[recursive_forecast(p, u[:e, None], 6)[:, 0] for u, ends in runs for e in ends] for p in members]
     np.testing.assert_allclose(got, np.array(want), rtol=1e-12, atol=1e-14)

@@ -18,8 +18,9 @@ import pytest
 
 from xl_lstm.forecasting import stacked
 from xl_lstm.forecasting.adam import Adam, clip_norm, params_of
-from xl_lstm.forecasting.auto import AutoConfig, _schedule, _train_members, _windows
+from xl_lstm.forecasting.auto import AutoConfig
 from xl_lstm.forecasting.bptt import loss_and_grads
+from xl_lstm.forecasting.members import schedule, train_members, windows
 from xl_lstm.lstm.engine import run
 from xl_lstm.lstm.params import LSTMParams
 
@@ -113,7 +114,7 @@ def sequential(groups: list[np.ndarray], cfg: AutoConfig, seed: int) -> LSTMPara
     adam = Adam([a.shape for a in arrays], cfg.lr)
     epochs = max(1, math.ceil(cfg.updates / sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)))
     for _ in range(epochs):
-        for j, ix in _schedule(groups, cfg.batch, rng):
+        for j, ix in schedule(groups, cfg.batch, rng):
             W = groups[j][:, ix, None]
             _, grads, _, _ = loss_and_grads(params_of(arrays), W[:-1], W[1:])
             arrays = adam.step(arrays, clip_norm(list(grads), cfg.clip))
@@ -123,10 +124,10 @@ def sequential(groups: list[np.ndarray], cfg: AutoConfig, seed: int) -> LSTMPara
 @pytest.mark.parametrize("lengths", [[40, 33, 50], [40, 9, 12, 30]], ids=["one window length", "several"])
 def test_stacked_training_is_each_member_trained_alone(lengths: list[int]) -> None:
     rng = np.random.default_rng(5)
-    groups = _windows([rng.normal(size=n) for n in lengths], 16)
+    groups = windows([rng.normal(size=n) for n in lengths], 16)
     cfg = AutoConfig(hidden=6, updates=12, batch=20, clip=0.5)  # several batches an epoch, clipping biting
     seen: list[tuple[int, int]] = []
-    together = _train_members(groups, cfg, [7, 8, 9], lambda e, n, losses: seen.append((e, n)))
+    together = train_members(groups, cfg, [7, 8, 9], lambda e, n, losses: seen.append((e, n)))
     assert seen == [(e, seen[0][1]) for e in range(1, seen[0][1] + 1)]
     for seed, mine in zip([7, 8, 9], together, strict=True):
         alone = sequential(groups, cfg, seed)

@@ -26,8 +26,9 @@ mean absolute one-step change). The same out-of-sample errors give the intervals
 the split-conformal quantile of the absolute scaled errors, made non-decreasing in k; past
 the validated horizon they grow as √k, and the forecast says so. The final members then
 continue from the validation members on the whole series for a quarter of the updates
-(REFIT_SHARE) rather than start again: on the development sets as good or better, and 3/8
-less training.
+(REFIT_SHARE) rather than start again: on the development sets as good or better with 200 or
+more updates, and 3/8 less training; with fewer (REFIT_MIN_UPDATES) it was worse, so they
+start again.
 """
 
 from __future__ import annotations
@@ -43,10 +44,8 @@ import numpy as np
 from ..core.checks import check_whole, finite_array
 from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS, MAX_HORIZON
-from ..lstm import engine
-from ..lstm.params import LSTMParams, init_params
-from . import stacked
-from .adam import Adam
+from ..lstm.params import LSTMParams
+from .members import member_steps, train_members, windows
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
 from .train import Epoch, ForecastResult, check_levels
 
@@ -58,7 +57,8 @@ MIN_ERRORS = 30  # validation errors wanted per step; fewer series take more ori
 # fast, and on the development sets the same scores to the digits bench_forecast.py prints
 TRAIN_DTYPE: type = np.float32
 FORECAST_BATCH = 4096  # series whose forecasts are fed back together
-REFIT_SHARE = 0.25  # the final fit continues from the validation members for this share of the updates
+REFIT_SHARE = 0.25  # the final fit continues from the validation members for this share of the updates,
+REFIT_MIN_UPDATES = 200  # when there are at least this many (fewer: it starts again, as validation did)
 
 
 @dataclass(frozen=True)
@@ -169,74 +169,6 @@ def series_prep(name: str, y: np.ndarray, season: int | None) -> SeriesPrep:
 
 
 # ---- training ------------------------------------------------------------------------------------
-def _windows(us: Sequence[np.ndarray], window: int) -> list[np.ndarray]:
-    """Every run of window+1 consecutive inputs of every series, grouped by length: each (L+1, B)."""
-    groups: dict[int, list[np.ndarray]] = {}
-    for u in us:
-        L = min(window, u.size - 1)
-        if L < 1:
-            continue
-        idx = np.arange(u.size - L)[:, None] + np.arange(L + 1)  # (B_i, L+1)
-        groups.setdefault(L, []).append(u[idx])
-    return [np.concatenate(g).T for _, g in sorted(groups.items())]
-
-
-def _schedule(groups: list[np.ndarray], batch: int, rng: np.random.Generator) -> list[tuple[int, np.ndarray]]:
-    """One epoch's mini-batches in the order trained: (group, window indices), shuffled by ``rng``."""
-    batches = [
-        (j, ix)
-        for j, g in enumerate(groups)
-        for ix in np.array_split(rng.permutation(g.shape[1]), math.ceil(g.shape[1] / batch))
-    ]
-    return [batches[k] for k in rng.permutation(len(batches))]
-
-
-def _train_members(
-    groups: list[np.ndarray],
-    cfg: AutoConfig,
-    seeds: Sequence[int],
-    report: Callable[[int, int, np.ndarray], None],
-    dtype: type = np.float64,
-    start: tuple[LSTMParams, ...] | None = None,
-    updates: int | None = None,
-) -> tuple[LSTMParams, ...]:
-    """The members, one per seed, trained side by side as one stacked model (``stacked``); each
-    has its own initial weights (``start``'s, else its seed's), data order and gradient clipping,
-    so each is what training it alone would give (to rounding): Adam over shuffled mini-batches
-    of windows, about ``updates`` (default ``cfg.updates``) steps, the forward and backward
-    passes in ``dtype`` (Adam in float64). ``report(epoch, epochs, losses (K,))`` after each
-    pass over the windows."""
-    K = len(seeds)
-    rngs = [np.random.default_rng(s) for s in seeds]
-    arrays = stacked.stack(start or [init_params(1, cfg.hidden, output_size=1, seed=s) for s in seeds])
-    adam = Adam([a.shape for a in arrays], cfg.lr)
-    per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
-    epochs = max(1, math.ceil((updates or cfg.updates) / per_epoch))
-    T_max, B_max = max(g.shape[0] for g in groups) - 1, min(cfg.batch, max(g.shape[1] for g in groups))
-    ws = stacked.Workspace(K, T_max, B_max, cfg.hidden, dtype=dtype)
-    windows, weights = np.empty(K * (T_max + 1) * B_max), np.empty(K * T_max * B_max)
-    n_windows = sum(g.shape[1] for g in groups)
-    for epoch in range(1, epochs + 1):
-        plans = [_schedule(groups, cfg.batch, rng) for rng in rngs]
-        total = np.zeros(K)
-        for step in zip(*plans, strict=True):  # each member's next mini-batch
-            T = max(groups[j].shape[0] - 1 for j, _ in step)
-            B = max(ix.size for _, ix in step)
-            W = windows[: K * (T + 1) * B].reshape(K, T + 1, B)  # (K, L+1, b) windows, zero-padded
-            weight = weights[: K * T * B].reshape(K, T, B)  # where the members' batches differ
-            W.fill(0.0)
-            weight.fill(0.0)
-            for k, (j, ix) in enumerate(step):
-                L = groups[j].shape[0] - 1
-                W[k, : L + 1, : ix.size] = groups[j][:, ix]
-                weight[k, :L, : ix.size] = 1.0
-            losses, grads = stacked.loss_and_grads(arrays, W[:, :-1, :, None], W[:, 1:, :, None], weight, ws)
-            arrays = adam.step(arrays, stacked.clip_each(grads, cfg.clip))
-            total += losses * np.array([ix.size for _, ix in step])
-        report(epoch, epochs, total / n_windows)
-    return stacked.unstack(arrays)
-
-
 def _members(
     us: Sequence[np.ndarray],
     cfg: AutoConfig,
@@ -247,7 +179,7 @@ def _members(
     """The ``cfg.members`` LSTMs (member k from seed cfg.seed + k), trained together: one phase
     for ``on_epoch`` ("validation: 3 members"), each epoch's loss the members' mean. From
     ``start`` (the validation members) they train for REFIT_SHARE of ``cfg.updates`` only."""
-    groups = _windows(us, cfg.window or 16)
+    groups = windows(us, cfg.window or 16)
     if not groups:
         raise LSTMError("no series is long enough to train on")
     n = cfg.members
@@ -258,33 +190,7 @@ def _members(
             on_epoch(Epoch(epoch, epochs, float(np.mean(losses)), float("nan"), label))
 
     updates = None if start is None else math.ceil(cfg.updates * REFIT_SHARE)
-    return _train_members(groups, cfg, [cfg.seed + k for k in range(n)], report, TRAIN_DTYPE, start, updates)
-
-
-def _member_steps(
-    members: Sequence[LSTMParams], runs: Sequence[tuple[np.ndarray, Sequence[int]]], horizon: int
-) -> np.ndarray:
-    """Each member's û (members, origins, h): for each (u, ends) of ``runs``, the forecasts
-    after the inputs u[:e] for every e in ends (one pass over u gives the state at each end),
-    all origins fed back together as one batch (lstm.recursive's forecast, batched)."""
-    out = []
-    for p in members:
-        hs, cs = [], []
-        for u, ends in runs:
-            r = engine.run(p, u[:, None], outputs="all")  # h, c (T, H)
-            idx = np.asarray(ends) - 1
-            hs.append(r.h[idx])  # type: ignore[index]
-            cs.append(r.c[idx])  # type: ignore[index]
-        h, c = np.concatenate(hs), np.concatenate(cs)  # (B, H)
-        y = h @ p.W_y.T + p.b_y  # type: ignore[union-attr]  # (B, 1)
-        steps = [y[:, 0]]
-        for _ in range(horizon - 1):
-            s = engine.step(p, y, h, c)
-            h, c = s.h, s.c
-            y = h @ p.W_y.T + p.b_y  # type: ignore[union-attr]
-            steps.append(y[:, 0])
-        out.append(np.stack(steps, axis=1))  # (B, h)
-    return np.array(out)
+    return train_members(groups, cfg, [cfg.seed + k for k in range(n)], report, TRAIN_DTYPE, start, updates)
 
 
 def _median(prep: SeriesPrep, u_hat: np.ndarray, history: np.ndarray, damping: float) -> np.ndarray:
@@ -412,7 +318,7 @@ def fit_auto(
         cfg,
         on_epoch,
         "fit: " if long_enough else "",
-        val_members if long_enough else None,
+        val_members if long_enough and cfg.updates >= REFIT_MIN_UPDATES else None,
     )
     return AutoModel(cfg, members, damping, ys, preps, errors, scores)
 
@@ -431,7 +337,7 @@ def _validation_errors(
     # of the series' inputs up to its last origin (the transforms work value by value)
     origins = {k: range(cut[k], ys[k].size - h + 1) for k in preps}  # cut ≤ n - h: h actuals after each
     runs = [(prep.inputs(ys[k][: origins[k][-1]]), [o - 1 for o in origins[k]]) for k, prep in preps.items()]
-    u_hats = _member_steps(members, runs, h) if runs else np.zeros((len(members), 0, h))  # (members, origins, h)
+    u_hats = member_steps(members, runs, h) if runs else np.zeros((len(members), 0, h))  # (members, origins, h)
     j = 0
     for k, prep in preps.items():
         y = ys[k]
@@ -483,7 +389,7 @@ def forecast_auto(
     for b0 in range(0, len(names), FORECAST_BATCH):  # the series' forecasts fed back together, a batch at a time
         batch = names[b0 : b0 + FORECAST_BATCH]
         inputs = [preps[k].inputs(histories[k]) for k in batch]
-        u_hats = _member_steps(model.members, [(u, [u.size]) for u in inputs], h)  # (members, series, h)
+        u_hats = member_steps(model.members, [(u, [u.size]) for u in inputs], h)  # (members, series, h)
         for j, k in enumerate(batch):
             out[k] = _result(preps[k], histories[k], u_hats[:, j], model.damping, widths)
     return AutoForecast(out, notes)
