@@ -67,7 +67,7 @@ def template_seconds(y: np.ndarray) -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         w0 = time.perf_counter()
         cmd = [sys.executable, "-m", "xl_lstm", "template", str(Path(tmp) / "t.xlsx"), "--data", str(csv), "--force"]
-        subprocess.run(cmd, check=True, capture_output=True)
+        subprocess.run(cmd, check=True, capture_output=True, cwd=tmp)  # cwd: not a checkout's xl_lstm
         wall = time.perf_counter() - w0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, wall
