@@ -51,9 +51,19 @@ def test_forecast_benchmark_runs() -> None:
 
 def test_train_benchmark_runs() -> None:
     need("torch")
-    rows = [line for line in _quick("bench_train.py") if "float" in line and "|" in line]
+    lines = _quick("bench_train.py")
+    rows = [line for line in lines if "float" in line and "|" in line and not line.startswith("K=")]
     assert len(rows) == 4  # two cases × two torch dtypes, each with a ratio
     assert all(float(row.split("|")[2]) < 1e-5 for row in rows)  # Δloss: the same model on both sides
+    members = [line for line in lines if line.startswith("K=3 ")]
+    assert len(members) == 4  # the forecaster's members side by side: two batches × two dtypes
+    assert all(float(row.split("|")[2]) < 1e-4 for row in members)  # against K torch LSTMs in the same dtype
+
+
+def test_fit_time_benchmark_runs() -> None:
+    lines = _quick("bench_fit_time.py")
+    rows = [line.split() for line in lines if line.startswith("airline ")]
+    assert len(rows) == 1 and rows[0][1] == "144" and float(rows[0][3]) > 0  # values, CPU seconds
 
 
 def test_scale_benchmark_runs() -> None:

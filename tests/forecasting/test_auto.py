@@ -3,6 +3,8 @@ choices and intervals by their properties, its quality against statsforecast on 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from xl_lstm.core.errors import LSTMError
 from xl_lstm.forecasting.auto import AutoConfig, fit_auto, forecast_auto, interval_widths, series_prep
 from xl_lstm.forecasting.metrics import smape
 from xl_lstm.forecasting.seasonality import detect_season, is_seasonal, seasonal_indices
+from xl_lstm.forecasting.train import Epoch
 
 FAST = {"updates": 60, "members": 1, "hidden": 8}
 
@@ -168,3 +171,33 @@ def test_detection_rarely_finds_a_season_in_noise_a_trend_or_a_walk_and_finds_a_
     for found in (noise, trend, walks):
         assert sum(m > 1 for m in found) <= 3, found  # at 90 % per candidate alone: about 1 in 5
     assert all(detect_season(np.log(y)) == 12 for y in seasonal_panel(12, 60, 12, seed=1).values())  # 5 years
+
+
+def test_the_final_fit_continues_from_the_validation_members_for_a_share_of_the_updates() -> None:
+    """With REFIT_MIN_UPDATES or more updates; with fewer it starts again with all of them."""
+    from xl_lstm.forecasting.auto import REFIT_MIN_UPDATES, REFIT_SHARE
+
+    y = 50 + np.sin(np.arange(60) / 2) * 5 + np.arange(60) * 0.3  # one series: one mini-batch per epoch
+    for updates, fit_epochs in ((REFIT_MIN_UPDATES, math.ceil(REFIT_MIN_UPDATES * REFIT_SHARE)), (40, 40)):
+        seen: list[Epoch] = []
+        fit_auto(y, 4, updates=updates, members=1, hidden=4, on_epoch=seen.append)
+        assert {e.phase: e.epochs for e in seen} == {"validation: 1 member": updates, "fit: 1 member": fit_epochs}
+        first_fit = next(e for e in seen if e.phase.startswith("fit"))
+        continued = first_fit.train_loss < 0.7 * seen[0].train_loss  # far below a fresh start's first epoch
+        assert continued == (updates >= REFIT_MIN_UPDATES)
+
+
+def test_forecasts_from_many_origins_at_once_are_each_origins_own() -> None:
+    """_member_steps feeds every origin of every series back as one batch: each equals
+    lstm.recursive.recursive_forecast from that origin's inputs alone."""
+    from xl_lstm.forecasting.members import member_steps
+    from xl_lstm.lstm.params import init_params
+    from xl_lstm.lstm.recursive import recursive_forecast
+
+    members = [init_params(1, 5, output_size=1, seed=s) for s in (3, 4)]
+    rng = np.random.default_rng(7)
+    runs = [(rng.normal(size=30), [4, 17, 30]), (rng.normal(size=9), [9])]
+    got = member_steps(members, runs, 6)  # (members, origins, h)
+    assert got.shape == (2, 4, 6)
+    want = [[recursive_forecast(p, u[:e, None], 6)[:, 0] for u, ends in runs for e in ends] for p in members]
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-12, atol=1e-14)

@@ -514,3 +514,22 @@ def test_sequence_loss_refuses_mismatched_targets() -> None:
     params = random_params(rng, 2, 3, 1)
     refused(lambda: sequence_loss(params, rng.normal(size=(5, 2)), np.zeros((1, 1))), "Y must be")
     refused(lambda: sequence_loss(xl.init_params(2, 3), rng.normal(size=(5, 2)), np.zeros((5, 1))), "head")
+
+
+@pytest.mark.parametrize("H", [1, 3, 8])
+def test_one_series_backward_pass_as_step_matrices_is_the_loop(monkeypatch: pytest.MonkeyPatch, H: int) -> None:
+    """For one series the backward recursion runs as one matrix product a step (bptt._dh_dc_linear);
+    with that path off (LINEAR_BYTES = 0) it runs as written: the same gradients."""
+    import xl_lstm.forecasting.bptt as bptt
+
+    rng = np.random.default_rng(H)
+    p = random_params(rng, 2, H, 2)
+    X, Y = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
+    h0, c0 = rng.normal(size=H), rng.normal(size=H)
+    w = rng.uniform(0, 1, 40)
+    loss, fast, h, c = loss_and_grads(p, X, Y, h0, c0, weight=w)
+    monkeypatch.setattr(bptt, "LINEAR_BYTES", 0)
+    loss2, slow, h2, c2 = loss_and_grads(p, X, Y, h0, c0, weight=w)
+    assert loss == loss2
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)

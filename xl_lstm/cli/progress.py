@@ -1,7 +1,7 @@
 """Progress of the command line's long work, on stderr, through tqdm.
 
 On a terminal each phase of the work gets a bar of its own, labelled with what it is
-("validation: member 2 of 3", "refresh"); anywhere else (a pipe, a log file, CI) no bar is
+("validation: 3 members", "refresh"); anywhere else (a pipe, a log file, CI) no bar is
 drawn, and ``end`` writes one closing line. Library code never prints: it reports through
 callbacks (``Epoch`` for training, a count for files and parts), and these classes are the
 callbacks the CLI hands it. tqdm rather than our own carriage returns: it knows terminals'

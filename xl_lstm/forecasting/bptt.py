@@ -28,6 +28,8 @@ from ..lstm.params import LSTMParams
 
 __all__ = ["Grads", "epoch_grads", "loss_and_grads", "sequence_loss"]
 
+LINEAR_BYTES = 64 << 20  # one series' backward pass builds its T step matrices when they fit in this
+
 
 class Grads(NamedTuple):
     """Gradients of the loss, shaped like the weights."""
@@ -102,26 +104,89 @@ def loss_and_grads(
 
     i, f, g, c, o, h = r.i, r.f, r.g, r.c, r.o, r.h  # (T, B, H)
     tc = np.tanh(c)
-    dW_y = np.einsum("tbo,tbh->oh", dy, h)
+    dW_y = (dy.reshape(T * B, O).T @ h.reshape(T * B, H)).reshape(O, H)
     db_y = dy.sum(axis=(0, 1))
     dh_out = dy @ params.W_y  # (T, B, H): the head's share of dh
-    Wh = params.W[:, :H]  # (4H, H)
-    dz = np.empty((T, B, 4 * H))
-    dh_next = np.zeros((B, H))
-    dc_next = np.zeros((B, H))
-    for t in range(T - 1, -1, -1):
-        dh = dh_out[t] + dh_next
-        dc = dh * o[t] * (1.0 - tc[t] ** 2) + dc_next
-        dz[t, :, :H] = dc * g[t] * i[t] * (1.0 - i[t])  # input gate
-        dz[t, :, H : 2 * H] = dc * c_prev[t] * f[t] * (1.0 - f[t])  # forget gate
-        dz[t, :, 2 * H : 3 * H] = dc * i[t] * (1.0 - g[t] ** 2)  # candidate
-        dz[t, :, 3 * H :] = dh * tc[t] * o[t] * (1.0 - o[t])  # output gate
-        dc_next = dc * f[t]
-        dh_next = dz[t] @ Wh
-    hx = np.concatenate([h_prev, Xb], axis=2)  # (T, B, H+D)
-    dW = np.einsum("tbk,tbj->kj", dz, hx)
-    db = dz.sum(axis=(0, 1))
+    # what dC and dh multiply, for every step at once; then the loop does only what must be sequential
+    P = o * (1.0 - tc * tc)  # dC += dh · P
+    G = np.empty((T, B, 4, H))  # dz = [dC·G_i, dC·G_f, dC·G_g, dh·G_o]
+    np.multiply(g, i * (1.0 - i), out=G[:, :, 0])
+    np.multiply(c_prev, f * (1.0 - f), out=G[:, :, 1])
+    np.multiply(i, 1.0 - g * g, out=G[:, :, 2])
+    np.multiply(tc, o * (1.0 - o), out=G[:, :, 3])
+    Wh = np.ascontiguousarray(params.W[:, :H])  # (4H, H)
+    if B == 1 and T * (2 * H + 1) ** 2 * 8 <= LINEAR_BYTES:
+        dh, dc = _dh_dc_linear(dh_out[:, 0], P[:, 0], G[:, 0], f[:, 0], Wh)
+        dh, dc = dh[:, None], dc[:, None]
+    else:
+        dh, dc = _dh_dc_loop(dh_out, P, G, f, Wh)
+    dz = np.empty((T, B, 4, H))
+    np.multiply(dc[:, :, None], G[:, :, :3], out=dz[:, :, :3])  # input gate, forget gate, candidate
+    np.multiply(dh, G[:, :, 3], out=dz[:, :, 3])  # output gate
+    hx = np.concatenate([h_prev, Xb], axis=2).reshape(T * B, -1)  # (T·B, H+D)
+    dzf = dz.reshape(T * B, 4 * H)
+    dW = dzf.T @ hx
+    db = dzf.sum(axis=0)
     return loss, Grads(dW, db, dW_y, db_y), h[-1], c[-1]
+
+
+def _dh_dc_loop(
+    dh_out: np.ndarray, P: np.ndarray, G: np.ndarray, f: np.ndarray, Wh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """dh and dC (T, B, H) at every step, back from the last: the docstring's recursion as written.
+
+    dh_out (T, B, H) the head's share of dh; P (T, B, H); G (T, B, 4, H) (see loss_and_grads); f (T, B, H); Wh (4H, H).
+    """
+    T, B, H = dh_out.shape
+    dh, dc = np.empty((T, B, H)), np.empty((T, B, H))
+    dz = np.empty((B, 4, H))
+    dh_next, dc_next = np.zeros((B, H)), np.zeros((B, H))
+    add, mul, matmul = np.add, np.multiply, np.matmul
+    for t in range(T - 1, -1, -1):
+        add(dh_out[t], dh_next, out=dh[t])
+        mul(dh[t], P[t], out=dc[t])
+        add(dc[t], dc_next, out=dc[t])  # dC = dh · o · (1 - tanh²C) + dC_next
+        mul(dc[t, :, None], G[t, :, :3], out=dz[:, :3])
+        mul(dh[t], G[t, :, 3], out=dz[:, 3])
+        mul(dc[t], f[t], out=dc_next)
+        matmul(dz.reshape(B, 4 * H), Wh, out=dh_next)
+    return dh, dc
+
+
+def _dh_dc_linear(
+    dh_out: np.ndarray, P: np.ndarray, G: np.ndarray, f: np.ndarray, Wh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same for one series, one matrix product a step: the recursion is linear in
+    s_t = [dh_next, dC_next, 1] (2H+1,), so s_t = s_(t+1) A_t with A_t built for every step at once.
+
+    dh_out, P, f (T, H); G (T, 4, H); Wh (4H, H). With Mc = Σ_(k=i,f,g) diag(G_k) Wh_k and
+    Mh = diag(G_o) Wh_o (H, H), and d = dh_out_t:
+        dh_next' = dh_next (Mh + diag(P) Mc) + dC_next Mc + d (Mh + diag(P) Mc)
+        dC_next' = dh_next · f P + dC_next · f + d · f P
+    """
+    T, H = dh_out.shape
+    Wb = Wh.reshape(4, H, H)
+    Mc = G[:, 0, :, None] * Wb[0] + G[:, 1, :, None] * Wb[1] + G[:, 2, :, None] * Wb[2]  # (T, H, H)
+    top = G[:, 3, :, None] * Wb[3] + P[:, :, None] * Mc  # (T, H, H)
+    fP = f * P
+    A = np.zeros((T, 2 * H + 1, 2 * H + 1))
+    A[:, :H, :H] = top
+    A[:, H : 2 * H, :H] = Mc
+    diag = np.arange(H)
+    A[:, diag, H + diag] = fP
+    A[:, H + diag, H + diag] = f
+    A[:, 2 * H, :H] = np.matmul(dh_out[:, None, :], top)[:, 0]
+    A[:, 2 * H, H : 2 * H] = dh_out * fP
+    A[:, 2 * H, 2 * H] = 1.0
+    S = np.empty((T + 1, 2 * H + 1))  # S[t] = s_t; s_T = [0, 0, 1]
+    S[T] = 0.0
+    S[T, 2 * H] = 1.0
+    dot = np.dot
+    for t in range(T - 1, -1, -1):
+        dot(S[t + 1], A[t], out=S[t])
+    dh = dh_out + S[1:, :H]
+    dc = P * dh + S[1:, H : 2 * H]
+    return dh, dc
 
 
 def epoch_grads(p: LSTMParams, x: np.ndarray, lookback: int, n_train: int) -> tuple[float, Grads]:

@@ -177,7 +177,7 @@ class Epoch(NamedTuple):
     epochs: int  # the most it will run
     train_loss: float
     val_loss: float  # NaN without a validation tail
-    phase: str = "training"  # what is being trained, for a progress bar's label ("validation: member 1 of 3")
+    phase: str = "training"  # what is being trained, for a progress bar's label ("validation: 3 members")
 
 
 def fit_one_lstm(

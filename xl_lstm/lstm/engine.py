@@ -183,26 +183,33 @@ def _recur(
     e = z[: 3 * H]  # 1 + e^(-z) = 1/σ(z) for i, f, o
     e_i, e_f, e_o, g = z[:H], z[H : 2 * H], z[2 * H : 3 * H], z[3 * H :]
     dot, add, div, exp, tanh = np.dot, np.add, np.divide, np.exp, np.tanh
+    h_t, c_t, c_prev = h, c, c  # this step's h and C, and the previous C: the records' rows when kept
     for t in range(zx.shape[0]):
-        dot(Wh, h, z)  # z = W_h h_{t-1}        (4H, Bt)
+        dot(Wh, h_t, z)  # z = W_h h_{t-1}        (4H, Bt)
         add(z, zx[t], z)  #   + W_x x_t + b
         if clip is not None:
             np.maximum(e, -clip, out=e)
             np.minimum(e, clip, out=e)
         exp(e, e)
         add(e, 1.0, e)  # 1/σ(z) for i, f, o
-        tanh(g, g)  # g = tanh(z_g)
-        div(c, e_f, c)  # f C_{t-1}
-        div(g, e_i, tmp)  # i g
-        add(c, tmp, c)  # C_t = f C_{t-1} + i g
-        tanh(c, h)
-        div(h, e_o, h)  # h_t = o tanh(C_t)
+        g_t = g if rec_z is None else rec_z[t, 3 * H :]
+        tanh(g, g_t)  # g = tanh(z_g)
+        if rec_c is not None:
+            c_t = rec_c[t]
+        div(c_prev, e_f, c_t)  # f C_{t-1}
+        div(g_t, e_i, tmp)  # i g
+        add(c_t, tmp, c_t)  # C_t = f C_{t-1} + i g
+        if rec_h is not None:
+            h_t = rec_h[t]
+        tanh(c_t, h_t)
+        div(h_t, e_o, h_t)  # h_t = o tanh(C_t)
         if rec_z is not None:
             div(1.0, e, rec_z[t, : 3 * H])  # σ(z) for i, f, o
-            rec_z[t, 3 * H :] = g
-            rec_c[t] = c  # type: ignore[index]
-        if rec_h is not None:
-            rec_h[t] = h
+        c_prev = c_t
+    if h_t is not h:  # the states were kept in the records' rows: hand the last back
+        h[...] = h_t
+    if c_t is not c:
+        c[...] = c_t
 
 
 @dataclass(frozen=True)

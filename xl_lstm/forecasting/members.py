@@ -1,0 +1,133 @@
+"""The automatic forecaster's K LSTMs: trained side by side on windows of the series, and
+forecast from many origins at once (xl_lstm.forecasting.auto decides what to train and when).
+
+Training: every run of L+1 consecutive inputs of every series is a window; each member, from
+its own seed, takes Adam steps over shuffled mini-batches of windows, the K members' steps
+computed together by ``stacked`` (each member's numbers its own, to rounding).
+Forecasting: one pass over a series gives a member's state at each origin; all origins are
+then fed back together as one batch, one step at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ..lstm import engine
+from ..lstm.params import LSTMParams, init_params
+from . import stacked
+from .adam import Adam
+
+__all__ = ["Settings", "member_steps", "schedule", "train_members", "windows"]
+
+
+class Settings(Protocol):
+    """What training reads of the forecaster's settings (auto.AutoConfig has them)."""
+
+    @property
+    def hidden(self) -> int: ...
+    @property
+    def updates(self) -> int: ...
+    @property
+    def batch(self) -> int: ...
+    @property
+    def lr(self) -> float: ...
+    @property
+    def clip(self) -> float: ...
+
+
+def windows(us: Sequence[np.ndarray], window: int) -> list[np.ndarray]:
+    """Every run of window+1 consecutive inputs of every series, grouped by length: each (L+1, B)."""
+    groups: dict[int, list[np.ndarray]] = {}
+    for u in us:
+        L = min(window, u.size - 1)
+        if L < 1:
+            continue
+        idx = np.arange(u.size - L)[:, None] + np.arange(L + 1)  # (B_i, L+1)
+        groups.setdefault(L, []).append(u[idx])
+    return [np.concatenate(g).T for _, g in sorted(groups.items())]
+
+
+def schedule(groups: list[np.ndarray], batch: int, rng: np.random.Generator) -> list[tuple[int, np.ndarray]]:
+    """One epoch's mini-batches in the order trained: (group, window indices), shuffled by ``rng``."""
+    batches = [
+        (j, ix)
+        for j, g in enumerate(groups)
+        for ix in np.array_split(rng.permutation(g.shape[1]), math.ceil(g.shape[1] / batch))
+    ]
+    return [batches[k] for k in rng.permutation(len(batches))]
+
+
+def train_members(
+    groups: list[np.ndarray],
+    cfg: Settings,
+    seeds: Sequence[int],
+    report: Callable[[int, int, np.ndarray], None],
+    dtype: type = np.float64,
+    start: tuple[LSTMParams, ...] | None = None,
+    updates: int | None = None,
+) -> tuple[LSTMParams, ...]:
+    """The members, one per seed, trained side by side as one stacked model (``stacked``); each
+    has its own initial weights (``start``'s, else its seed's), data order and gradient clipping,
+    so each is what training it alone would give (to rounding): Adam over shuffled mini-batches
+    of windows, about ``updates`` (default ``cfg.updates``) steps, the forward and backward
+    passes in ``dtype`` (Adam in float64). ``report(epoch, epochs, losses (K,))`` after each
+    pass over the windows."""
+    K = len(seeds)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    arrays = stacked.stack(start or [init_params(1, cfg.hidden, output_size=1, seed=s) for s in seeds])
+    adam = Adam([a.shape for a in arrays], cfg.lr)
+    per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
+    epochs = max(1, math.ceil((updates or cfg.updates) / per_epoch))
+    T_max, B_max = max(g.shape[0] for g in groups) - 1, min(cfg.batch, max(g.shape[1] for g in groups))
+    ws = stacked.Workspace(K, T_max, B_max, cfg.hidden, dtype=dtype)
+    windows, weights = np.empty(K * (T_max + 1) * B_max), np.empty(K * T_max * B_max)
+    n_windows = sum(g.shape[1] for g in groups)
+    for epoch in range(1, epochs + 1):
+        plans = [schedule(groups, cfg.batch, rng) for rng in rngs]
+        total = np.zeros(K)
+        for step in zip(*plans, strict=True):  # each member's next mini-batch
+            T = max(groups[j].shape[0] - 1 for j, _ in step)
+            B = max(ix.size for _, ix in step)
+            W = windows[: K * (T + 1) * B].reshape(K, T + 1, B)  # (K, L+1, b) windows, zero-padded
+            weight = weights[: K * T * B].reshape(K, T, B)  # where the members' batches differ
+            W.fill(0.0)
+            weight.fill(0.0)
+            for k, (j, ix) in enumerate(step):
+                L = groups[j].shape[0] - 1
+                W[k, : L + 1, : ix.size] = groups[j][:, ix]
+                weight[k, :L, : ix.size] = 1.0
+            losses, grads = stacked.loss_and_grads(arrays, W[:, :-1, :, None], W[:, 1:, :, None], weight, ws)
+            arrays = adam.step(arrays, stacked.clip_each(grads, cfg.clip))
+            total += losses * np.array([ix.size for _, ix in step])
+        report(epoch, epochs, total / n_windows)
+    return stacked.unstack(arrays)
+
+
+def member_steps(
+    members: Sequence[LSTMParams], runs: Sequence[tuple[np.ndarray, Sequence[int]]], horizon: int
+) -> np.ndarray:
+    """Each member's û (members, origins, h): for each (u, ends) of ``runs``, the forecasts
+    after the inputs u[:e] for every e in ends (one pass over u gives the state at each end),
+    all origins fed back together as one batch (lstm.recursive's forecast, batched)."""
+    out = []
+    for p in members:
+        hs, cs = [], []
+        for u, ends in runs:
+            r = engine.run(p, u[:, None], outputs="all")  # h, c (T, H)
+            idx = np.asarray(ends) - 1
+            hs.append(r.h[idx])  # type: ignore[index]
+            cs.append(r.c[idx])  # type: ignore[index]
+        h, c = np.concatenate(hs), np.concatenate(cs)  # (B, H)
+        y = h @ p.W_y.T + p.b_y  # type: ignore[union-attr]  # (B, 1)
+        steps = [y[:, 0]]
+        for _ in range(horizon - 1):
+            s = engine.step(p, y, h, c)
+            h, c = s.h, s.c
+            y = h @ p.W_y.T + p.b_y  # type: ignore[union-attr]
+            steps.append(y[:, 0])
+        out.append(np.stack(steps, axis=1))  # (B, h)
+    return np.array(out)
