@@ -3,6 +3,7 @@
     python benchmarks/bench_forecast.py                      # every development set below
     python benchmarks/bench_forecast.py --sets M3_quarterly  # one of them
     python benchmarks/bench_forecast.py --quick              # 20 series, few updates: checks the script runs
+    python benchmarks/bench_forecast.py --no-peers           # without neuralforecast (minutes instead of an hour)
 
 The development sets, the only data the forecaster's defaults (xl_lstm.forecasting.auto.AutoConfig) were
 set on. Every other competition set is held out for accepting the work, and is not here:
@@ -265,6 +266,9 @@ def main() -> None:
     ap.add_argument(
         "--quick", action="store_true", help="20 series of M3_quarterly, 20 updates: checks the script runs"
     )
+    ap.add_argument(
+        "--no-peers", action="store_true", help="leave out neuralforecast's LSTM and NHITS even when installed (slow)"
+    )
     args = ap.parse_args()
     names = ["M3_quarterly"] if args.quick else [s.strip() for s in args.sets.split(",")]
     unknown = [n for n in names if n not in SETS]
@@ -279,10 +283,12 @@ def main() -> None:
     )
     warm_up()
     methods = {name: statsforecast_method(name) for name in ("SeasonalNaive", "AutoETS", "AutoTheta")}
-    if peers_installed() and not args.quick:
+    if peers_installed() and not (args.quick or args.no_peers):
         methods |= {f"nf {name}": neuralforecast_method(name) for name in ("LSTM", "NHITS")}
     else:
-        print("note: neuralforecast (the peers extra) is not installed, or --quick: its LSTM and NHITS are left out")
+        print(
+            "note: neuralforecast's LSTM and NHITS are left out (the peers extra is not installed, --quick or --no-peers)"
+        )
     methods["xl_lstm"] = xl_lstm_method(settings)
     for set_name in names:
         cases = SETS[set_name]()[: 20 if args.quick else None]

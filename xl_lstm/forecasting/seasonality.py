@@ -33,7 +33,7 @@ __all__ = [
 
 CANDIDATE_SEASONS = (4, 7, 12, 24, 52)  # quarters, days of a week, months, hours, weeks
 Z_ONE = 1.645  # the test's critical value
-MIN_SHARE = 0.5  # detect_season: the least share of the detrended variance a season must explain
+MIN_SHARE = 0.6  # the share of the detrended variance that makes a season (season_share)
 
 
 def autocorrelation(y: np.ndarray, lags: int) -> np.ndarray:
@@ -66,8 +66,12 @@ def seasonal_strength(y: np.ndarray, m: int) -> float:
 
 
 def is_seasonal(y: np.ndarray, m: int) -> bool:
-    """The 90 % test above, at the season m the data's dates give."""
-    return seasonal_strength(y, m) > 0
+    """At the season m the data's dates give: the 90 % test above, or a season that explains
+    ``MIN_SHARE`` of the detrended variance. The test alone missed a clear season in four years
+    of monthly data (36 detrended values leave r_12 at most 24/36, and a smooth season's own
+    r_k, k < 12, widen its limit past that); noise, trends and random walks pass either one
+    about one time in twenty."""
+    return y.size >= 3 * m > 3 and (seasonal_strength(y, m) > 0 or season_share(y, m) >= MIN_SHARE)
 
 
 def season_share(y: np.ndarray, m: int) -> float:
@@ -83,11 +87,12 @@ def season_share(y: np.ndarray, m: int) -> float:
 
 def detect_season(y: np.ndarray, candidates: tuple[int, ...] = CANDIDATE_SEASONS) -> int:
     """The candidate lag with the strongest significant autocorrelation whose season also
-    explains at least ``MIN_SHARE`` of the detrended variance, or 1 (none).
+    explains ``MIN_SHARE`` of the detrended variance (both, where a given season needs one),
+    or 1 (none).
 
     Testing several candidates at 90 % each called white noise seasonal at one of them one
     time in five (and a trend with noise, a random walk about as often); requiring the share
-    too leaves under one in a hundred, where raising the test's critical value instead lost
+    too leaves one in a hundred, where raising the test's critical value instead lost
     a clear season in five years of monthly data."""
     best, strength = 1, 0.0
     for m in candidates:
