@@ -102,8 +102,8 @@ def test_readme_your_own_data_works_as_written(tmp_path: Path) -> None:
             assert proc.returncode == 0, f"{line}: {proc.stderr}"
             assert "column 'sales'" in proc.stdout + proc.stderr and "monthly" in proc.stdout + proc.stderr
             # training on your data ends with one line (no bar: stderr is not a terminal here): the one
-            # LSTM and the forecaster's six members, validation's three first
-            assert re.search(r"^trained  7 phases, \d+ epochs; last loss \d", proc.stderr, re.M), proc.stderr
+            # LSTM, then the forecaster's members trained together, for validation and then the fit
+            assert re.search(r"^trained  3 phases, \d+ epochs; last loss \d", proc.stderr, re.M), proc.stderr
             assert "\r" not in proc.stderr
     (code,) = _blocks(section, "python")
     proc = subprocess.run(
