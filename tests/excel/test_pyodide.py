@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -132,8 +133,24 @@ def value(results: dict[str, Any], name: str) -> Any:
     return res["value"]
 
 
-def assert_same_cells(got: Any, want: Any, where: str, rel: float = 1e-12) -> None:
-    """Two spilled results: the same shape, texts and error cells, numbers (all floats) to ``rel`` (1e-12)."""
+DECIMAL = re.compile(r"\d+\.\d+")
+
+
+def same_text(got: Any, want: Any, rel: float) -> bool:
+    """Equal, or (with ``rel`` > 0) texts equal but for their decimal numbers, which agree to ``rel``."""
+    if got == want:
+        return True
+    if rel <= 0:
+        return False
+    if not (isinstance(got, str) and isinstance(want, str)) or DECIMAL.sub("#", got) != DECIMAL.sub("#", want):
+        return False
+    pairs = zip(DECIMAL.findall(got), DECIMAL.findall(want), strict=True)
+    return all(math.isclose(float(g), float(w), rel_tol=rel) for g, w in pairs)
+
+
+def assert_same_cells(got: Any, want: Any, where: str, rel: float = 1e-12, text_rel: float = 0.0) -> None:
+    """Two spilled results: the same shape, texts and error cells, numbers (all floats) to ``rel`` (1e-12);
+    decimals inside texts to ``text_rel`` (0: texts exactly)."""
     assert isinstance(got, list) and isinstance(want, list) and len(got) == len(want), (where, got, want)
     for r, (grow, wrow) in enumerate(zip(got, want, strict=True)):
         assert len(grow) == len(wrow), (where, r, grow, wrow)
@@ -141,7 +158,7 @@ def assert_same_cells(got: Any, want: Any, where: str, rel: float = 1e-12) -> No
             if isinstance(w, float):
                 assert isinstance(g, float) and math.isclose(g, w, rel_tol=rel, abs_tol=1e-12), (where, r, c, g, w)
             else:
-                assert g == w, (where, r, c, g, w)
+                assert same_text(g, w, text_rel), (where, r, c, g, w)
 
 
 # ---- it really is Pyodide ------------------------------------------------------------------------
@@ -313,27 +330,36 @@ def test_fit_script_refusals_are_one_line(runs: dict[str, Any], name: str) -> No
 
 
 # ---- the Forecast Sheet script --------------------------------------------------------------------
+# The forecaster trains in float32, which WebAssembly's NumPy (no SIMD) rounds otherwise than this
+# machine's: Pyodide is another machine, so its trained numbers are compared by a tolerance that
+# still tells the same recipe on the same data (measured: 1.6e-5 after 50 updates; 1.4e-14 when
+# training was float64), never bit for bit. What does not depend on training stays exact.
+TRAINED_RTOL = 1e-3
+TRAINED_TEXT_RTOL = 1e-2  # the validation errors printed in the notes (3 decimals): measured 2.8e-3
+
+
 def test_forecast_sheet_in_pyodide_is_the_api_forecast(runs: dict[str, Any]) -> None:
     """In Pyodide, lstm_forecast_sheet adds "Forecast Sheet" and writes the forecasts of xl.fit and
-    xl.forecast (computed here, on CPython) to 1e-10 (measured: 1.4e-14), with ordered intervals, and the
+    xl.forecast (computed here, on CPython) to TRAINED_RTOL, with ordered intervals, and the
     held-out accuracy computed by hand."""
     result = sheet_script(runs["pyodide"], "wide")
     assert "raised" not in result, result
     assert result["actions"][0]["func"] == "addSheet" and result["actions"][0]["args"] == [2, "Forecast Sheet"]
     cells = sheet_tests.written(result["actions"], 2)
     want = sheet_tests.api_forecast({"passengers": sheet_tests.VALUES})
-    sheet_tests.check_forecast_table(cells[(4, 1)], want, ["passengers"], "month", rtol=1e-10)
-    sheet_tests.check_accuracy(cells[(4, 9)], {"passengers": sheet_tests.VALUES}, rtol=1e-10)
+    sheet_tests.check_forecast_table(cells[(4, 1)], want, ["passengers"], "month", rtol=TRAINED_RTOL)
+    sheet_tests.check_accuracy(cells[(4, 9)], {"passengers": sheet_tests.VALUES}, rtol=TRAINED_RTOL)
 
 
 def test_forecast_sheet_in_pyodide_equals_cpython(runs: dict[str, Any]) -> None:
-    """The same actions in the same order, at the same places, with the same texts; numbers to 1e-10
-    (50 updates of Adam on WebAssembly's rounding, see test_fit_script_equals_cpython)."""
+    """The same actions in the same order, at the same places, with the same texts but for the
+    trained numbers: numbers to TRAINED_RTOL, those printed in the notes to TRAINED_TEXT_RTOL
+    (50 float32 updates of Adam on WebAssembly's rounding)."""
     got, want = sheet_script(runs["pyodide"], "wide")["actions"], sheet_script(runs["cpython"], "wide")["actions"]
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):
         assert {k: v for k, v in g.items() if k != "values"} == {k: v for k, v in w.items() if k != "values"}
-        assert_same_cells(g["values"] or [], w["values"] or [], g["func"], rel=1e-10)
+        assert_same_cells(g["values"] or [], w["values"] or [], g["func"], rel=TRAINED_RTOL, text_rel=TRAINED_TEXT_RTOL)
 
 
 def test_forecast_sheet_refusal_is_the_same_line(runs: dict[str, Any]) -> None:
