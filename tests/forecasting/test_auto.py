@@ -73,6 +73,10 @@ def test_bad_series_are_one_line_naming_the_series() -> None:
         fit_auto({"gap": [1.0, 2, float("nan"), 4, 5, 6]}, 2)
     with pytest.raises(LSTMError, match="members must be odd"):
         fit_auto(np.arange(1.0, 30), 4, members=2)
+    with pytest.raises(LSTMError, match="the training loss must be one of 'squared', 'absolute', got 'huber'"):
+        fit_auto(np.arange(1.0, 30), 4, losses=("squared", "huber"))
+    with pytest.raises(LSTMError, match="losses must be a tuple of losses"):
+        fit_auto(np.arange(1.0, 30), 4, losses="absolute")
     with pytest.raises(LSTMError, match="no setting 'epochs'; the settings are"):
         fit_auto(np.arange(1.0, 30), 4, epochs=3)
 

@@ -59,17 +59,25 @@ def test_the_stacked_forward_pass_is_the_engines_per_member(D: int) -> None:
         assert close(y[k].transpose(0, 2, 1), r.y)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "absolute", [None, [False, True, False], [True, True, True]], ids=["squared", "mixed", "absolute"]
+)
 @pytest.mark.parametrize("D", [1, 2])
-def test_stacked_gradients_are_each_members_own(D: int) -> None:
+def test_stacked_gradients_are_each_members_own(D: int, absolute: list[bool] | None) -> None:
     K, T, B, H = 3, 6, 4, 5
     members = random_members(K, H, D, O=2)
     rng = np.random.default_rng(2)
     X, Y = rng.normal(size=(K, T, B, D)), rng.normal(size=(K, T, B, 2))
     losses, grads = stacked.loss_and_grads(
-        stacked.stack(members), X, Y, np.ones((K, T, B)), stacked.Workspace(K, T, B, H, D)
+        stacked.stack(members),
+        X,
+        Y,
+        np.ones((K, T, B)),
+        stacked.Workspace(K, T, B, H, D),
+        absolute and np.array(absolute),
     )
     for k, p in enumerate(members):
-        loss, g, _, _ = loss_and_grads(p, X[k], Y[k])
+        loss, g, _, _ = loss_and_grads(p, X[k], Y[k], loss="absolute" if absolute and absolute[k] else "squared")
         assert losses[k] == pytest.approx(loss, rel=RTOL)
         for mine, theirs in zip(grads, g, strict=True):
             assert close(mine[k], theirs)
@@ -104,7 +112,7 @@ def test_clipping_is_per_member() -> None:
     assert np.sqrt(sum(np.sum(g[2] ** 2) for g in clipped)) == pytest.approx(1.0)
 
 
-def sequential(groups: list[np.ndarray], cfg: AutoConfig, seed: int) -> LSTMParams:
+def sequential(groups: list[np.ndarray], cfg: AutoConfig, seed: int, loss: str) -> LSTMParams:
     """One member trained alone the plain way: bptt.loss_and_grads, clip_norm, Adam, the same schedule."""
     from xl_lstm.lstm.params import init_params
 
@@ -116,7 +124,7 @@ def sequential(groups: list[np.ndarray], cfg: AutoConfig, seed: int) -> LSTMPara
     for _ in range(epochs):
         for j, ix in schedule(groups, cfg.batch, rng):
             W = groups[j][:, ix, None]
-            _, grads, _, _ = loss_and_grads(params_of(arrays), W[:-1], W[1:])
+            _, grads, _, _ = loss_and_grads(params_of(arrays), W[:-1], W[1:], loss=loss)
             arrays = adam.step(arrays, clip_norm(list(grads), cfg.clip))
     return params_of(arrays)
 
@@ -129,8 +137,9 @@ def test_stacked_training_is_each_member_trained_alone(lengths: list[int]) -> No
     seen: list[tuple[int, int]] = []
     together = train_members(groups, cfg, [7, 8, 9], lambda e, n, losses: seen.append((e, n)))
     assert seen == [(e, seen[0][1]) for e in range(1, seen[0][1] + 1)]
-    for seed, mine in zip([7, 8, 9], together, strict=True):
-        alone = sequential(groups, cfg, seed)
+    assert cfg.losses == ("squared", "absolute")  # members 7 and 9 on the squared error, 8 on the absolute
+    for k, (seed, mine) in enumerate(zip([7, 8, 9], together, strict=True)):
+        alone = sequential(groups, cfg, seed, cfg.losses[k % 2])
         for a, b in zip((mine.W, mine.b, mine.W_y, mine.b_y), (alone.W, alone.b, alone.W_y, alone.b_y), strict=True):
             assert close(a, b, 1e-9)  # type: ignore[arg-type]
 

@@ -90,6 +90,7 @@ def sine(n: int, period: int = 12) -> np.ndarray:
 
 
 # ---- gradients against torch autograd ------------------------------------------------------------
+@pytest.mark.parametrize("loss_name", ["squared", "absolute"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["mean", "weighted"])
 @pytest.mark.parametrize("B", [1, 3])
 @pytest.mark.parametrize("T", [1, 5, 30])
@@ -97,12 +98,13 @@ def sine(n: int, period: int = 12) -> np.ndarray:
 @pytest.mark.parametrize("H", [1, 4, 9])
 @pytest.mark.parametrize("D", [1, 3])
 def test_loss_and_grads_match_torch_autograd(
-    torch: ModuleType, D: int, H: int, O: int, T: int, B: int, weighted: bool
+    torch: ModuleType, D: int, H: int, O: int, T: int, B: int, weighted: bool, loss_name: str
 ) -> None:
     """Loss, dW, db, dW_y, db_y and the final (h, C) equal torch's, to 1e-10, from nonzero h0/c0.
 
-    With ``weight`` the torch loss is sum_t w_t·(y - Y)² / (Σw·B·O): steps of weight 0 must
-    drop out of the gradient while still carrying the state forward.
+    With ``weight`` the torch loss is sum_t w_t·(y - Y)² / (Σw·B·O) (or |y - Y| for the
+    absolute loss): steps of weight 0 must drop out of the gradient while still carrying the
+    state forward.
     """
     rng = np.random.default_rng([D, H, O, T, B, weighted])
     params = random_params(rng, D, H, O)
@@ -110,12 +112,13 @@ def test_loss_and_grads_match_torch_autograd(
     h0, c0 = rng.normal(0, 0.5, (B, H)), rng.normal(0, 1.0, (B, H))
     w = zeroing_weight(rng, T) if weighted else np.ones(T)
 
-    loss, grads, h_last, c_last = loss_and_grads(params, X, Y, h0, c0, weight=w if weighted else None)
+    loss, grads, h_last, c_last = loss_and_grads(params, X, Y, h0, c0, weight=w if weighted else None, loss=loss_name)
 
     net = torch_net(torch, params)
     out, (h_n, c_n) = net.lstm(torch.from_numpy(X), (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
-    sq = (net.head(out) - torch.from_numpy(Y)) ** 2
-    torch_loss = (torch.from_numpy(w)[:, None, None] * sq).sum() / (w.sum() * B * O)
+    err = net.head(out) - torch.from_numpy(Y)
+    per_value = err.abs() if loss_name == "absolute" else err**2
+    torch_loss = (torch.from_numpy(w)[:, None, None] * per_value).sum() / (w.sum() * B * O)
     torch_loss.backward()
 
     assert abs(loss - torch_loss.item()) <= GRAD_ATOL

@@ -4,10 +4,12 @@ The model reads a series one step at a time and its head predicts the next step,
 y_t = W_y h_t + b_y ≈ x_{t+1}: exactly what the template's sheets and LSTM_FORECAST
 compute, so a trained model drops into a workbook unchanged.
 
-    loss  L = mean over t, b, o of (y_t - x_{t+1})²
+    loss  L = mean over t, b, o of (y_t - x_{t+1})²      ("squared", the default)
+          L = mean over t, b, o of |y_t - x_{t+1}|       ("absolute": the median's loss)
 
 Backward pass, per step (σ' = σ(1-σ), tanh' = 1 - tanh²), from the top:
-    dy = 2 (y - target) / N           dW_y += dyᵀ h      db_y += Σ dy
+    dy = 2 (y - target) / N           (absolute: sign(y - target) / N)
+                                      dW_y += dyᵀ h      db_y += Σ dy
     dh = dy W_y + dh_next
     do = dh · tanh(C)                 dC = dh · o · (1 - tanh²C) + dC_next
     di = dC · g    dg = dC · i        df = dC · C_{t-1}  dC_next = dC · f
@@ -26,7 +28,9 @@ from ..core.errors import LSTMError
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams
 
-__all__ = ["Grads", "epoch_grads", "loss_and_grads", "sequence_loss"]
+__all__ = ["LOSSES", "Grads", "epoch_grads", "loss_and_grads", "sequence_loss"]
+
+LOSSES = ("squared", "absolute")  # what a training loss may be (the module docstring's L)
 
 LINEAR_BYTES = 64 << 20  # one series' backward pass builds its T step matrices when they fit in this
 
@@ -77,13 +81,20 @@ def sequence_loss(params: LSTMParams, X: Any, Y: Any) -> float:
 
 
 def loss_and_grads(
-    params: LSTMParams, X: Any, Y: Any, h0: Any = None, c0: Any = None, *, weight: Any = None
+    params: LSTMParams,
+    X: Any,
+    Y: Any,
+    h0: Any = None,
+    c0: Any = None,
+    *,
+    weight: Any = None,
+    loss: str = "squared",
 ) -> tuple[float, Grads, np.ndarray, np.ndarray]:
     """The loss, its gradients, and the last h and C (for the next chunk of a long series).
 
     X (T, [B,] D) inputs, Y (T, [B,] O) targets; ``weight`` (T,) (optional) weights each
-    step's squared error, e.g. 0 for steps that only warm the state up. The loss is the
-    weighted mean over steps, series and outputs.
+    step's error, e.g. 0 for steps that only warm the state up. The loss is the weighted
+    mean over steps, series and outputs of the squared or the absolute error (``loss``).
     """
     if not isinstance(params, LSTMParams):
         raise LSTMError(f"params must be LSTMParams, got {type(params).__name__}")
@@ -94,13 +105,17 @@ def loss_and_grads(
     H, O = params.hidden_size, params.output_size or 0
     if Yb.shape != (T, B, O):
         raise LSTMError(f"Y must be {T}×{B}×{O} to match X and the head, got {Yb.shape}")
+    check_loss(loss)
     w = np.ones(T) if weight is None else as_vector("weight", weight, T, np.dtype(np.float64))
     if np.any(w < 0) or not np.any(w > 0):
         raise LSTMError("weight must be one number ≥ 0 per step, at least one of them > 0")
     N = float(w.sum()) * B * O
     r, h_prev, c_prev, y = forward(params, Xb, h0, c0)
-    dy = 2.0 * (y - Yb) * w[:, None, None] / N  # (T, B, O)
-    loss = float(np.sum((y - Yb) ** 2 * w[:, None, None]) / N)
+    err, wb = y - Yb, w[:, None, None]  # (T, B, O), (T, 1, 1)
+    if loss == "absolute":
+        value, dy = float(np.sum(np.abs(err) * wb) / N), np.sign(err) * wb / N
+    else:
+        value, dy = float(np.sum(err * err * wb) / N), 2.0 * err * wb / N
 
     i, f, g, c, o, h = r.i, r.f, r.g, r.c, r.o, r.h  # (T, B, H)
     tc = np.tanh(c)
@@ -127,7 +142,13 @@ def loss_and_grads(
     dzf = dz.reshape(T * B, 4 * H)
     dW = dzf.T @ hx
     db = dzf.sum(axis=0)
-    return loss, Grads(dW, db, dW_y, db_y), h[-1], c[-1]
+    return value, Grads(dW, db, dW_y, db_y), h[-1], c[-1]
+
+
+def check_loss(loss: object) -> None:
+    """One of LOSSES, else one line saying which there are."""
+    if loss not in LOSSES:
+        raise LSTMError(f"the training loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
 
 
 def _dh_dc_loop(

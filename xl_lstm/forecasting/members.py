@@ -2,8 +2,9 @@
 forecast from many origins at once (xl_lstm.forecasting.auto decides what to train and when).
 
 Training: every run of L+1 consecutive inputs of every series is a window; each member, from
-its own seed, takes Adam steps over shuffled mini-batches of windows, the K members' steps
-computed together by ``stacked`` (each member's numbers its own, to rounding).
+its own seed and with its own loss (member k: ``losses[k % len(losses)]``, squared or absolute
+error), takes Adam steps over shuffled mini-batches of windows, the K members' steps computed
+together by ``stacked`` (each member's numbers its own, to rounding).
 Forecasting: one pass over a series gives a member's state at each origin; all origins are
 then fed back together as one batch, one step at a time.
 """
@@ -37,6 +38,8 @@ class Settings(Protocol):
     def lr(self) -> float: ...
     @property
     def clip(self) -> float: ...
+    @property
+    def losses(self) -> tuple[str, ...]: ...
 
 
 def windows(us: Sequence[np.ndarray], window: int) -> list[np.ndarray]:
@@ -72,12 +75,14 @@ def train_members(
 ) -> tuple[LSTMParams, ...]:
     """The members, one per seed, trained side by side as one stacked model (``stacked``); each
     has its own initial weights (``start``'s, else its seed's), data order and gradient clipping,
-    so each is what training it alone would give (to rounding): Adam over shuffled mini-batches
+    so each is what training it alone would give (to rounding): Adam on its loss (member k:
+    ``cfg.losses[k % len(cfg.losses)]``) over shuffled mini-batches
     of windows, about ``updates`` (default ``cfg.updates``) steps, the forward and backward
     passes in ``dtype`` (Adam in float64). ``report(epoch, epochs, losses (K,))`` after each
     pass over the windows."""
     K = len(seeds)
     rngs = [np.random.default_rng(s) for s in seeds]
+    absolute = np.array([cfg.losses[k % len(cfg.losses)] == "absolute" for k in range(K)])
     arrays = stacked.stack(start or [init_params(1, cfg.hidden, output_size=1, seed=s) for s in seeds])
     adam = Adam([a.shape for a in arrays], cfg.lr)
     per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
@@ -100,7 +105,7 @@ def train_members(
                 L = groups[j].shape[0] - 1
                 W[k, : L + 1, : ix.size] = groups[j][:, ix]
                 weight[k, :L, : ix.size] = 1.0
-            losses, grads = stacked.loss_and_grads(arrays, W[:, :-1, :, None], W[:, 1:, :, None], weight, ws)
+            losses, grads = stacked.loss_and_grads(arrays, W[:, :-1, :, None], W[:, 1:, :, None], weight, ws, absolute)
             arrays = adam.step(arrays, stacked.clip_each(grads, cfg.clip))
             total += losses * np.array([ix.size for _, ix in step])
         report(epoch, epochs, total / n_windows)

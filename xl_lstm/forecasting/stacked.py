@@ -9,9 +9,10 @@ shared, so K members cost about one loop. The stack holds the members' weights s
     b_y  (K, O)
 
 and the data is each member's windows: X (K, T, B, D), Y (K, T, B, O), ``weight`` (K, T, B) the
-weight of each squared error (0 for padding where the members' batches differ in size). Member k's
-loss is Σ weight·(y - Y)² / (O Σ weight) and its gradients are bptt.loss_and_grads' (module
-docstring there) for that loss.
+weight of each error (0 for padding where the members' batches differ in size). Member k's
+loss is Σ weight·(y - Y)² / (O Σ weight), or Σ weight·|y - Y| / (O Σ weight) for the members
+trained on the absolute error, and its gradients are bptt.loss_and_grads' (module docstring
+there) for that loss.
 
 Inside, gate rows are packed o, i, f | g, the σ rows' weights halved: one tanh gives g and
 tanh(z/2) = 2σ(z) - 1 for the three σ blocks, which are contiguous; in the backward pass the blocks
@@ -152,11 +153,18 @@ def _factors(ws: Workspace, K: int, T: int, B: int) -> None:
 
 
 def loss_and_grads(
-    arrays: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, weight: np.ndarray, ws: Workspace
+    arrays: Sequence[np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    weight: np.ndarray,
+    ws: Workspace,
+    absolute: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each member's loss (K,) and gradients [dW (K, 4H, H+D), db (K, 4H), dW_y (K, O, H), db_y (K, O)].
 
     X (K, T, B, D), Y (K, T, B, O), weight (K, T, B) ≥ 0 with some > 0 per member; ``ws`` holds (T, B).
+    ``absolute`` (K,) bool: the members whose loss is the mean absolute error (bptt's "absolute"),
+    the others' the mean squared error (default: all squared).
     """
     W, b, W_y, b_y = arrays
     K, T, B, D = X.shape
@@ -165,8 +173,13 @@ def loss_and_grads(
     N = weight.sum(axis=(1, 2)) * O  # (K,)
     err = y - Y.transpose(0, 1, 3, 2)  # (K, T, O, B)
     w = weight[:, :, None, :]  # (K, T, 1, B)
-    losses = np.sum(err * err * w, axis=(1, 2, 3)) / N
-    dy = (2.0 * err * w / N[:, None, None, None]).astype(ws.dtype)  # (K, T, O, B)
+    if absolute is None or not np.any(absolute):
+        losses = np.sum(err * err * w, axis=(1, 2, 3)) / N
+        dy = (2.0 * err * w / N[:, None, None, None]).astype(ws.dtype)  # (K, T, O, B)
+    else:
+        a = np.asarray(absolute, bool)[:, None, None, None]  # (K, 1, 1, 1)
+        losses = np.sum(np.where(a, np.abs(err), err * err) * w, axis=(1, 2, 3)) / N
+        dy = (np.where(a, np.sign(err), 2.0 * err) * w / N[:, None, None, None]).astype(ws.dtype)
     A = ws.view("A", K, T + 1, H + D + 1, B)
     dW_y = np.matmul(dy, A[:, 1:, :H].transpose(0, 1, 3, 2)).sum(axis=1, dtype=np.float64)  # (K, O, H)
     db_y = dy.sum(axis=(1, 3), dtype=np.float64)
