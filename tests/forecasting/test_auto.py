@@ -191,17 +191,22 @@ def test_the_final_fit_continues_from_the_validation_members_for_a_share_of_the_
         assert continued == (updates >= REFIT_MIN_UPDATES)
 
 
-def test_forecasts_from_many_origins_at_once_are_each_origins_own() -> None:
-    """_member_steps feeds every origin of every series back as one batch: each equals
+@pytest.mark.parametrize("cells", [1 << 21, 60, 1], ids=["all runs together", "some together", "each alone"])
+def test_forecasts_from_many_origins_at_once_are_each_origins_own(cells: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """member_steps feeds every origin of every series back as one batch, the series' states
+    found side by side (at most ``STATE_CELLS`` steps × series at a time): each equals
     lstm.recursive.recursive_forecast from that origin's inputs alone."""
+    from xl_lstm.forecasting import members as members_module
     from xl_lstm.forecasting.members import member_steps
     from xl_lstm.lstm.params import init_params
     from xl_lstm.lstm.recursive import recursive_forecast
 
+    monkeypatch.setattr(members_module, "STATE_CELLS", cells)
     members = [init_params(1, 5, output_size=1, seed=s) for s in (3, 4)]
     rng = np.random.default_rng(7)
-    runs = [(rng.normal(size=30), [4, 17, 30]), (rng.normal(size=9), [9])]
+    runs = [(rng.normal(size=30), [4, 17, 30]), (rng.normal(size=9), [9]), (rng.normal(size=12), [5, 12])]
+    runs.append((rng.normal(size=20), [20]))
     got = member_steps(members, runs, 6)  # (members, origins, h)
-    assert got.shape == (2, 4, 6)
+    assert got.shape == (2, 7, 6)
     want = [[recursive_forecast(p, u[:e, None], 6)[:, 0] for u, ends in runs for e in ends] for p in members]
     np.testing.assert_allclose(got, np.array(want), rtol=1e-12, atol=1e-14)

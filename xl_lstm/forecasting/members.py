@@ -22,7 +22,7 @@ from ..lstm.params import LSTMParams, init_params
 from . import stacked
 from .adam import Adam
 
-__all__ = ["Settings", "member_steps", "schedule", "train_members", "windows"]
+__all__ = ["Settings", "member_steps", "schedule", "states_at_ends", "train_members", "windows"]
 
 
 class Settings(Protocol):
@@ -112,6 +112,9 @@ def train_members(
     return stacked.unstack(arrays)
 
 
+STATE_CELLS = 1 << 21  # steps × series fed together when finding states at the origins (16 MiB of inputs)
+
+
 def member_steps(
     members: Sequence[LSTMParams], runs: Sequence[tuple[np.ndarray, Sequence[int]]], horizon: int
 ) -> np.ndarray:
@@ -120,13 +123,7 @@ def member_steps(
     all origins fed back together as one batch (lstm.recursive's forecast, batched)."""
     out = []
     for p in members:
-        hs, cs = [], []
-        for u, ends in runs:
-            r = engine.run(p, u[:, None], outputs="all")  # h, c (T, H)
-            idx = np.asarray(ends) - 1
-            hs.append(r.h[idx])  # type: ignore[index]
-            cs.append(r.c[idx])  # type: ignore[index]
-        h, c = np.concatenate(hs), np.concatenate(cs)  # (B, H)
+        h, c = states_at_ends(p, runs)  # (B, H)
         y = h @ p.W_y.T + p.b_y  # type: ignore[union-attr]  # (B, 1)
         steps = [y[:, 0]]
         for _ in range(horizon - 1):
@@ -136,3 +133,40 @@ def member_steps(
             steps.append(y[:, 0])
         out.append(np.stack(steps, axis=1))  # (B, h)
     return np.array(out)
+
+
+def states_at_ends(p: LSTMParams, runs: Sequence[tuple[np.ndarray, Sequence[int]]]) -> tuple[np.ndarray, np.ndarray]:
+    """h, C (origins, H): the state after u[:e] for each e in each run's ends, in that order.
+
+    Runs of similar length go through the steps together, left-aligned and zero-padded (what
+    follows a run's end does not reach its states), at most STATE_CELLS steps × runs at a
+    time; a run alone is engine.run's."""
+    ends = [np.asarray(e, dtype=np.intp) for _, e in runs]
+    first = np.cumsum([0] + [e.size for e in ends])  # run r's origins are rows first[r]:first[r+1]
+    H = p.hidden_size
+    h_out, c_out = np.empty((first[-1], H)), np.empty((first[-1], H))
+    order = sorted(range(len(runs)), key=lambda r: runs[r][0].size)
+    while order:
+        chunk = [order.pop()]  # the longest left, then shorter ones while they fit
+        T = runs[chunk[0]][0].size
+        while order and (len(chunk) + 1) * T <= STATE_CELLS:
+            chunk.append(order.pop())
+        if len(chunk) == 1:
+            r = chunk[0]
+            res = engine.run(p, runs[r][0][:, None], outputs="all")  # h, c (T, H)
+            h_out[first[r] : first[r + 1]] = res.h[ends[r] - 1]  # type: ignore[index]
+            c_out[first[r] : first[r + 1]] = res.c[ends[r] - 1]  # type: ignore[index]
+            continue
+        X = np.zeros((T, len(chunk), 1))  # (T, R, 1)
+        for j, r in enumerate(chunk):
+            X[: runs[r][0].size, j, 0] = runs[r][0]
+        t_end = np.concatenate([ends[r] - 1 for r in chunk])  # the step after which each origin's state is taken
+        column = np.concatenate([np.full(ends[r].size, j) for j, r in enumerate(chunk)])
+        row = np.concatenate([np.arange(first[r], first[r + 1]) for r in chunk])
+        h = c = np.zeros((len(chunk), H))
+        for t in range(int(t_end.max()) + 1):
+            s = engine.step(p, X[t], h, c)
+            h, c = s.h, s.c
+            at = t_end == t
+            h_out[row[at]], c_out[row[at]] = h[column[at]], c[column[at]]
+    return h_out, c_out
