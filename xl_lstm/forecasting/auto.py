@@ -149,11 +149,13 @@ class SeriesPrep:
         """u (n-1,): scaled changes of d."""
         return np.diff(self.deseasonalised(y)) / self.sigma
 
-    def values(self, d_last: float, u_hat: np.ndarray, n: int, damping: float) -> np.ndarray:
-        """ŷ (h,) from the LSTM's û (h,) after n values whose last level is d_last."""
-        k = np.arange(1, u_hat.size + 1)
-        d = d_last + self.sigma * np.cumsum(damping**k * u_hat)
-        a = d + self.indices[(n + k - 1) % self.season]
+    def values(self, d_last: Any, u_hat: np.ndarray, n: Any, damping: Any) -> np.ndarray:
+        """ŷ (..., h) from the LSTM's û (..., h) after n values whose last level is d_last;
+        d_last, n and damping are numbers or arrays broadcast against û's leading axes (several
+        origins, members or φ at once)."""
+        k = np.arange(1, u_hat.shape[-1] + 1)  # (h,)
+        d = np.asarray(d_last)[..., None] + self.sigma * np.cumsum(np.asarray(damping)[..., None] ** k * u_hat, axis=-1)
+        a = d + self.indices[(np.asarray(n)[..., None] + k - 1) % self.season]
         return np.exp(a) if self.log else a * self.unit
 
 
@@ -214,7 +216,7 @@ def _members(
 def _median(prep: SeriesPrep, u_hat: np.ndarray, history: np.ndarray, damping: float) -> np.ndarray:
     """ŷ (h,): the median of the members' forecasts from their û (members, h) after ``history``."""
     d_last = float(prep.deseasonalised(history)[-1])
-    return np.median([prep.values(d_last, uh, history.size, damping) for uh in u_hat], axis=0)
+    return np.median(prep.values(d_last, u_hat, history.size, damping), axis=0)
 
 
 # ---- the model -------------------------------------------------------------------------------------
@@ -350,21 +352,22 @@ def _validation_errors(
     dampings: Sequence[float],
 ) -> dict[float, np.ndarray]:
     """|y - ŷ| / step_error (origins, h) for each φ, from every origin from cut to n - h."""
-    rows: dict[float, list[np.ndarray]] = {float(phi): [] for phi in dampings}
+    phis = np.array([float(phi) for phi in dampings])  # (P,)
     # every origin of every series forecast in one batch: origin o's inputs are the first o-1
     # of the series' inputs up to its last origin (the transforms work value by value)
-    origins = {k: range(cut[k], ys[k].size - h + 1) for k in preps}  # cut ≤ n - h: h actuals after each
-    runs = [(prep.inputs(ys[k][: origins[k][-1]]), [o - 1 for o in origins[k]]) for k, prep in preps.items()]
+    origins = {k: np.arange(cut[k], ys[k].size - h + 1) for k in preps}  # cut ≤ n - h: h actuals after each
+    runs = [(prep.inputs(ys[k][: origins[k][-1]]), origins[k] - 1) for k, prep in preps.items()]
     u_hats = member_steps(members, runs, h) if runs else np.zeros((len(members), 0, h))  # (members, origins, h)
-    j = 0
+    blocks, j = [], 0
     for k, prep in preps.items():
-        y = ys[k]
-        for o in origins[k]:
-            hist, actual = y[:o], y[o : o + h]
-            for phi in rows:
-                rows[phi].append(np.abs(actual - _median(prep, u_hats[:, j], hist, phi)) / prep.step_error)
-            j += 1
-    return {phi: np.array(r) for phi, r in rows.items()}
+        y, o = ys[k], origins[k]  # o (O,)
+        d_last = prep.deseasonalised(y)[o - 1]  # (O,) the level at each origin
+        y_hat = prep.values(d_last, u_hats[None, :, j : j + o.size], o, phis[:, None, None])  # (P, members, O, h)
+        actual = y[o[:, None] + np.arange(h)]  # (O, h)
+        blocks.append(np.abs(actual - np.median(y_hat, axis=1)) / prep.step_error)  # (P, O, h)
+        j += o.size
+    errors = np.concatenate(blocks, axis=1) if blocks else np.zeros((phis.size, 0, h))  # (P, origins, h)
+    return {float(phi): errors[i] for i, phi in enumerate(phis)}
 
 
 # ---- forecasting -------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ STATE_CELLS = 1 << 21  # steps × series fed together when finding states at the
 
 
 def member_steps(
-    members: Sequence[LSTMParams], runs: Sequence[tuple[np.ndarray, Sequence[int]]], horizon: int
+    members: Sequence[LSTMParams], runs: Sequence[tuple[np.ndarray, Sequence[int] | np.ndarray]], horizon: int
 ) -> np.ndarray:
     """Each member's û (members, origins, h): for each (u, ends) of ``runs``, the forecasts
     after the inputs u[:e] for every e in ends (one pass over u gives the state at each end),
@@ -135,7 +135,9 @@ def member_steps(
     return np.array(out)
 
 
-def states_at_ends(p: LSTMParams, runs: Sequence[tuple[np.ndarray, Sequence[int]]]) -> tuple[np.ndarray, np.ndarray]:
+def states_at_ends(
+    p: LSTMParams, runs: Sequence[tuple[np.ndarray, Sequence[int] | np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
     """h, C (origins, H): the state after u[:e] for each e in each run's ends, in that order.
 
     Runs of similar length go through the steps together, left-aligned and zero-padded (what
