@@ -100,3 +100,24 @@ def test_scale_benchmark_runs() -> None:
 def test_budgets_benchmark_runs() -> None:
     lines = _quick("bench_budgets.py")
     assert len(lines) == 6 and "refused: t.csv: line 3 " in lines[4]  # a header and five cases; the wide line named
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("foo=1", "the forecaster has no setting 'foo'"),
+        ("hidden=0", "hidden must be a whole number ≥ 1, got 0"),
+        ("losses=[absolute]", "the value after = must be JSON"),
+        ('losses=["huber"]', "the training loss must be one of 'squared', 'absolute', got 'huber'"),
+    ],
+)
+def test_forecast_benchmark_refuses_a_bad_setting_before_any_work(setting: str, message: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_forecast.py"), "--setting", setting],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert message in proc.stderr.strip().splitlines()[-1]
