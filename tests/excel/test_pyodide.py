@@ -332,10 +332,13 @@ def test_fit_script_refusals_are_one_line(runs: dict[str, Any], name: str) -> No
 # ---- the Forecast Sheet script --------------------------------------------------------------------
 # The forecaster trains in float32, which WebAssembly's NumPy (no SIMD) rounds otherwise than this
 # machine's: Pyodide is another machine, so its trained numbers are compared by a tolerance that
-# still tells the same recipe on the same data (measured: 1.6e-5 after 50 updates; 1.4e-14 when
-# training was float64), never bit for bit. What does not depend on training stays exact.
-TRAINED_RTOL = 1e-3
-TRAINED_TEXT_RTOL = 1e-2  # the validation errors printed in the notes (3 decimals): measured 2.8e-3
+# still tells the same recipe on the same data, never bit for bit. What does not depend on
+# training stays exact. 50 updates of Adam carry a rounding difference into the weights: with the
+# members on squared and absolute errors, a validation error printed in the notes came out 2.3 %
+# apart in Pyodide (2.036 against 2.084), and 0.4-0.8 % apart on CPython itself with NumPy's SIMD
+# paths off and another OpenBLAS kernel (CI's "another machine"), squared errors alone included.
+TRAINED_RTOL = 1e-3  # the forecast cells (measured 1.6e-5 when φ > 0 was chosen)
+TRAINED_TEXT_RTOL = 5e-2  # the validation errors printed in the notes (3 decimals): measured 2.3e-2
 
 
 def test_forecast_sheet_in_pyodide_is_the_api_forecast(runs: dict[str, Any]) -> None:
