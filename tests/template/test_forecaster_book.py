@@ -269,4 +269,5 @@ def test_the_refresh_recomputes_every_members_gates(tmp_path: Path) -> None:
     assert before["auto_states_1"][:, 1 + H : 1 + 2 * H].max() > 0.5
     assert after["auto_states_1"][:, 1 + H : 1 + 2 * H].max() < 0.05
     np.testing.assert_allclose(after["auto_sequence_udf_1"], after["auto_states_1"][: T_H - 1, 1:-1], rtol=1e-12)
-    np.testing.assert_allclose(after["auto_states_2"], before["auto_states_2"], rtol=1e-12, atol=1e-15)
+    # LSTM 2's block is recomputed too, by this machine's rounding: to ANY_MACHINE, not bit for bit
+    np.testing.assert_allclose(after["auto_states_2"], before["auto_states_2"], rtol=1e-12, atol=ANY_MACHINE)
