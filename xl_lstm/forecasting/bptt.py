@@ -28,7 +28,7 @@ from ..core.errors import LSTMError
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams
 
-__all__ = ["LOSSES", "Grads", "epoch_grads", "loss_and_grads", "sequence_loss"]
+__all__ = ["LOSSES", "Grads", "check_loss", "epoch_grads", "error_terms", "loss_and_grads", "sequence_loss"]
 
 LOSSES = ("squared", "absolute")  # what a training loss may be (the module docstring's L)
 
@@ -111,11 +111,9 @@ def loss_and_grads(
         raise LSTMError("weight must be one number ≥ 0 per step, at least one of them > 0")
     N = float(w.sum()) * B * O
     r, h_prev, c_prev, y = forward(params, Xb, h0, c0)
-    err, wb = y - Yb, w[:, None, None]  # (T, B, O), (T, 1, 1)
-    if loss == "absolute":
-        value, dy = float(np.sum(np.abs(err) * wb) / N), np.sign(err) * wb / N
-    else:
-        value, dy = float(np.sum(err * err * wb) / N), 2.0 * err * wb / N
+    wb = w[:, None, None]  # (T, 1, 1)
+    per_value, slope = error_terms(y - Yb, np.array(loss == "absolute"))  # (T, B, O) each
+    value, dy = float(np.sum(per_value * wb) / N), slope * wb / N
 
     i, f, g, c, o, h = r.i, r.f, r.g, r.c, r.o, r.h  # (T, B, H)
     tc = np.tanh(c)
@@ -143,6 +141,12 @@ def loss_and_grads(
     dW = dzf.T @ hx
     db = dzf.sum(axis=0)
     return value, Grads(dW, db, dW_y, db_y), h[-1], c[-1]
+
+
+def error_terms(err: np.ndarray, absolute: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each error's share of the loss and its derivative: e² and 2e, or |e| and sign(e) where
+    ``absolute`` (a bool array broadcast against err: one loss per member) is true."""
+    return np.where(absolute, np.abs(err), err * err), np.where(absolute, np.sign(err), 2.0 * err)
 
 
 def check_loss(loss: object) -> None:

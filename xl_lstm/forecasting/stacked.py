@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..lstm.params import LSTMParams
+from .bptt import error_terms
 
 __all__ = ["Workspace", "clip_each", "forward", "loss_and_grads", "stack", "unstack"]
 
@@ -173,13 +174,10 @@ def loss_and_grads(
     N = weight.sum(axis=(1, 2)) * O  # (K,)
     err = y - Y.transpose(0, 1, 3, 2)  # (K, T, O, B)
     w = weight[:, :, None, :]  # (K, T, 1, B)
-    if absolute is None or not np.any(absolute):
-        losses = np.sum(err * err * w, axis=(1, 2, 3)) / N
-        dy = (2.0 * err * w / N[:, None, None, None]).astype(ws.dtype)  # (K, T, O, B)
-    else:
-        a = np.asarray(absolute, bool)[:, None, None, None]  # (K, 1, 1, 1)
-        losses = np.sum(np.where(a, np.abs(err), err * err) * w, axis=(1, 2, 3)) / N
-        dy = (np.where(a, np.sign(err), 2.0 * err) * w / N[:, None, None, None]).astype(ws.dtype)
+    a = np.zeros(K, bool) if absolute is None else np.asarray(absolute, bool)
+    value, slope = error_terms(err, a[:, None, None, None])  # (K, T, O, B) each
+    losses = np.sum(value * w, axis=(1, 2, 3)) / N
+    dy = (slope * w / N[:, None, None, None]).astype(ws.dtype)  # (K, T, O, B)
     A = ws.view("A", K, T + 1, H + D + 1, B)
     dW_y = np.matmul(dy, A[:, 1:, :H].transpose(0, 1, 3, 2)).sum(axis=1, dtype=np.float64)  # (K, O, H)
     db_y = dy.sum(axis=(1, 3), dtype=np.float64)
