@@ -118,7 +118,8 @@ def test_lstm_forecast_gives_each_members_changes() -> None:
     for k in range(W_y.shape[0]):
         rows = slice(4 * H * k, 4 * H * (k + 1))
         u_hat = np.asarray(forecast_table(u, W[rows], b[rows], W_y[k : k + 1], b_y[k : k + 1], N), float)
-        np.testing.assert_allclose(u_hat[:, 0], stored[:, k], rtol=1e-12)
+        # the committed values against this machine's engine: another BLAS kernel moved 0.00196 by 4e-15
+        np.testing.assert_allclose(u_hat[:, 0], stored[:, k], rtol=1e-12, atol=ANY_MACHINE)
 
 
 @pytest.mark.bench
