@@ -210,3 +210,20 @@ def test_forecasts_from_many_origins_at_once_are_each_origins_own(cells: int, mo
     assert got.shape == (2, 7, 6)
     want = [[recursive_forecast(p, u[:e, None], 6)[:, 0] for u, ends in runs for e in ends] for p in members]
     np.testing.assert_allclose(got, np.array(want), rtol=1e-12, atol=1e-14)
+
+
+def test_the_batch_is_smaller_where_there_are_many_windows_and_the_model_records_it() -> None:
+    from xl_lstm.forecasting.members import BATCH, MANY_WINDOWS, SMALL_BATCH, batch_for, window_count, windows
+
+    rng = np.random.default_rng(3)
+    lengths = [1, 2, 3, 16, 17, 40, 200]
+    assert window_count(lengths, 16) == sum(g.shape[1] for g in windows([rng.normal(size=n) for n in lengths], 16))
+    assert batch_for(MANY_WINDOWS - 1) == BATCH and batch_for(MANY_WINDOWS) == SMALL_BATCH
+    # 100 series of 200 values: 100 × (199 - 16) = 18,300 windows of 16 steps; 10 series: 1,830
+    many = {f"s{i}": 100 + np.cumsum(rng.normal(size=200)) + 0.5 * np.arange(200) for i in range(100)}
+    few = dict(list(many.items())[:10])
+    for panel, want in ((many, SMALL_BATCH), (few, BATCH)):
+        assert fit_auto(panel, 4, season=1, updates=2, members=1, hidden=4).config.batch == want
+    assert fit_auto(few, 4, season=1, updates=2, members=1, hidden=4, batch=32).config.batch == 32  # as given
+    with pytest.raises(LSTMError, match=r"batch must be a whole number .*None: from the number of windows"):
+        fit_auto(few, 4, batch=0)

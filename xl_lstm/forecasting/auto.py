@@ -54,7 +54,7 @@ from ..core.limits import DEFAULT_LEVELS, MAX_HORIZON
 from ..lstm.params import LSTMParams
 from .bptt import check_loss
 from .log_choice import takes_log
-from .members import member_steps, train_members, windows
+from .members import batch_for, member_steps, train_members, window_count, windows
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
 from .train import Epoch, ForecastResult, check_levels
 
@@ -79,7 +79,8 @@ class AutoConfig:
     hidden     units H of the LSTM            window   steps L of each training window (None:
                                               16, or two seasons when that is longer)
     members    models in the median (odd)     updates  Adam steps per member
-    batch      windows per mini-batch         lr, clip Adam's step size; gradient norm clip
+    batch      windows per mini-batch (None: 128 from 16,384 windows on, else 256: members.batch_for)
+    lr, clip   Adam's step size; gradient norm clip
     seed       the first member's seed (member k uses seed + k)
     losses     member k trains on losses[k % len(losses)]: "squared" or "absolute" error
     dampings   the φ that validation chooses from (0: no change, the naive forecast)
@@ -90,7 +91,7 @@ class AutoConfig:
     window: int | None = None
     members: int = 3
     updates: int = 400
-    batch: int = 256
+    batch: int | None = None
     lr: float = 0.01
     clip: float = 1.0
     seed: int = 0
@@ -108,8 +109,10 @@ class AutoConfig:
         return dataclasses.replace(self, **settings)
 
     def check(self) -> None:
-        for name in ("hidden", "members", "updates", "batch"):
+        for name in ("hidden", "members", "updates"):
             check_whole(name, getattr(self, name), 1)
+        if self.batch is not None:
+            check_whole("batch", self.batch, 1, hint=" (None: from the number of windows)")
         if self.window is not None:
             check_whole("window", self.window, 1, hint=" (None: from the season)")
         check_whole("seed", self.seed, 0)
@@ -314,7 +317,10 @@ def fit_auto(
     h = check_whole("horizon", horizon, 1, MAX_HORIZON)
     ys = _as_dict(series)
     preps = dict(preps) if preps is not None else _preps(ys, seasons, cfg.season)
-    cfg = cfg.changed(window=cfg.window or max(16, 2 * max(p.season for p in preps.values())))
+    inputs = {k: p.inputs(ys[k]) for k, p in preps.items()}  # (n-1,) each
+    window = cfg.window or max(16, 2 * max(p.season for p in preps.values()))
+    batch = cfg.batch or batch_for(window_count([u.size for u in inputs.values()], window))
+    cfg = cfg.changed(window=window, batch=batch)  # the model records what it was trained with
 
     # validation: every series long enough loses its last values; origins per series so that
     # each step has about MIN_ERRORS errors (one origin each when there are enough series)
@@ -334,7 +340,7 @@ def fit_auto(
         damping = min(scores, key=lambda phi: (scores[phi], -phi))
         errors = errors_by_phi[damping]
     members = _members(
-        [p.inputs(ys[k]) for k, p in preps.items()],
+        list(inputs.values()),
         cfg,
         on_epoch,
         "fit: " if long_enough else "",

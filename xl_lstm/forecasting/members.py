@@ -22,7 +22,16 @@ from ..lstm.params import LSTMParams, init_params
 from . import stacked
 from .adam import Adam
 
-__all__ = ["Settings", "member_steps", "schedule", "states_at_ends", "train_members", "windows"]
+__all__ = [
+    "Settings",
+    "batch_for",
+    "member_steps",
+    "schedule",
+    "states_at_ends",
+    "train_members",
+    "window_count",
+    "windows",
+]
 
 
 class Settings(Protocol):
@@ -33,7 +42,7 @@ class Settings(Protocol):
     @property
     def updates(self) -> int: ...
     @property
-    def batch(self) -> int: ...
+    def batch(self) -> int | None: ...  # None: batch_for(the windows)
     @property
     def lr(self) -> float: ...
     @property
@@ -52,6 +61,25 @@ def windows(us: Sequence[np.ndarray], window: int) -> list[np.ndarray]:
         idx = np.arange(u.size - L)[:, None] + np.arange(L + 1)  # (B_i, L+1)
         groups.setdefault(L, []).append(u[idx])
     return [np.concatenate(g).T for _, g in sorted(groups.items())]
+
+
+BATCH, SMALL_BATCH = 256, 128  # windows per mini-batch: the default, and where there are many windows
+MANY_WINDOWS = 16_384  # from this many windows on, SMALL_BATCH (see batch_for)
+
+
+def window_count(lengths: Sequence[int], window: int) -> int:
+    """How many windows ``windows`` makes of series of these many inputs each."""
+    return sum(n - min(window, n - 1) for n in lengths if n >= 2)
+
+
+def batch_for(n_windows: int) -> int:
+    """Windows per mini-batch for training on ``n_windows`` windows: SMALL_BATCH from MANY_WINDOWS
+    on, else BATCH. On the development sets (mean of 3 seeds) 128 gave M1 monthly (29,467
+    windows) MASE 1.088 against 1.099 and M3 quarterly (18,208) 1.085 against 1.095; M1
+    quarterly (5,021) 1.598 against 1.601; but M1 yearly (844) 3.749 against 3.692 and the ten
+    series (1,430 and 878) 1.163 against 1.081: where windows are few, each of the updates needs
+    more of them."""
+    return SMALL_BATCH if n_windows >= MANY_WINDOWS else BATCH
 
 
 def schedule(groups: list[np.ndarray], batch: int, rng: np.random.Generator) -> list[tuple[int, np.ndarray]]:
@@ -76,23 +104,24 @@ def train_members(
     """The members, one per seed, trained side by side as one stacked model (``stacked``); each
     has its own initial weights (``start``'s, else its seed's), data order and gradient clipping,
     so each is what training it alone would give (to rounding): Adam on its loss (member k:
-    ``cfg.losses[k % len(cfg.losses)]``) over shuffled mini-batches
-    of windows, about ``updates`` (default ``cfg.updates``) steps, the forward and backward
-    passes in ``dtype`` (Adam in float64). ``report(epoch, epochs, losses (K,))`` after each
+    ``cfg.losses[k % len(cfg.losses)]``) over shuffled mini-batches of ``cfg.batch`` windows
+    (None: ``batch_for`` their number), about ``updates`` (default ``cfg.updates``) steps, the
+    forward and backward passes in ``dtype`` (Adam in float64). ``report(epoch, epochs, losses (K,))`` after each
     pass over the windows."""
     K = len(seeds)
     rngs = [np.random.default_rng(s) for s in seeds]
     absolute = np.array([cfg.losses[k % len(cfg.losses)] == "absolute" for k in range(K)])
     arrays = stacked.stack(start or [init_params(1, cfg.hidden, output_size=1, seed=s) for s in seeds])
     adam = Adam([a.shape for a in arrays], cfg.lr)
-    per_epoch = sum(math.ceil(g.shape[1] / cfg.batch) for g in groups)
+    n_windows = sum(g.shape[1] for g in groups)
+    batch = cfg.batch or batch_for(n_windows)
+    per_epoch = sum(math.ceil(g.shape[1] / batch) for g in groups)
     epochs = max(1, math.ceil((updates or cfg.updates) / per_epoch))
-    T_max, B_max = max(g.shape[0] for g in groups) - 1, min(cfg.batch, max(g.shape[1] for g in groups))
+    T_max, B_max = max(g.shape[0] for g in groups) - 1, min(batch, max(g.shape[1] for g in groups))
     ws = stacked.Workspace(K, T_max, B_max, cfg.hidden, dtype=dtype)
     windows, weights = np.empty(K * (T_max + 1) * B_max), np.empty(K * T_max * B_max)
-    n_windows = sum(g.shape[1] for g in groups)
     for epoch in range(1, epochs + 1):
-        plans = [schedule(groups, cfg.batch, rng) for rng in rngs]
+        plans = [schedule(groups, batch, rng) for rng in rngs]
         total = np.zeros(K)
         for step in zip(*plans, strict=True):  # each member's next mini-batch
             T = max(groups[j].shape[0] - 1 for j, _ in step)
