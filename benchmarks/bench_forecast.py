@@ -6,6 +6,7 @@
     python benchmarks/bench_forecast.py --no-peers           # without neuralforecast (minutes instead of an hour)
     python benchmarks/bench_forecast.py --seeds 0,1,2        # xl_lstm's row the mean of three seeds
     python benchmarks/bench_forecast.py --setting hidden=12  # an ablation: any AutoConfig setting
+    python benchmarks/bench_forecast.py --combined           # also the mean of its forecast and AutoTheta's, AutoETS's
 
 The development sets, the only data the forecaster's defaults (xl_lstm.forecasting.auto.AutoConfig) were
 set on. Every other competition set is held out for accepting the work, and is not here:
@@ -258,6 +259,14 @@ def scores(cases: list[Case], f: Forecasts, naive: Forecasts) -> dict[str, float
     return out
 
 
+def combined(a: Forecasts, b: Forecasts) -> Forecasts:
+    """The plain mean of two methods' forecasts, series by series (no intervals: NaN)."""
+    nan = {q: (np.full(1, np.nan), np.full(1, np.nan)) for q in LEVELS}
+    return Forecasts(
+        {k: (a.mean[k] + b.mean[k]) / 2 for k in a.mean}, dict.fromkeys(a.mean, nan), a.seconds + b.seconds
+    )
+
+
 def warm_up() -> None:
     """Compile statsforecast's numba code outside the timed runs."""
     statsforecast_method("AutoETS")([Case("warm", np.arange(1.0, 41.0) % 7 + 10, np.ones(4), 4)])
@@ -277,6 +286,11 @@ def main() -> None:
         "--seeds",
         default="0",
         help="xl_lstm's seeds, comma-separated (default 0); with several, its row is their mean, each seed's row below it",
+    )
+    ap.add_argument(
+        "--combined",
+        action="store_true",
+        help="also score the plain mean of xl_lstm's forecast and AutoTheta's, and AutoETS's (what a combination could give)",
     )
     ap.add_argument(
         "--setting",
@@ -331,6 +345,12 @@ def main() -> None:
         if len(seeds) > 1:  # the seeds' mean first, then each seed
             mean = {k: float(np.mean([table[name][k] for name in ours])) for k in table[next(iter(ours))]}
             table = {k: v for k, v in table.items() if k not in ours} | {"xl_lstm": mean} | {k: table[k] for k in ours}
+        if args.combined:  # each seed's forecast averaged with the statistical model's, then the seeds' mean
+            for other in ("AutoTheta", "AutoETS"):
+                rows = [
+                    scores(cases, combined(results[name], results[other]), results["SeasonalNaive"]) for name in ours
+                ]
+                table[f"mean w {other[4:]}"] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
         print(f"{'method':<14} {'sMAPE':>6} {'MASE':>6} {'beats SN':>8} {'cov80':>6} {'cov95':>6} {'seconds':>8}")
         for name, s in table.items():
             print(

