@@ -350,7 +350,9 @@ def main() -> None:
                 rows = [
                     scores(cases, combined(results[name], results[other]), results["SeasonalNaive"]) for name in ours
                 ]
-                table[f"mean w {other[4:]}"] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+                table[f"mean w {other.removeprefix('Auto')}"] = {
+                    k: float(np.mean([r[k] for r in rows])) for k in rows[0]
+                }
         print(f"{'method':<14} {'sMAPE':>6} {'MASE':>6} {'beats SN':>8} {'cov80':>6} {'cov95':>6} {'seconds':>8}")
         for name, s in table.items():
             print(

@@ -53,6 +53,9 @@ def test_forecast_benchmark_runs() -> None:
     assert any(line.startswith("targets M3_quarterly: sMAPE ≤ both") for line in lines)
 
 
+METHODS_AND_MEANS = ("SeasonalNaive", "AutoETS", "AutoTheta", "xl_lstm", "mean w Theta", "mean w ETS")
+
+
 @pytest.mark.bench
 def test_forecast_benchmark_scores_the_combinations() -> None:
     """MASE is convex in the forecast, so a mean of two forecasts scores at most the mean of their MASEs."""
@@ -65,9 +68,6 @@ def test_forecast_benchmark_scores_the_combinations() -> None:
     for other, mean in (("AutoTheta", "mean w Theta"), ("AutoETS", "mean w ETS")):
         assert mase[mean] <= (mase["xl_lstm"] + mase[other]) / 2 + 0.001  # printed to 0.001
         assert table[mean][3:5] == ["nan%", "nan%"]  # no intervals claimed for a plain mean
-
-
-METHODS_AND_MEANS = ("SeasonalNaive", "AutoETS", "AutoTheta", "xl_lstm", "mean w Theta", "mean w ETS")
 
 
 @pytest.mark.bench

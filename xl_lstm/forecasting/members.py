@@ -106,8 +106,8 @@ def train_members(
     so each is what training it alone would give (to rounding): Adam on its loss (member k:
     ``cfg.losses[k % len(cfg.losses)]``) over shuffled mini-batches of ``cfg.batch`` windows
     (None: ``batch_for`` their number), about ``updates`` (default ``cfg.updates``) steps, the
-    forward and backward passes in ``dtype`` (Adam in float64). ``report(epoch, epochs, losses (K,))`` after each
-    pass over the windows."""
+    forward and backward passes in ``dtype`` (Adam in float64). ``report(epoch, epochs,
+    losses (K,))`` after each pass over the windows."""
     K = len(seeds)
     rngs = [np.random.default_rng(s) for s in seeds]
     absolute = np.array([cfg.losses[k % len(cfg.losses)] == "absolute" for k in range(K)])
