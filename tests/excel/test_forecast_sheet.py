@@ -145,9 +145,15 @@ def mase_by_hand(a: np.ndarray, p: np.ndarray, train: np.ndarray, m: int) -> flo
 
 
 def check_forecast_table(
-    cells: list[list[Any]], want: xl.Forecasts, ids: list[str], date_name: str, rtol: float = 1e-12
+    cells: list[list[Any]],
+    want: xl.Forecasts,
+    ids: list[str],
+    date_name: str,
+    rtol: float = 1e-12,
+    width_rtol: float | None = None,
 ) -> None:
-    """series | date | forecast | lo-80 | hi-80 | lo-95 | hi-95: the API's numbers (to rtol), ordered intervals."""
+    """series | date | forecast | lo-80 | hi-80 | lo-95 | hi-95: the API's numbers (to rtol), ordered
+    intervals; with ``width_rtol``, each bound's distance from the forecast (the half-width) to that."""
     assert cells[0] == ["series", TEXT + date_name, "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
     body = cells[1:]
     assert [r[0] for r in body] == [TEXT + u for u in ids for _ in range(12)]
@@ -162,8 +168,12 @@ def check_forecast_table(
         block = got[12 * k : 12 * (k + 1)]
         np.testing.assert_allclose(block[:, 0], r.mean, rtol=rtol)
         for j, (lo, hi) in enumerate(((r.lower[0.8], r.upper[0.8]), (r.lower[0.95], r.upper[0.95]))):
-            np.testing.assert_allclose(block[:, 1 + 2 * j], lo, rtol=rtol)
-            np.testing.assert_allclose(block[:, 2 + 2 * j], hi, rtol=rtol)
+            if width_rtol is None:
+                np.testing.assert_allclose(block[:, 1 + 2 * j], lo, rtol=rtol)
+                np.testing.assert_allclose(block[:, 2 + 2 * j], hi, rtol=rtol)
+            else:
+                np.testing.assert_allclose(block[:, 0] - block[:, 1 + 2 * j], r.mean - lo, rtol=width_rtol)
+                np.testing.assert_allclose(block[:, 2 + 2 * j] - block[:, 0], hi - r.mean, rtol=width_rtol)
 
 
 def check_accuracy(cells: list[list[Any]], series: dict[str, np.ndarray], rtol: float = 1e-9) -> None:

@@ -337,8 +337,12 @@ def test_fit_script_refusals_are_one_line(runs: dict[str, Any], name: str) -> No
 # members on squared and absolute errors, a validation error printed in the notes came out 2.3 %
 # apart in Pyodide (2.036 against 2.084), and 0.4-0.8 % apart on CPython itself with NumPy's SIMD
 # paths off and another OpenBLAS kernel (CI's "another machine"), squared errors alone included.
-TRAINED_RTOL = 1e-3  # the forecast cells (measured 1.6e-5 when φ > 0 was chosen)
+# The intervals' half-widths are quantiles of those validation errors, one origin's error each: with
+# Theta's line mixed in (weight 0.5) the 80 % half-width came out 3.3 % apart (the forecast 1e-6).
+TRAINED_RTOL = 1e-3  # the forecast cells (measured 1.6e-5 when φ > 0 was chosen, 1e-6 with Theta's line)
 TRAINED_TEXT_RTOL = 5e-2  # the validation errors printed in the notes (3 decimals): measured 2.3e-2
+TRAINED_WIDTH_RTOL = 1e-1  # the intervals' half-widths (quantiles of those errors): measured 3.3e-2
+BOUNDS = ("lo-80", "hi-80", "lo-95", "hi-95", "lower 95%", "upper 95%")  # the columns that hold interval bounds
 
 
 def test_forecast_sheet_in_pyodide_is_the_api_forecast(runs: dict[str, Any]) -> None:
@@ -350,19 +354,47 @@ def test_forecast_sheet_in_pyodide_is_the_api_forecast(runs: dict[str, Any]) -> 
     assert result["actions"][0]["func"] == "addSheet" and result["actions"][0]["args"] == [2, "Forecast Sheet"]
     cells = sheet_tests.written(result["actions"], 2)
     want = sheet_tests.api_forecast({"passengers": sheet_tests.VALUES})
-    sheet_tests.check_forecast_table(cells[(4, 1)], want, ["passengers"], "month", rtol=TRAINED_RTOL)
+    sheet_tests.check_forecast_table(
+        cells[(4, 1)], want, ["passengers"], "month", rtol=TRAINED_RTOL, width_rtol=TRAINED_WIDTH_RTOL
+    )
     sheet_tests.check_accuracy(cells[(4, 9)], {"passengers": sheet_tests.VALUES}, rtol=TRAINED_RTOL)
 
 
 def test_forecast_sheet_in_pyodide_equals_cpython(runs: dict[str, Any]) -> None:
     """The same actions in the same order, at the same places, with the same texts but for the
     trained numbers: numbers to TRAINED_RTOL, those printed in the notes to TRAINED_TEXT_RTOL
-    (50 float32 updates of Adam on WebAssembly's rounding)."""
+    (50 float32 updates of Adam on WebAssembly's rounding); interval bounds (the columns under
+    BOUNDS' headers) by their distance from the forecast beside them, to TRAINED_WIDTH_RTOL."""
     got, want = sheet_script(runs["pyodide"], "wide")["actions"], sheet_script(runs["cpython"], "wide")["actions"]
     assert len(got) == len(want)
+    bounds = 0
     for g, w in zip(got, want, strict=True):
         assert {k: v for k, v in g.items() if k != "values"} == {k: v for k, v in w.items() if k != "values"}
-        assert_same_cells(g["values"] or [], w["values"] or [], g["func"], rel=TRAINED_RTOL, text_rel=TRAINED_TEXT_RTOL)
+        (g_cells, g_widths), (w_cells, w_widths) = (_bounds_apart(a["values"] or []) for a in (g, w))
+        assert_same_cells(g_cells, w_cells, g["func"], rel=TRAINED_RTOL, text_rel=TRAINED_TEXT_RTOL)
+        assert len(g_widths) == len(w_widths)
+        for a, b in zip(g_widths, w_widths, strict=True):
+            assert math.isclose(a, b, rel_tol=TRAINED_WIDTH_RTOL), (g["func"], a, b)
+        bounds += len(w_widths)
+    assert bounds == 12 * 4 + 13 * 2  # the table's four bounds a month; the chart's two, from the last actual on
+
+
+def _bounds_apart(cells: list[list[Any]]) -> tuple[list[list[Any]], list[float]]:
+    """The cells with every interval bound (a number under one of BOUNDS' headers) replaced by
+    the word "bound", and those bounds' distances from the row's "forecast" cell, in order."""
+    out, widths, columns, forecast = [], [], [], 0
+    for row in cells:
+        if "forecast" in row and any(h in BOUNDS for h in row):
+            columns, forecast = [c for c, h in enumerate(row) if h in BOUNDS], row.index("forecast")
+            out.append(row)
+            continue
+        new = list(row)
+        for c in columns:
+            if isinstance(row[c], float) and isinstance(row[forecast], float):
+                new[c] = "bound"
+                widths.append(abs(row[c] - row[forecast]))
+        out.append(new)
+    return out, widths
 
 
 def test_forecast_sheet_refusal_is_the_same_line(runs: dict[str, Any]) -> None:

@@ -71,6 +71,8 @@ def test_bad_series_are_one_line_naming_the_series() -> None:
         fit_auto({"x": np.arange(1.0, 21)}, 4, season=12)
     with pytest.raises(LSTMError, match=r"series 'gap' must be finite numbers, got nan at \[2\] \(item 3\)"):
         fit_auto({"gap": [1.0, 2, float("nan"), 4, 5, 6]}, 2)
+    with pytest.raises(LSTMError, match=r"weights must be numbers in \[0, 1\], got \(0.0, 1.5\)"):
+        fit_auto(np.arange(1.0, 30), 4, weights=(0.0, 1.5))
     with pytest.raises(LSTMError, match="members must be odd"):
         fit_auto(np.arange(1.0, 30), 4, members=2)
     with pytest.raises(LSTMError, match="the training loss must be one of 'squared', 'absolute', got 'huber'"):
@@ -85,9 +87,12 @@ def test_bad_series_are_one_line_naming_the_series() -> None:
 def test_fit_chooses_log_season_and_damping_and_says_so() -> None:
     model = fit_auto(seasonal_panel(), 12, **FAST)
     assert all(p.log and p.season == 12 for p in model.preps.values())  # season from the data
-    assert model.damping in AutoConfig().dampings and model.scores[model.damping] == min(model.scores.values())
+    assert model.damping in AutoConfig().dampings and model.weight in AutoConfig().weights
+    assert len(model.scores) == len(AutoConfig().dampings) * len(AutoConfig().weights)
+    assert model.scores[model.damping, model.weight] == min(model.scores.values())
     line = model.describe()
     assert line.startswith("12 series: log for 12, season 12 for 12; damping φ=") and "1 LSTMs H=8" in line
+    assert f"Theta's line weight {model.weight:g} (validation error" in line
 
 
 def test_fit_is_deterministic_on_one_machine() -> None:

@@ -168,6 +168,64 @@ def test_the_refresh_recomputes_the_forecaster_from_what_the_workbook_holds(tmp_
     assert not np.allclose(got, old)
 
 
+def test_the_refresh_follows_the_weight_of_thetas_line_in_the_workbook(tmp_path: Path) -> None:
+    """The shipped forecaster mixes in Theta's line (validation chose a weight above 0); set the
+    weight to 0 in the workbook and the refresh's forecast is the LSTMs' alone, to the digit."""
+    assert F is not None and F.weight > 0
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(COMMITTED.read_bytes())
+    with Book(path) as book:
+        settings = book.numbers("auto_settings").copy()
+    settings[0, 8] = 0.0
+    refresh_file(path, set_blocks={"auto_settings": settings})
+    with Book(path) as book:
+        after = read_forecaster(book.numbers, str(path))
+        got, steps = book.numbers("auto_forecast_formulas"), book.numbers("auto_forecast_steps")
+    assert after.weight == 0
+    K = len(F.members)
+    ys = steps[:, 2 + 2 * K : 2 + 3 * K]  # ŷ per member: now EXP(d̂ + s)
+    np.testing.assert_allclose(ys, np.exp(steps[:, 2 + K : 2 + 2 * K] + steps[:, 1:2]), rtol=1e-12)
+    np.testing.assert_allclose(got[:, 0], np.median(ys, axis=1), rtol=1e-12)
+    shipped = numbers(openpyxl.load_workbook(COMMITTED, data_only=True), "auto_forecast_formulas")
+    assert not np.allclose(got[:, 0], shipped[:, 0])
+
+
+def test_a_workbook_made_before_thetas_line_still_refreshes_without_it(tmp_path: Path) -> None:
+    """Before Theta's line a workbook held 6 settings, 4 transform columns (no ℓ) and 2+3K
+    forecast steps (no θ): the refresh reads it as weight 0 and fills those blocks without the
+    line's columns; the same narrow blocks beside a weight above 0 are refused in one line."""
+    K = len(F.members)
+    model_sheet, last_step = "'Forecaster model'", 4 + N
+    older = {
+        "auto_settings": f"{model_sheet}!$B$5:$G$5",
+        "auto_transform": f"Transforms!$D$4:$G${3 + M.raw.shape[0]}",
+        "auto_forecast_steps": f"Forecaster!$C$5:${openpyxl.utils.get_column_letter(2 + 2 + 3 * K)}${last_step}",
+    }
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(_with_names(COMMITTED.read_bytes(), older))
+    refresh_file(path)
+    with Book(path) as book:
+        f = read_forecaster(book.numbers, str(path))
+    wb = openpyxl.load_workbook(path, data_only=True)
+    got = {name: block(wb, name)[1:].astype(float) for name in ("auto_transform",)}  # u starts at step 2
+    got |= {name: numbers(wb, name) for name in ("auto_forecast_steps", "auto_forecast_formulas")}
+    assert f.weight == 0 and f.prep.theta == (1.0, 0.0)
+    want = compute_forecaster_blocks(f, M.raw[:, 0], T_H, M.season)
+    assert got["auto_transform"].shape[1] == 4 and got["auto_forecast_steps"].shape[1] == 2 + 3 * K
+    np.testing.assert_allclose(got["auto_transform"], want["auto_transform"][1:, :4].astype(float), rtol=1e-12)
+    for name in ("auto_forecast_steps", "auto_forecast_formulas"):
+        np.testing.assert_allclose(got[name], want[name][:, : got[name].shape[1]].astype(float), rtol=1e-12)
+
+    mixed = tmp_path / "mixed.xlsx"  # 9 settings (the line weighted) but the older, narrow transform
+    mixed.write_bytes(_with_names(COMMITTED.read_bytes(), {"auto_transform": older["auto_transform"]}))
+    before = mixed.read_bytes()
+    with pytest.raises(LSTMError) as info:
+        refresh_file(mixed)
+    message = str(info.value)
+    assert "\n" not in message and "auto_transform is 4 columns wide, without Theta's line" in message
+    assert mixed.read_bytes() == before
+
+
 def test_a_workbook_with_an_impossible_forecaster_is_refused_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "book.xlsx"
     path.write_bytes(COMMITTED.read_bytes())

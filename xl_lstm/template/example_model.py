@@ -177,6 +177,7 @@ def forecaster_model(
     """The forecaster a template of one series holds: ``fit_auto`` with its defaults on the
     history, for ``horizon`` steps; the stored one when it was made from this history."""
     from ..forecasting.auto import AutoConfig, AutoModel, SeriesPrep
+    from ..forecasting.theta import ThetaLine
 
     stored = _stored_forecaster(STORED_FORECASTER)
     key = _forecaster_key(history, horizon, season, AutoConfig())
@@ -188,10 +189,18 @@ def forecaster_model(
             for m in stored["members"]
         )
         errors = np.array([[np.nan if v is None else v for v in row] for row in stored["errors"]], float)
-        prep = SeriesPrep(**{**stored["prep"], "indices": np.array(stored["prep"]["indices"], float)})  # as made
-        scores = {float(k): float(v) for k, v in stored["scores"].items()}
+        kept = stored["prep"]
+        prep = SeriesPrep(**{**kept, "indices": np.array(kept["indices"], float), "theta": ThetaLine(*kept["theta"])})
+        scores = {(float(phi), float(w)): float(v) for phi, w, v in stored["scores"]}
         return AutoModel(
-            AutoConfig(), members, float(stored["damping"]), {"history": history}, {"history": prep}, errors, scores
+            AutoConfig(),
+            members,
+            float(stored["damping"]),
+            {"history": history},
+            {"history": prep},
+            errors,
+            scores,
+            float(stored["weight"]),
         )
     if on_epoch is not None:
         return _fit_forecaster(_key(history), horizon, season, on_epoch)
@@ -233,10 +242,11 @@ def retrain_stored_forecaster(
         "about": "The template's forecaster (xl_lstm/template/example_model.py); rewrite with python -m xl_lstm.template.retrain",
         "key": _forecaster_key(history, horizon, season, AutoConfig()),
         "damping": model.damping,
+        "weight": model.weight,
         # the transforms too: σ, scale and the indices are sums, rounded by NumPy's SIMD paths
         # differently on another machine, and the workbook must hold the same numbers everywhere
         "prep": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(model.preps["history"]).items()},
-        "scores": {str(k): v for k, v in model.scores.items()},
+        "scores": [[phi, w, v] for (phi, w), v in model.scores.items()],  # φ, Theta's weight, validation error
         "errors": [[None if not np.isfinite(v) else float(v) for v in row] for row in model.errors],
         "members": [
             {"W": p.W.tolist(), "b": p.b.tolist(), "W_y": np.asarray(p.W_y).tolist(), "b_y": np.asarray(p.b_y).tolist()}

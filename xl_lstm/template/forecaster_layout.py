@@ -23,7 +23,7 @@ class ForecasterLayout:
     T: int  # steps of the series
     T_h: int  # history steps
 
-    settings_row = 5  # B..G: log, unit, season, σ, φ, scale
+    settings_row = 5  # B..J: log, unit, season, σ, φ, scale, α, drift, weight
     levels_row = 8
     widths_row = 11  # rows widths_row..+n-1, columns B..B+L-1; indices in column L+3
 
@@ -46,7 +46,7 @@ class ForecasterLayout:
     def weight_row(self, member: int, gate: int, unit: int) -> int:
         return self.w_row + (member * 4 + gate) * self.H + unit
 
-    # Transforms: rows 4..3+T; columns t, label, y, a, s, d, u
+    # Transforms: rows 4..3+T; columns t, label, y, a, s, d, u, ℓ
     first_row = 4
 
     # LSTM k: row 3 the quantities' names, row 4 the headers, row 5 the zero state, rows 6.. the

@@ -5,10 +5,10 @@ The names and what they hold are in ``xl_lstm.workbook.forecaster_book``; the re
 stored values from there. Sheets:
 
     Forecaster model   auto_settings, auto_levels, auto_widths, auto_indices, auto_W, auto_b, auto_W_y, auto_b_y
-    Transforms         t | label | y | a | s | d | u  (auto_transform: a..u)
+    Transforms         t | label | y | a | s | d | u | ℓ  (auto_transform: a..ℓ)
     LSTM k             step | u fed in | i f g C o h (H each) | y, from step 1 (row 6; row 5 holds the zero state);
                        then the history's i..h again from =LSTM_SEQUENCE (auto_sequence_udf_k)   (``member_sheets``)
-    Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | forecast | lo/hi per level | actual | seasonal naive
+    Forecaster         k | label | φ^k | s | û, d̂, ŷ per member | θ | forecast | lo/hi per level | actual | seasonal naive
                        | the bounds stacked for the chart (auto_bands); the metrics, the chart with the bands,
                        then (on a page of its own) the same from =LSTM_FORECAST
     LSTM charts        each member's four gates and C with h over its steps, after the LSTM k sheets (``member_sheets``)
@@ -56,7 +56,7 @@ def _setting(col: int) -> str:
     return ref(MODEL, ForecasterLayout.settings_row, col)
 
 
-LOG, UNIT, SEASON, SIGMA, PHI, SCALE = (_setting(c) for c in range(2, 8))
+LOG, UNIT, SEASON, SIGMA, PHI, SCALE, ALPHA, DRIFT, WEIGHT = (_setting(c) for c in range(2, 11))
 
 
 def add_forecaster_sheets(wb: Workbook, lay: Layout, m: TemplateModel, f: BookForecaster) -> ForecasterLayout:
@@ -83,15 +83,15 @@ def _model_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, f: BookForecas
     p = f.prep
     for c, (text, value) in enumerate(
         zip(
-            ("log", "unit", "season", "σ", "damping φ", "scale"),
-            (1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.step_error),
+            ("log", "unit", "season", "σ", "damping φ", "scale", "Theta's α", "drift", "weight w"),
+            (1.0 if p.log else 0.0, p.unit, p.season, p.sigma, f.damping, p.step_error, *p.theta, f.weight),
             strict=True,
         ),
         start=2,
     ):
         header(ws, fl.settings_row - 1, c, text)
         put(ws, fl.settings_row, c, float(value))
-    define_name(wb, lay, "auto_settings", ref(MODEL, fl.settings_row, 2, fl.settings_row, 7))
+    define_name(wb, lay, "auto_settings", ref(MODEL, fl.settings_row, 2, fl.settings_row, 10))
     put(ws, fl.levels_row, 1, "level").font = BOLD
     for q, level in enumerate(f.levels):
         put(ws, fl.levels_row, 2 + q, float(level))
@@ -145,10 +145,11 @@ def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Templa
     sheet_title(
         ws,
         "Transforms: what the forecaster's LSTMs read",
-        "a = LN(y) (or y / unit), s = the season's index, d = a - s, u = (d - previous d) / σ; settings on sheet Forecaster model.",
+        "a = LN(y) (or y / unit), s = the season's index, d = a - s, u = (d - previous d) / σ, "
+        "ℓ = α·d + (1 - α)·previous ℓ; settings on sheet Forecaster model.",
     )
     r0 = fl.first_row
-    for c, text in enumerate(("t", m.about.period, m.about.name, "a", "s", "d", "u"), start=1):
+    for c, text in enumerate(("t", m.about.period, m.about.name, "a", "s", "d", "u", "ℓ"), start=1):
         header(ws, r0 - 1, c, text)
     indices = lay.names["auto_indices"]
     for t in range(fl.T):
@@ -161,8 +162,9 @@ def _transforms_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Templa
         formula_at(ws, r, 6, f"=D{r}-E{r}")
         if t:
             formula_at(ws, r, 7, f"=(F{r}-F{r - 1})/{SIGMA}")
-    define_name(wb, lay, "auto_transform", ref(TRANSFORMS, r0, 4, r0 + fl.T - 1, 7))
-    number_format(ws, r0, 4, r0 + fl.T - 1, 7, "0.0000")
+        formula_at(ws, r, 8, f"={ALPHA}*F{r}+(1-{ALPHA})*H{r - 1}" if t else f"=F{r}")
+    define_name(wb, lay, "auto_transform", ref(TRANSFORMS, r0, 4, r0 + fl.T - 1, 8))
+    number_format(ws, r0, 4, r0 + fl.T - 1, 8, "0.0000")
     fit_columns(ws, rows=(r0 - 1,), labels=(2,))
     ws.freeze_panes = ws.cell(row=r0, column=3)
     print_setup(ws, header_rows=(r0 - 1, r0 - 1), label_columns=2)
@@ -174,17 +176,19 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     sheet_title(
         ws,
         f"Forecaster: {n} {m.about.period}s after the history, the median of {K} LSTMs, with intervals",
-        "d̂ = previous d̂ + σ·φ^k·û;  ŷ = EXP(d̂ + s) (or (d̂ + s)·unit);  forecast = MEDIAN(ŷ);  "
+        "d̂ = previous d̂ + σ·φ^k·û;  θ = last ℓ + drift·(k - 1 + (1 - (1 - α)^n)/α) (Theta's line);  "
+        "ŷ = EXP((1 - w)·d̂ + w·θ + s) (or (…)·unit);  forecast = MEDIAN(ŷ);  "
         "interval = forecast ± half-width · scale. Below: the same from =LSTM_FORECAST.",
     )
     r0, last = 5, 5 + n - 1
     chart_row = last + 6  # the chart under the metrics, then the LSTM_FORECAST table on a page of its own
     u0 = chart_row + CHART_ROWS + 2
-    col = {"u": 5, "d": 5 + K, "y": 5 + 2 * K, "fc": 5 + 3 * K}
+    col = {"u": 5, "d": 5 + K, "y": 5 + 2 * K, "θ": 5 + 3 * K, "fc": 6 + 3 * K}
     actual_col, naive_col = col["fc"] + 1 + 2 * L, col["fc"] + 2 + 2 * L
     band_col = naive_col + 1  # auto_bands: 2L columns, what the chart stacks
     heads = ["k", m.about.period, "φ^k", "s"]
     heads += [f"û {j + 1}" for j in range(K)] + [f"d̂ {j + 1}" for j in range(K)] + [f"ŷ {j + 1}" for j in range(K)]
+    heads += ["θ"]
     heads += ["forecast"] + [f"{side} {round(q * 100)}%" for q in f.levels for side in ("lower", "upper")]
     heads += ["actual", "seasonal naive"]
     bounds = band_order(f.levels)  # the bounds from the bottom up
@@ -198,6 +202,7 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     for c, text in enumerate(heads[: col["fc"]], start=1):
         header(ws, u0 - 1, c, text.replace("û", "û (LSTM_FORECAST)") if text.startswith("û") else text)
     d_last = ref(TRANSFORMS, fl.first_row + fl.T_h - 1, 6)
+    level_last = ref(TRANSFORMS, fl.first_row + fl.T_h - 1, 8)
     indices = lay.names["auto_indices"]
     letter = get_column_letter
     for k in range(1, n + 1):
@@ -207,8 +212,11 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
             text_cell(ws, row, 2, m.labels[fl.T_h + k - 1])
         formula_at(ws, r, 3, f"={PHI}^A{r}")
         formula_at(ws, r, 4, f"=INDEX({indices},MOD({fl.T_h}+A{r}-1,{SEASON})+1)")
+        theta = f"{letter(col['θ'])}{r}"
+        formula_at(ws, r, col["θ"], f"={level_last}+{DRIFT}*(A{r}-1+(1-(1-{ALPHA})^{fl.T_h})/{ALPHA})")
         formula_at(ws, ru, 3, f"=C{r}")
         formula_at(ws, ru, 4, f"=D{r}")
+        formula_at(ws, ru, col["θ"], f"={theta}")
         for j in range(K):
             formula_at(ws, r, col["u"] + j, f"={ref(f'LSTM {j + 1}', fl.u_hat_row(k), fl.y_col, absolute=False)}")
         for row in (r, ru):
@@ -216,7 +224,8 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
                 u, d = (f"{letter(col[q] + j)}{row}" for q in ("u", "d"))
                 prev = d_last if k == 1 else f"{letter(col['d'] + j)}{row - 1}"
                 formula_at(ws, row, col["d"] + j, f"={prev}+{SIGMA}*C{row}*{u}")
-                formula_at(ws, row, col["y"] + j, f"=IF({LOG}=1,EXP({d}+D{row}),({d}+D{row})*{UNIT})")
+                mixed = f"(1-{WEIGHT})*{d}+{WEIGHT}*{theta}+D{row}"
+                formula_at(ws, row, col["y"] + j, f"=IF({LOG}=1,EXP({mixed}),({mixed})*{UNIT})")
             ys = f"{letter(col['y'])}{row}:{letter(col['y'] + K - 1)}{row}"
             formula_at(ws, row, col["fc"], f"=MEDIAN({ys})")
         fc = f"{letter(col['fc'])}{r}"
@@ -263,6 +272,7 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
             for cells in ws.iter_rows(min_row=top, max_row=bottom, min_col=c0, max_col=c1):
                 for cell in cells:
                     cell.number_format = fmt
+        number_format(ws, top, col["θ"], bottom, col["θ"], "0.0000")  # θ is of d, as d̂ is
 
     # metrics: the forecast against seasonal naive on the held-out actuals
     mr = last + 3

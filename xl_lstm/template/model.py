@@ -20,6 +20,7 @@ from ..core.checks import check_whole, finite_array
 from ..core.errors import LSTMError
 from ..core.limits import DEFAULT_LEVELS
 from ..forecasting.auto import AutoConfig, AutoModel, SeriesPrep, interval_widths
+from ..forecasting.theta import ThetaLine
 from ..forecasting.train import Epoch
 from ..lstm.engine import run
 from ..lstm.params import LSTMParams, init_params
@@ -223,13 +224,21 @@ def book_forecaster(model: AutoModel, horizon: int, levels: tuple[float, ...]) -
         digits15(prep.indices),
         float(digits15(prep.sigma)),
         float(digits15(prep.step_error)),
+        ThetaLine(*(float(digits15(v)) for v in prep.theta)),
     )
     members = tuple(
         LSTMParams(digits15(p.W), digits15(p.b), digits15(p.W_y), digits15(p.b_y))  # type: ignore[arg-type]
         for p in model.members
     )
     widths = np.stack([interval_widths(model.errors, q, horizon) for q in levels], axis=1)  # (n, L)
-    return BookForecaster(members, rounded, float(digits15(model.damping)), digits15(widths), np.array(levels, float))
+    return BookForecaster(
+        members,
+        rounded,
+        float(digits15(model.damping)),
+        digits15(widths),
+        np.array(levels, float),
+        float(digits15(model.weight)),
+    )
 
 
 def _ridge_head(params: LSTMParams, x: np.ndarray, ridge: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:

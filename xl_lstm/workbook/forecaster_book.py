@@ -4,7 +4,7 @@ block its sheets compute (the refresh writes them; the tests compare them with L
 A template of one series holds, beside the LSTM you watch gate by gate, the forecaster of
 ``xl_lstm.forecasting.auto``: the transforms of the series, K LSTMs (the members), the median of their
 forecasts and the intervals. ``AUTO_NAMES`` says what each defined name holds and its shape
-(K members of H units, n steps ahead, L levels, season m); README lists the same table.
+(K members of H units, n steps ahead, L levels, season m); docs/template.md lists the same table.
 ``AUTO_INPUT_NAMES`` are what the model is; the other names are computed from them and from
 the series (``lstm_series``, ``lstm_history``) by ``compute_forecaster_blocks``.
 """
@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import LSTMError
+from ..forecasting import theta
 from ..forecasting.auto import SeriesPrep
 from ..forecasting.metrics import mase, seasonal_naive, smape
+from ..forecasting.theta import ThetaLine
 from ..lstm.engine import run
 from ..lstm.params import QUANTITIES, LSTMParams
 from ..lstm.recursive import advance
@@ -30,12 +32,13 @@ __all__ = [
     "band_order",
     "compute_forecaster_blocks",
     "member_columns",
+    "older_columns",
     "read_forecaster",
     "stacked_bands",
 ]
 
 AUTO_NAMES: dict[str, tuple[str, str]] = {
-    "auto_settings": ("1 × 6", "log (1 or 0), unit, season m, σ, damping φ, scale"),
+    "auto_settings": ("1 × 9", "log (1 or 0), unit, season m, σ, damping φ, scale, Theta's α, drift, weight w"),
     "auto_indices": ("m × 1", "seasonal indices of the (log) levels"),
     "auto_widths": ("n × L", "interval half-widths per step ahead and level, in units of scale"),
     "auto_levels": ("1 × L", "the intervals' levels"),
@@ -43,13 +46,13 @@ AUTO_NAMES: dict[str, tuple[str, str]] = {
     "auto_b": ("K·4H × 1", "the members' biases"),
     "auto_W_y": ("K × H", "the members' heads, each predicting the next u"),
     "auto_b_y": ("K × 1", "the heads' biases"),
-    "auto_transform": ("T × 4", "a, s, d, u per step (u from step 2)"),
+    "auto_transform": ("T × 5", "a, s, d, u, ℓ per step (u from step 2; ℓ the smoothed level of d)"),
     "auto_states_k": (
         "(T_h+n−2) × (6H+2)",
         "member k: u fed in, i, f, g, C, o, h, y; the history, then the forecast fed back",
     ),
     "auto_sequence_udf_k": ("(T_h−1) × 6H", "member k's i, f, g, C, o, h over the history from LSTM_SEQUENCE"),
-    "auto_forecast_steps": ("n × (2+3K)", "φ^k, s, then per member û, d̂, ŷ"),
+    "auto_forecast_steps": ("n × (3+3K)", "φ^k, s, then per member û, d̂, ŷ; then Theta's line θ"),
     "auto_forecast_formulas": ("n × (1+2L)", "the median forecast, then lower and upper per level"),
     "auto_naive": ("n × 1", "seasonal naive, for comparison"),
     "auto_bands": (
@@ -61,6 +64,8 @@ AUTO_NAMES: dict[str, tuple[str, str]] = {
     "auto_forecast_udf": ("n × 1", "their median"),
     "auto_metrics": ("2 × 2", "sMAPE and MASE of the forecast (first column) and of seasonal naive"),
 }
+OLDER_SETTINGS = 6  # auto_settings' numbers in a workbook made before Theta's line: no α, drift, weight
+THETA_COLUMNS = ("auto_transform", "auto_forecast_steps")  # their last column (ℓ, θ) is Theta's line's
 AUTO_INPUT_NAMES = (
     "auto_settings",
     "auto_indices",
@@ -82,6 +87,7 @@ class BookForecaster:
     damping: float
     widths: np.ndarray  # (n, L)
     levels: np.ndarray  # (L,)
+    weight: float = 0.0  # Theta's line's weight w
 
     @property
     def horizon(self) -> int:
@@ -91,11 +97,19 @@ class BookForecaster:
 def read_forecaster(numbers: Any, where: str) -> BookForecaster:
     """The forecaster from a workbook's input blocks (``numbers(name)`` gives each as 2-D floats)."""
     s = numbers("auto_settings")
-    if s.shape != (1, 6) or not np.isfinite(s).all():
-        raise LSTMError(f"{where}: auto_settings must be 6 numbers in a row (log, unit, season, σ, φ, scale)")
-    log, unit, m, sigma, damping, scale = (float(v) for v in s[0])
+    if s.shape not in ((1, 9), (1, OLDER_SETTINGS)) or not np.isfinite(s).all():
+        raise LSTMError(
+            f"{where}: auto_settings must be 9 numbers in a row (log, unit, season, σ, φ, scale, α, drift, weight), "
+            f"or 6 in a workbook made before Theta's line (its weight 0)"
+        )
+    numbers9 = [float(v) for v in s[0]] + ([1.0, 0.0, 0.0] if s.size == OLDER_SETTINGS else [])  # older: no line
+    log, unit, m, sigma, damping, scale, alpha, drift, weight = numbers9
     if m != int(m) or m < 1 or sigma <= 0 or scale <= 0 or not 0 <= damping <= 1 or unit <= 0:
         raise LSTMError(f"{where}: auto_settings holds an impossible value: season {m:g}, σ {sigma:g}, φ {damping:g}")
+    if not 0 < alpha <= 1 or not 0 <= weight <= 1:
+        raise LSTMError(
+            f"{where}: auto_settings holds an impossible value: Theta's α {alpha:g} (0 < α ≤ 1), weight {weight:g} (0 to 1)"
+        )
     indices = numbers("auto_indices")[:, 0]
     if indices.size != int(m):
         raise LSTMError(f"{where}: auto_indices has {indices.size} rows, the season is {int(m)}")
@@ -107,8 +121,8 @@ def read_forecaster(numbers: Any, where: str) -> BookForecaster:
         LSTMParams(W[4 * H * k : 4 * H * (k + 1)], b[4 * H * k : 4 * H * (k + 1), 0], W_y[k : k + 1], b_y[k])
         for k in range(K)
     )
-    prep = SeriesPrep(log == 1, unit, int(m), indices, sigma, scale)
-    return BookForecaster(members, prep, damping, numbers("auto_widths"), numbers("auto_levels")[0])
+    prep = SeriesPrep(log == 1, unit, int(m), indices, sigma, scale, ThetaLine(alpha, drift))
+    return BookForecaster(members, prep, damping, numbers("auto_widths"), numbers("auto_levels")[0], weight)
 
 
 def _states(p: LSTMParams, u: np.ndarray, n: int) -> np.ndarray:
@@ -140,13 +154,26 @@ def member_columns(states: np.ndarray, width: int, where: str) -> np.ndarray:
     )
 
 
-def _inverse(f: BookForecaster, u_hat: np.ndarray, d_last: float, T_h: int) -> tuple[np.ndarray, np.ndarray]:
-    """d̂ and ŷ (n,) of one member, step by step as the sheet computes them."""
-    p, n = f.prep, u_hat.size
-    k = np.arange(1, n + 1)
-    d_hat = d_last + np.cumsum(p.sigma * f.damping**k * u_hat)
-    a = d_hat + p.indices[(T_h + k - 1) % p.season]
-    return d_hat, (np.exp(a) if p.log else a * p.unit)
+def older_columns(name: str, block: np.ndarray, width: int, f: BookForecaster, where: str) -> np.ndarray:
+    """``block`` for a workbook made before Theta's line, whose ``THETA_COLUMNS`` lack their
+    last column: without it, when the line's weight is 0 (as such a workbook's settings give);
+    any other block as computed."""
+    if name not in THETA_COLUMNS or width != block.shape[1] - 1:
+        return block
+    if f.weight:
+        raise LSTMError(
+            f"{where} is {width} columns wide, without Theta's line, but auto_settings gives the line a weight of {f.weight:g}"
+        )
+    return block[:, :-1]
+
+
+def _inverse(
+    f: BookForecaster, u_hat: np.ndarray, d_last: float, level: float, T_h: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """d̂ (the LSTM's path) and ŷ (n,) of one member, as the sheet computes them."""
+    k = np.arange(1, u_hat.size + 1)
+    d_hat = d_last + np.cumsum(f.prep.sigma * f.damping**k * u_hat)
+    return d_hat, f.prep.values(d_last, u_hat, T_h, f.damping, level, f.weight)
 
 
 def band_order(levels: np.ndarray) -> list[tuple[int, int]]:
@@ -170,21 +197,23 @@ def compute_forecaster_blocks(f: BookForecaster, series: np.ndarray, T_h: int, s
     s = p.indices[np.arange(series.size) % p.season]
     d = a - s
     u = np.r_[np.nan, np.diff(d) / p.sigma]
-    transform = np.stack([a, s, d, u], axis=1).astype(object)
+    ell = theta.levels(d, p.theta.alpha)
+    transform = np.stack([a, s, d, u, ell], axis=1).astype(object)
     transform[0, 3] = None  # no change before the first step
     blocks: dict[str, np.ndarray] = {"auto_transform": transform}
     k = np.arange(1, n + 1)
     steps = [f.damping**k, p.indices[(T_h + k - 1) % p.season]]
+    line = ell[T_h - 1] + theta.theta_steps(p.theta, T_h, n)  # (n,) θ
     values = []
     for j, member in enumerate(f.members):
         table = _states(member, u[1:T_h], n)  # (T_h - 1 + n - 1, 6H + 2)
         blocks[f"auto_states_{j + 1}"] = table
         blocks[f"auto_sequence_udf_{j + 1}"] = table[: T_h - 1, 1:-1]  # (T_h - 1, 6H), what LSTM_SEQUENCE gives
         u_hat = table[T_h - 2 :, -1]  # y of the last history row, then of each forecast row
-        d_hat, y_hat = _inverse(f, u_hat, float(d[T_h - 1]), T_h)
+        d_hat, y_hat = _inverse(f, u_hat, float(d[T_h - 1]), float(ell[T_h - 1]), T_h)
         steps += [u_hat, d_hat, y_hat]
         values.append(y_hat)
-    ordered = steps[:2] + steps[2::3] + steps[3::3] + steps[4::3]  # φ^k, s, û (K), d̂ (K), ŷ (K)
+    ordered = steps[:2] + steps[2::3] + steps[3::3] + steps[4::3] + [line]  # φ^k, s, û (K), d̂ (K), ŷ (K), θ
     blocks["auto_forecast_steps"] = np.stack(ordered, axis=1)
     median = np.median(values, axis=0)
     bands = [median + sign * f.widths[:, q] * p.step_error for q in range(f.levels.size) for sign in (-1, 1)]

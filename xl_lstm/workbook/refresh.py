@@ -31,6 +31,7 @@ from .forecaster_book import (
     AUTO_NAMES,
     compute_forecaster_blocks,
     member_columns,
+    older_columns,
     read_forecaster,
 )
 from .patch import Blocks, Streamed, patch_stream, write_package
@@ -142,8 +143,11 @@ def _refresh_locked(
             held = book.numbers_of([n for n in AUTO_INPUT_NAMES if n not in given])  # each sheet read once
             f = read_forecaster({**held, **given}.__getitem__, str(path))
             blocks.update(compute_forecaster_blocks(f, model.series[:, 0], model.history.shape[0], model.season))
-            for name in [n for n in blocks if n.startswith("auto_states_") and n in book.names]:
-                blocks[name] = member_columns(blocks[name], book.range(name).shape[1], f"{path}: {name}")
+            for name in [n for n in blocks if n.startswith("auto_") and n in book.names]:
+                width, where = book.range(name).shape[1], f"{path}: {name}"
+                if name.startswith("auto_states_"):
+                    blocks[name] = member_columns(blocks[name], width, where)
+                blocks[name] = older_columns(name, blocks[name], width, f, where)
 
         def locate(contract_name: str) -> tuple[str, CellRange] | None:
             in_book = book_name(book.names, contract_name)  # older workbooks: the former name
