@@ -237,6 +237,21 @@ def test_a_workbook_with_an_impossible_forecaster_is_refused_in_one_line(tmp_pat
     assert path.read_bytes() == COMMITTED.read_bytes()  # nothing written
 
 
+@pytest.mark.parametrize(("column", "value", "words"), [(6, 0.0, "Theta's α 0 (0 < α ≤ 1)"), (8, 1.5, "weight 1.5")])
+def test_an_impossible_theta_line_in_the_workbook_is_refused_in_one_line(
+    tmp_path: Path, column: int, value: float, words: str
+) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(COMMITTED.read_bytes())
+    with Book(path) as book:
+        settings = book.numbers("auto_settings").copy()
+    settings[0, column] = value
+    with pytest.raises(LSTMError) as info:
+        refresh_file(path, set_blocks={"auto_settings": settings})
+    assert "\n" not in str(info.value) and words in str(info.value)
+    assert path.read_bytes() == COMMITTED.read_bytes()  # nothing written
+
+
 def _with_names(data: bytes, change: dict[str, str | None]) -> bytes:
     """The package with defined names pointed elsewhere (None: removed), in xl/workbook.xml."""
     out = io.BytesIO()
