@@ -9,13 +9,15 @@ from xl_lstm.forecasting.auto import series_prep
 from xl_lstm.forecasting.theta import ALPHAS, ThetaLine, levels, theta_line, theta_steps
 
 
-def test_the_level_is_the_smoothing_recursion_for_one_alpha_or_several() -> None:
-    d = np.random.default_rng(0).normal(size=30).cumsum()
-    for alpha in (0.05, 0.3, 1.0):
+@pytest.mark.parametrize("n", [1, 2, 31, 33, 100])  # one value, within a block, across blocks of 32
+def test_the_level_is_the_smoothing_recursion_for_one_alpha_or_several(n: int) -> None:
+    """The blocked products give the step-by-step recursion (what the sheet's column computes) to rounding."""
+    d = 10 + np.random.default_rng(n).normal(size=n).cumsum()
+    for alpha in (0.05, 0.3, 0.95, 1.0):
         want = [d[0]]
         for x in d[1:]:
             want.append(alpha * x + (1 - alpha) * want[-1])
-        np.testing.assert_allclose(levels(d, alpha), want, rtol=1e-14)
+        np.testing.assert_allclose(levels(d, alpha), want, rtol=1e-13)
     grid = levels(d, ALPHAS)  # (A, n): a row per α
     assert grid.shape == (ALPHAS.size, d.size)
     np.testing.assert_allclose(grid[3], levels(d, ALPHAS[3]), rtol=1e-15)
