@@ -34,13 +34,14 @@ the pair of ``AutoConfig.dampings`` and ``AutoConfig.weights`` with the least me
 (MASE's numerator over the series' mean absolute one-step change). Mixing in Theta's line, as
 the M4 competition's best entries combined methods, was measured on the development sets over
 three seeds: MASE 1.088 -> 1.056 on M1 monthly, 3.692 -> 3.439 on M1 yearly, 1.081 -> 1.033 on
-the ten series, and better on every set (docs/benchmarks.md). The same out-of-sample errors give the intervals: at step k,
-the split-conformal quantile of the absolute scaled errors, made non-decreasing in k; past
-the validated horizon they grow as √k, and the forecast says so. The final members then
-continue from the validation members on the whole series for a quarter of the updates
-(REFIT_SHARE) rather than start again: on the development sets as good or better with 200 or
-more updates, and 3/8 less training; with fewer (REFIT_MIN_UPDATES) it was worse, so they
-start again.
+the ten series, and better on every set (docs/benchmarks.md).
+
+The same out-of-sample errors give the intervals: at step k, the split-conformal quantile of
+the absolute scaled errors, made non-decreasing in k; past the validated horizon they grow as
+√k, and the forecast says so. The final members then continue from the validation members
+on the whole series for a quarter of the updates (REFIT_SHARE) rather than start again: on the
+development sets as good or better with 200 or more updates, and 3/8 less training; with fewer
+(REFIT_MIN_UPDATES) it was worse, so they start again.
 """
 
 from __future__ import annotations
