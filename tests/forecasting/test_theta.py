@@ -54,7 +54,8 @@ def test_the_forecast_mixes_theta_s_line_in_with_its_weight() -> None:
     prep = series_prep("y", y, 12)
     assert prep.log and prep.season == 12 and prep.theta.alpha < 1
     u_hat = np.random.default_rng(3).normal(size=(3, 6))  # (members, h)
-    d_last, level = float(prep.deseasonalised(y)[-1]), float(prep.levels(y)[-1])
+    d = prep.deseasonalised(y)
+    d_last, level = float(d[-1]), float(levels(d, prep.theta.alpha)[-1])
     alone = prep.values(d_last, u_hat, 60, 0.9)
     np.testing.assert_array_equal(prep.values(d_last, u_hat, 60, 0.9, level, 0.0), alone)
     s = prep.indices[(60 + np.arange(6)) % 12]

@@ -165,10 +165,6 @@ class SeriesPrep:
         """u (n-1,): scaled changes of d."""
         return np.diff(self.deseasonalised(y)) / self.sigma
 
-    def levels(self, y: np.ndarray) -> np.ndarray:
-        """ℓ (n,): the smoothed levels of d that Theta's line starts from."""
-        return theta.levels(self.deseasonalised(y), self.theta.alpha)
-
     def values(
         self, d_last: Any, u_hat: np.ndarray, n: Any, damping: Any, level: Any = 0.0, weight: Any = 0.0
     ) -> np.ndarray:
@@ -206,13 +202,13 @@ def series_prep(name: str, y: np.ndarray, season: int | None) -> SeriesPrep:
             )
         m = season if season > 1 and is_seasonal(a, season) else 1
     indices = seasonal_indices(a, m) if m > 1 else np.zeros(1)
-    changes = np.diff(a - indices[np.arange(y.size) % m])
+    d = a - indices[np.arange(y.size) % m]
+    changes = np.diff(d)
     rms = float(np.sqrt(np.mean(changes**2)))
     sd = float(np.std(changes))
     sigma = (sd if sd > 1e-8 * rms else rms) or 1.0  # equal changes (a line): their size, so u = ±1
     step_error = float(np.mean(np.abs(np.diff(y)))) or 1.0
-    line = theta.theta_line(a - indices[np.arange(y.size) % m])
-    return SeriesPrep(log, unit, m, indices, sigma, step_error, line)
+    return SeriesPrep(log, unit, m, indices, sigma, step_error, theta.theta_line(d))
 
 
 # ---- training ------------------------------------------------------------------------------------
@@ -242,7 +238,8 @@ def _members(
 
 def _median(prep: SeriesPrep, u_hat: np.ndarray, history: np.ndarray, damping: float, weight: float) -> np.ndarray:
     """ŷ (h,): the median of the members' forecasts from their û (members, h) after ``history``."""
-    d_last, level = float(prep.deseasonalised(history)[-1]), float(prep.levels(history)[-1])
+    d = prep.deseasonalised(history)
+    d_last, level = float(d[-1]), float(theta.levels(d, prep.theta.alpha)[-1])
     return np.median(prep.values(d_last, u_hat, history.size, damping, level, weight), axis=0)
 
 
@@ -397,8 +394,8 @@ def _validation_errors(
     blocks, j = [], 0
     for k, prep in preps.items():
         y, o = ys[k], origins[k]  # o (O,)
-        d_last = prep.deseasonalised(y)[o - 1]  # (O,) the d and level at each origin
-        level = prep.levels(y[: o[-1]])[o - 1]
+        d = prep.deseasonalised(y[: o[-1]])
+        d_last, level = d[o - 1], theta.levels(d, prep.theta.alpha)[o - 1]  # (O,) each, at each origin
         y_hat = prep.values(d_last, u_hats[None, :, j : j + o.size], o, phis, level, ws)  # (C, members, O, h)
         actual = y[o[:, None] + np.arange(h)]  # (O, h)
         blocks.append(np.abs(actual - np.median(y_hat, axis=1)) / prep.step_error)  # (C, O, h)

@@ -56,19 +56,22 @@ def levels(d: np.ndarray, alpha: Any) -> np.ndarray:
     numbers as the step-by-step recursion to rounding (a test), at a fraction of its Python
     loop's cost (one product per block, not per step)."""
     a = np.asarray(alpha, dtype=float)
-    flat = a.reshape(-1)  # (A,)
-    carry, add = _GRID if flat.shape == ALPHAS.shape and np.array_equal(flat, ALPHAS) else _smoothing(flat)
-    out = np.empty((flat.size, d.size))
+    return _blocked(d, *_smoothing(a.reshape(-1))).reshape(a.shape + d.shape)
+
+
+def _blocked(d: np.ndarray, carry: np.ndarray, add: np.ndarray) -> np.ndarray:
+    """ℓ (A, n) of d (n,) from ``_smoothing``'s two arrays for A values of α."""
+    out = np.empty((carry.shape[0], d.size))
     out[:, 0] = d[0]
     for t0 in range(1, d.size, BLOCK):
         b = min(BLOCK, d.size - t0)
         out[:, t0 : t0 + b] = out[:, t0 - 1 : t0] * carry[:, :b] + add[:, :b, :b] @ d[t0 : t0 + b]
-    return out.reshape(a.shape + d.shape)
+    return out
 
 
 def theta_line(d: np.ndarray) -> ThetaLine:
     """α (the least squared one-step error over ALPHAS, the smaller on a tie) and the drift of d (n ≥ 2,)."""
-    ell = levels(d, ALPHAS)  # (A, n)
+    ell = _blocked(d, *_GRID)  # (A, n)
     sse = np.sum((d[1:] - ell[:, :-1]) ** 2, axis=1)  # (A,)
     t = np.arange(d.size, dtype=float)
     slope = float(np.sum((t - t.mean()) * (d - d.mean())) / np.sum((t - t.mean()) ** 2))

@@ -269,9 +269,7 @@ def _forecast_sheet(wb: Workbook, lay: Layout, fl: ForecasterLayout, m: Template
     define_name(wb, lay, "auto_forecast_udf", ref(FORECASTER, u0, col["fc"], u_last, col["fc"]))
     for top, bottom in ((r0, last), (u0, u_last)):
         for c0, c1, fmt in ((3, col["y"] - 1, "0.0000"), (col["y"], naive_col + (2 * L if top == r0 else 0), "0.0")):
-            for cells in ws.iter_rows(min_row=top, max_row=bottom, min_col=c0, max_col=c1):
-                for cell in cells:
-                    cell.number_format = fmt
+            number_format(ws, top, c0, bottom, c1, fmt)
         number_format(ws, top, col["θ"], bottom, col["θ"], "0.0000")  # θ is of d, as d̂ is
 
     # metrics: the forecast against seasonal naive on the held-out actuals
