@@ -61,7 +61,8 @@ from ..lstm.params import LSTMParams
 from . import theta
 from .bptt import check_loss
 from .log_choice import takes_log
-from .members import batch_for, member_steps, train_members, window_count, windows
+from .members import TRAIN_DTYPE, batch_for, member_steps, train_members, window_count, windows
+from .pretrained import check_fits, load_pretrained
 from .seasonality import CANDIDATE_SEASONS, detect_season, is_seasonal, seasonal_indices
 from .theta import ThetaLine
 from .train import Epoch, ForecastResult, check_levels
@@ -71,9 +72,6 @@ __all__ = ["AutoConfig", "AutoModel", "SeriesPrep", "fit_auto", "forecast_auto",
 MIN_VALUES = 5  # a series needs this many values: 4 changes to learn from
 MIN_WIDTH = 0.01  # the narrowest half-width at one step ahead, in steps (step_error)
 MIN_ERRORS = 30  # validation errors wanted per step; fewer series take more origins each
-# training's forward and backward passes run in float32 (Adam's weights stay float64): twice as
-# fast, and on the development sets the same scores to the digits bench_forecast.py prints
-TRAIN_DTYPE: type = np.float32
 FORECAST_BATCH = 4096  # series whose forecasts are fed back together
 REFIT_SHARE = 0.25  # the final fit continues from the validation members for this share of the updates,
 REFIT_MIN_UPDATES = 200  # when there are at least this many (fewer: it starts again, as validation did)
@@ -94,6 +92,8 @@ class AutoConfig:
     dampings   the φ that validation chooses from (0: no change, the naive forecast)
     weights    the weights of Theta's line that validation chooses from, with φ (0: the LSTM's alone)
     season     None: from the data (dates' frequency or autocorrelation); 1: no seasonality
+    start      "scratch": the members are trained here, from their seeds; "pretrained": the
+               shipped members (xl_lstm.forecasting.pretrained), not trained here at all
     """
 
     hidden: int = 16
@@ -108,6 +108,7 @@ class AutoConfig:
     dampings: tuple[float, ...] = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.0)
     weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75)
     season: int | None = None
+    start: str = "scratch"
 
     def changed(self, **settings: Any) -> AutoConfig:
         known = {f.name for f in dataclasses.fields(self)}
@@ -142,6 +143,13 @@ class AutoConfig:
                 raise LSTMError(f"{name} must be a number > 0, got {v!r}")
         if self.season is not None:
             check_whole("season", self.season, 1, hint=" (1: no seasonality; None: from the data)")
+        if self.start not in STARTS:
+            raise LSTMError(f"start must be 'scratch' or 'pretrained', got {self.start!r}")
+        if self.start == "pretrained":
+            check_fits(self.hidden, self.members)
+
+
+STARTS = ("scratch", "pretrained")
 
 
 @dataclass(frozen=True)
@@ -288,8 +296,11 @@ class AutoModel:
         )
         return (
             f"{n} series: log for {logs}, {seas}; damping φ={self.damping:g}, Theta's line weight {self.weight:g} "
-            f"(validation error {score}); {len(self.members)} LSTMs H={self.config.hidden} in the median"
+            f"(validation error {score}); {len(self.members)} {self._origin()}LSTMs H={self.config.hidden} in the median"
         )
+
+    def _origin(self) -> str:
+        return "pretrained " if self.config.start == "pretrained" else ""
 
     def __repr__(self) -> str:
         return f"AutoModel({self.describe()})"
@@ -346,6 +357,7 @@ def fit_auto(
     window = cfg.window or max(16, 2 * max(p.season for p in preps.values()))
     batch = cfg.batch or batch_for(window_count([u.size for u in inputs.values()], window))
     cfg = cfg.changed(window=window, batch=batch)  # the model records what it was trained with
+    pretrained = load_pretrained()[: cfg.members] if cfg.start == "pretrained" else None
 
     # validation: every series long enough loses its last values; origins per series so that
     # each step has about MIN_ERRORS errors (one origin each when there are enough series)
@@ -357,14 +369,14 @@ def fit_auto(
 
     errors, scores, damping, weight = np.zeros((0, h)), {}, 1.0, 0.0
     if long_enough:
-        val_members = _members(
+        val_members = pretrained or _members(
             [val_preps[k].inputs(ys[k][: cut[k]]) for k in long_enough], cfg, on_epoch, "validation: "
         )
         errors_by = _validation_errors(val_members, val_preps, ys, cut, h, cfg.dampings, cfg.weights)
         scores = {c: float(np.nanmean(e)) for c, e in errors_by.items()}
         damping, weight = min(scores, key=lambda c: (scores[c], -c[0], c[1]))  # ties: less damping, less Theta
         errors = errors_by[damping, weight]
-    members = _members(
+    members = pretrained or _members(
         list(inputs.values()),
         cfg,
         on_epoch,

@@ -236,6 +236,7 @@ def retrain_stored_forecaster(
 ) -> Path:
     """Train the template's forecaster on this machine and store it (with the machine named)."""
     from ..forecasting.auto import AutoConfig
+    from ..forecasting.pretrained import members_record
 
     model = _train_forecaster(_key(history), horizon, season)
     record = {
@@ -248,10 +249,7 @@ def retrain_stored_forecaster(
         "prep": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(model.preps["history"]).items()},
         "scores": [[phi, w, v] for (phi, w), v in model.scores.items()],  # φ, Theta's weight, validation error
         "errors": [[None if not np.isfinite(v) else float(v) for v in row] for row in model.errors],
-        "members": [
-            {"W": p.W.tolist(), "b": p.b.tolist(), "W_y": np.asarray(p.W_y).tolist(), "b_y": np.asarray(p.b_y).tolist()}
-            for p in model.members
-        ],
+        "members": members_record(model.members),
         "made_with": {
             "numpy": np.__version__,
             "blas": _blas(),
