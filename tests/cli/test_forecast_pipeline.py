@@ -53,6 +53,18 @@ def test_a_one_column_csv_prints_its_dates_and_the_months_season(tmp_path: Path)
     assert "season 12 for 1" in chose, chose  # the months' season, not one found in the data
 
 
+def test_pretrained_forecasts_with_the_shipped_members_and_says_so(tmp_path: Path) -> None:
+    proc = xl_lstm("forecast", str(co2(tmp_path / "co2_monthly.csv")), "--pretrained", "--horizon", "3")
+    assert proc.returncode == 0, proc.stderr
+    (chose,) = [line for line in proc.stderr.splitlines() if line.startswith("xl-lstm: chose:")]
+    assert "3 pretrained LSTMs H=16" in chose, chose
+    mean = np.array([float(r.split()[1]) for r in proc.stdout.splitlines()[1:]])
+    k = np.arange(48, 51)
+    np.testing.assert_allclose(mean, 400 + 0.2 * k + 40 * np.sin(2 * np.pi * k / 12), rtol=0.02)  # the wave goes on
+    refused = xl_lstm("forecast", str(tmp_path / "co2_monthly.csv"), "--pretrained", "--hidden", "8")
+    assert refused.returncode != 0 and "start='pretrained' has 3 members of H=16" in refused.stderr
+
+
 def test_stdin_and_a_headerless_file_are_numbered_by_steps(tmp_path: Path) -> None:
     numbers = "\n".join(f"{100 + 10 * np.sin(k / 2):.3f}" for k in range(30)) + "\n"
     piped = xl_lstm("forecast", "-", *FAST, "--horizon", "2", stdin=numbers)

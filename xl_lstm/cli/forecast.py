@@ -44,6 +44,8 @@ def forecast_command(args: argparse.Namespace) -> int:
     settings = {"hidden": args.hidden, "members": args.members, "updates": args.updates, "seed": args.seed}
     if args.season is not None:
         settings["season"] = args.season
+    if args.pretrained:
+        settings["start"] = "pretrained"
     _check_cluster_options(args)
     _check_output(args)
     if args.output and args.scheduler is None:

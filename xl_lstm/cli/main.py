@@ -174,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_fc.add_argument("--updates", type=_positive, default=400, help="training steps per LSTM (default 400)")
     p_fc.add_argument("--seed", type=_whole, default=0, help="seed of the first LSTM (default 0)")
     p_fc.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="use the shipped pretrained LSTMs, trained on 1,549 competition series, instead of training here: "
+        "seconds instead of minutes on few series (docs/forecasting.md says what it costs)",
+    )
+    p_fc.add_argument(
         "--output", metavar="OUT", help="write the forecasts here (.csv, .parquet or .xlsx) in the table's own shape"
     )
     p_fc.add_argument("--quiet", action="store_true", help="no progress bar")
