@@ -88,18 +88,19 @@ def lstm_template_caller() -> None:
 
 
 @xw.script
-def lstm_forecast_sheet(book: xw.Book, horizon: int = 0, updates: int = 0) -> None:
+def lstm_forecast_sheet(book: xw.Book, horizon: int = 0, updates: int = 0, pretrained: bool = False) -> None:
     """xlwings Lite: forecast the selected table onto a new sheet, "Forecast Sheet" (Data → Forecast Sheet).
 
-    horizon: steps ahead (0: from the dates' frequency); updates: training updates per LSTM (0: the default)."""
+    horizon: steps ahead (0: from the dates' frequency); updates: training updates per LSTM (0: the default);
+    pretrained: the LSTMs shipped with xl_lstm, nothing trained (seconds instead of minutes in the browser)."""
     from .excel.forecast_sheet import SheetSettings, run  # pandas and training: only when a sheet is made
 
-    run(book, book.selection, SheetSettings.of(horizon, updates))
+    run(book, book.selection, SheetSettings.of(horizon, updates, pretrained))
 
 
-def lstm_forecast_sheet_caller(horizon: int = 0, updates: int = 0) -> None:
+def lstm_forecast_sheet_caller(horizon: int = 0, updates: int = 0, pretrained: bool = False) -> None:
     """Classic xlwings (RunPython): the same for the workbook that called, from its selection."""
     from .excel.forecast_sheet import SheetSettings, run
 
     book = xw.Book.caller()
-    run(book, book.selection, SheetSettings.of(horizon, updates))
+    run(book, book.selection, SheetSettings.of(horizon, updates, pretrained))

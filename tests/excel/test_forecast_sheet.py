@@ -29,6 +29,7 @@ from xl_lstm.tables.datasets import load_airpassengers
 TEXT = "'"  # Excel's text prefix, before every cell of words from the data (core.sheet_cells.typed_text)
 UPDATES = 50  # the script's `updates` argument in every run (the forecaster's default is 400)
 ARGS = [0, UPDATES]  # horizon 0: from the dates' frequency (12 for months)
+PRETRAINED_ARGS = [0, 0, True]  # the shipped pretrained members: nothing trained
 PASSENGERS = load_airpassengers().iloc[:48]  # 1949-01 .. 1952-12
 DATES = [p.to_timestamp().to_pydatetime() for p in PASSENGERS.index]
 VALUES = PASSENGERS.to_numpy()
@@ -130,10 +131,11 @@ def written(actions: list[dict[str, Any]], sheet: int) -> dict[tuple[int, int], 
     return out
 
 
-def api_forecast(series: dict[str, np.ndarray]) -> xl.Forecasts:
+def api_forecast(series: dict[str, np.ndarray], start: str = "scratch") -> xl.Forecasts:
     """What xl.fit and xl.forecast give for these monthly series (from 1949-01), with the script's settings."""
     index = pd.DatetimeIndex(DATES)
-    return xl.forecast(xl.fit({k: pd.Series(y, index=index) for k, y in series.items()}, 12, updates=UPDATES))
+    data = {k: pd.Series(y, index=index) for k, y in series.items()}
+    return xl.forecast(xl.fit(data, 12, updates=UPDATES, start=start))
 
 
 def smape_by_hand(a: np.ndarray, p: np.ndarray) -> float:
@@ -318,6 +320,9 @@ def test_settings_from_the_scripts_arguments() -> None:
     """0 means the default; anything but a whole number in range is one line naming the argument."""
     assert SheetSettings.of(0, 0) == SheetSettings()
     assert SheetSettings.of(24, 50) == SheetSettings(24, AutoConfig(updates=50))
+    assert SheetSettings.of(0, 0, True) == SheetSettings(None, AutoConfig(start="pretrained"))
+    with pytest.raises(xl.LSTMError, match=r"^pretrained must be True or False, got 'yes'$"):
+        SheetSettings.of(0, 0, "yes")  # type: ignore[arg-type]
     with pytest.raises(xl.LSTMError, match=r"^horizon must be a whole number from 0 to 10000 \(0: from the dates"):
         SheetSettings.of(-1, 0)
     with pytest.raises(

@@ -73,13 +73,18 @@ SCRIPT_RUNS = {
     ),
 }
 # The Forecast Sheet script on a selection of 48 months, with 50 training updates per LSTM (its `updates`
-# argument; the default is 400) so that it takes seconds, and on a selection it refuses.
-SHEET_RUNS = {"wide": sheet_tests.BOOKS["wide"], "text": sheet_tests.REFUSALS["text"][0]}
+# argument; the default is 400) so that it takes seconds, on a selection it refuses, and with the
+# shipped pretrained members (its `pretrained` argument: nothing trained, the members read from the wheel).
+SHEET_RUNS = {
+    "wide": (sheet_tests.BOOKS["wide"], sheet_tests.ARGS),
+    "text": (sheet_tests.REFUSALS["text"][0], sheet_tests.ARGS),
+    "pretrained": (sheet_tests.BOOKS["wide"], sheet_tests.PRETRAINED_ARGS),
+}
 REQUEST = {
     "calls": list(CALLS.values()),
     "scripts": [
         *({"name": "lstm_fit", "book": book} for book in SCRIPT_RUNS.values()),
-        *({"name": "lstm_forecast_sheet", "book": book, "args": sheet_tests.ARGS} for book in SHEET_RUNS.values()),
+        *({"name": "lstm_forecast_sheet", "book": book, "args": args} for book, args in SHEET_RUNS.values()),
     ],
     "bench": {"T": 1000, "H": 4, "calls": 3},  # the template's size; benchmarks/bench_pyodide.py times more
 }
@@ -397,6 +402,28 @@ def _bounds_apart(cells: list[list[Any]]) -> tuple[list[list[Any]], list[float]]
     return out, widths
 
 
+PRETRAINED_RTOL = 1e-9  # nothing trained: the same weights, the same sums but for libm's last digits
+
+
+def test_forecast_sheet_with_the_pretrained_members_is_the_api_forecast_in_pyodide(runs: dict[str, Any]) -> None:
+    """With ``pretrained``, Pyodide reads the members shipped in the wheel and, training nothing,
+    writes what xl.fit(start="pretrained") and xl.forecast give on CPython, bounds included, to
+    PRETRAINED_RTOL; the choices say the members are the pretrained ones."""
+    result = sheet_script(runs["pyodide"], "pretrained")
+    assert "raised" not in result, result
+    cells = sheet_tests.written(result["actions"], 2)
+    want = sheet_tests.api_forecast({"passengers": sheet_tests.VALUES}, start="pretrained")
+    sheet_tests.check_forecast_table(
+        cells[(4, 1)], want, ["passengers"], "month", rtol=PRETRAINED_RTOL, width_rtol=PRETRAINED_RTOL
+    )
+    assert any("3 pretrained LSTMs H=16" in str(v) for block in cells.values() for row in block for v in row)
+    got, cpython = result["actions"], sheet_script(runs["cpython"], "pretrained")["actions"]
+    assert len(got) == len(cpython)
+    for g, w in zip(got, cpython, strict=True):
+        assert {k: v for k, v in g.items() if k != "values"} == {k: v for k, v in w.items() if k != "values"}
+        assert_same_cells(g["values"] or [], w["values"] or [], g["func"], rel=PRETRAINED_RTOL, text_rel=1e-6)
+
+
 def test_forecast_sheet_refusal_is_the_same_line(runs: dict[str, Any]) -> None:
     """Text in a number cell stops the script with the package's one line, in Pyodide as on CPython, before
     any sheet is added."""
@@ -420,6 +447,9 @@ def test_cold_and_cached_cost_is_printed(runs: dict[str, Any], capsys: pytest.Ca
         seconds = sheet_script(runs[key], "wide")["seconds"]
         assert math.isfinite(seconds) and seconds > 0
         lines.append(f"lstm_forecast_sheet, 48 months, updates={sheet_tests.UPDATES}: {runtime} {seconds:.2f} s")
+        seconds = sheet_script(runs[key], "pretrained")["seconds"]
+        assert math.isfinite(seconds) and seconds > 0
+        lines.append(f"lstm_forecast_sheet, 48 months, pretrained: {runtime} {seconds:.2f} s")
     load = runs["node"]["seconds"]
     lines.append(
         "Pyodide load, s: "

@@ -85,12 +85,15 @@ class SheetSettings:
     config: AutoConfig = AutoConfig()  # e.g. AutoConfig(updates=50): fewer training updates, faster
 
     @classmethod
-    def of(cls, horizon: int = 0, updates: int = 0) -> SheetSettings:
-        """From a script's arguments, where 0 means the default (the frequency's horizon, AutoConfig's updates)."""
+    def of(cls, horizon: int = 0, updates: int = 0, pretrained: bool = False) -> SheetSettings:
+        """From a script's arguments, where 0 means the default (the frequency's horizon, AutoConfig's
+        updates); ``pretrained``: the shipped members, nothing trained (``updates`` then unused)."""
         h = check_whole("horizon", horizon, 0, MAX_HORIZON, hint=" (0: from the dates' frequency)")
         u = check_whole("updates", updates, 0, hint=" (0: the forecaster's default)")
+        if not isinstance(pretrained, (bool, np.bool_)):
+            raise LSTMError(f"pretrained must be True or False, got {pretrained!r}")
         config = AutoConfig().changed(updates=u) if u else AutoConfig()
-        return cls(h or None, config)
+        return cls(h or None, config.changed(start="pretrained") if pretrained else config)
 
 
 @dataclass(frozen=True)
