@@ -77,8 +77,8 @@ def test_a_pretrained_fit_of_one_member_takes_the_first() -> None:
     ("settings", "message"),
     [
         ({"start": "warm"}, "start must be 'scratch' or 'pretrained', got 'warm'"),
-        ({"start": "pretrained", "hidden": 8}, "start='pretrained' has 3 members of H=16; members=3, hidden=8"),
-        ({"start": "pretrained", "members": 5}, "members=5, hidden=16 need start='scratch'"),
+        ({"start": "pretrained", "hidden": 8}, "the pretrained members are 3 LSTMs of H=16: members=3, hidden=8 "),
+        ({"start": "pretrained", "members": 5}, "members=5, hidden=16 need them trained here"),
     ],
 )
 def test_a_start_the_shipped_members_cannot_give_is_one_line(settings: dict, message: str) -> None:

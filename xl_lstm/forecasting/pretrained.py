@@ -95,8 +95,8 @@ def check_fits(hidden: int, members: int) -> None:
     """One line when the shipped members cannot be ``members`` LSTMs of ``hidden`` units."""
     if hidden != RECIPE.hidden or members > len(RECIPE.seeds):
         raise LSTMError(
-            f"start='pretrained' has {len(RECIPE.seeds)} members of H={RECIPE.hidden}; "
-            f"members={members}, hidden={hidden} need start='scratch'"
+            f"the pretrained members are {len(RECIPE.seeds)} LSTMs of H={RECIPE.hidden}: members={members}, "
+            f"hidden={hidden} need them trained here (start='scratch'; on the command line, leave out --pretrained)"
         )
 
 
