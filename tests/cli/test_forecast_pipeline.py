@@ -63,6 +63,9 @@ def test_pretrained_forecasts_with_the_shipped_members_and_says_so(tmp_path: Pat
     np.testing.assert_allclose(mean, 400 + 0.2 * k + 40 * np.sin(2 * np.pi * k / 12), rtol=0.02)  # the wave goes on
     refused = xl_lstm("forecast", str(tmp_path / "co2_monthly.csv"), "--pretrained", "--hidden", "8")
     assert refused.returncode != 0 and "leave out --pretrained" in refused.stderr
+    both = xl_lstm("forecast", str(tmp_path / "co2_monthly.csv"), "--pretrained", "--updates", "50")
+    assert both.returncode != 0 and "--updates sets the training, and --pretrained trains nothing" in both.stderr
+    assert len(both.stderr.strip().splitlines()) == 1, both.stderr
 
 
 def test_stdin_and_a_headerless_file_are_numbered_by_steps(tmp_path: Path) -> None:

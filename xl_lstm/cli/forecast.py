@@ -41,9 +41,13 @@ def parse_levels(text: str) -> tuple[float, ...]:
 
 def forecast_command(args: argparse.Namespace) -> int:
     levels = parse_levels(args.levels)
-    settings = {"hidden": args.hidden, "members": args.members, "updates": args.updates, "seed": args.seed}
+    settings = {"hidden": args.hidden, "members": args.members, "seed": args.seed}
     if args.season is not None:
         settings["season"] = args.season
+    if args.pretrained and args.updates is not None:
+        raise LSTMError("--updates sets the training, and --pretrained trains nothing: give one of them")
+    if args.updates is not None:
+        settings["updates"] = args.updates
     if args.pretrained:
         settings["start"] = "pretrained"
     _check_cluster_options(args)

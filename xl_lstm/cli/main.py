@@ -171,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_fc.add_argument("--hidden", type=_positive, default=16, help="hidden units H (default 16)")
     p_fc.add_argument("--members", type=_positive, default=3, help="LSTMs in the median, odd (default 3)")
-    p_fc.add_argument("--updates", type=_positive, default=400, help="training steps per LSTM (default 400)")
+    p_fc.add_argument(
+        "--updates", type=_positive, default=None, help="training steps per LSTM (default 400; not with --pretrained)"
+    )
     p_fc.add_argument("--seed", type=_whole, default=0, help="seed of the first LSTM (default 0)")
     p_fc.add_argument(
         "--pretrained",
