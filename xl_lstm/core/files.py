@@ -20,11 +20,12 @@ rename happens only if the file is still that one: never a silent last-writer-wi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -42,6 +43,7 @@ __all__ = [
     "refuse_input",
     "same_file",
     "seen",
+    "write_record",
     "write_target",
 ]
 
@@ -276,3 +278,10 @@ def _write_and_rename(path: Path, target: Path, write: Callable[[BinaryIO], obje
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_record(path: Path, record: Mapping[str, object]) -> None:
+    """A JSON object written atomically (``atomic_write``) with a key a line, so that a stored
+    model file's diff shows which fields changed."""
+    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))

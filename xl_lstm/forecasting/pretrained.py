@@ -105,7 +105,7 @@ def check_fits(hidden: int, members: int) -> None:
 def lines(recipe: Recipe = RECIPE) -> list[np.ndarray]:
     """``recipe.lines`` rising and as many falling straight lines, as u: all 1 or all -1 (a line's
     changes are equal, so scaled by their size). Real series rarely hold a steady trend for long;
-    without these the members carried a line's changes on 30 % short."""
+    without these the members carried a line's changes on up to half short (docs/benchmarks.md)."""
     return [np.full(recipe.line_length, sign) for sign in (1.0, -1.0) for _ in range(recipe.lines)]
 
 
@@ -121,7 +121,7 @@ def store_pretrained(
     members: Sequence[LSTMParams], recipe: Recipe, about: Mapping[str, Any], path: Path = PRETRAINED
 ) -> Path:
     """Write the members with their recipe, what they were trained on (``about``) and the machine."""
-    from ..core.files import atomic_write  # a maintainer's step: not loaded with the forecaster
+    from ..core.files import write_record  # a maintainer's step: not loaded with the forecaster
 
     record = {
         "about": "The forecaster's pretrained members (xl_lstm/forecasting/pretrained.py); "
@@ -131,8 +131,7 @@ def store_pretrained(
         "members": members_record(members),
         "made_with": {"numpy": np.__version__, "machine": platform.machine(), "python": platform.python_version()},
     }
-    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    write_record(path, record)
     load_pretrained.cache_clear()
     return path
 

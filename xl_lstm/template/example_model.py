@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.files import atomic_write
+from ..core.files import write_record
 from ..lstm.params import LSTMParams
 
 if TYPE_CHECKING:
@@ -164,8 +164,7 @@ def retrain_stored(history: np.ndarray, hidden: int, epochs: int, seed: int, pat
             "python": platform.python_version(),
         },
     }
-    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"  # a key a line
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    write_record(path, record)
     _stored.cache_clear()
     return path
 
@@ -257,8 +256,7 @@ def retrain_stored_forecaster(
             "python": platform.python_version(),
         },
     }
-    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in record.items()) + "\n}\n"
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    write_record(path, record)
     _stored_forecaster.cache_clear()
     return path
 
